@@ -1,0 +1,287 @@
+"""SQLAlchemy 2 declarative models: the single source of the schema (Alembic follows it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAME_MAX = 100
+USERNAME_MAX = 64
+HOSTNAME_MAX = 255
+ORG_ID_MAX = 8
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, hands back aware UTC: no local time ever reaches the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+IntPK = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=True)]
+CreatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, nullable=False)]
+UpdatedAt = Annotated[
+    datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+]
+Name = Annotated[str, mapped_column(String(NAME_MAX), nullable=False)]
+OrgIdRef = Annotated[
+    str,
+    mapped_column(
+        String(ORG_ID_MAX), ForeignKey("org_ids.org_id", ondelete="RESTRICT"), unique=True
+    ),
+]
+BigInt = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Every table is InnoDB utf8mb4 on MySQL whatever the server's defaults are.
+MYSQL_TABLE = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+class OrgIdRegistry(Base):
+    """Every org id ever handed out, whatever its kind.
+
+    Tenants, companies and branches each reference a row here with a unique foreign key,
+    so the primary key of this table is what makes org ids globally unique: two processes
+    racing for the same id collide on the database, not on a check-then-insert.
+    """
+
+    __tablename__ = "org_ids"
+
+    org_id: Mapped[str] = mapped_column(String(ORG_ID_MAX), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    created_at: Mapped[CreatedAt]
+
+    __table_args__ = (CheckConstraint("kind IN ('tenant', 'company', 'branch')", name="kind"), MYSQL_TABLE)
+
+
+class PlatformAdmin(Base):
+    __tablename__ = "platform_admins"
+
+    id: Mapped[IntPK]
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    __table_args__ = MYSQL_TABLE
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[IntPK]
+    org_id: Mapped[OrgIdRef]
+    name: Mapped[Name] = mapped_column(unique=True)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    __table_args__ = MYSQL_TABLE
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[IntPK]
+    org_id: Mapped[OrgIdRef]
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    name: Mapped[Name]
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), MYSQL_TABLE)
+
+
+class Branch(Base):
+    __tablename__ = "branches"
+
+    id: Mapped[IntPK]
+    org_id: Mapped[OrgIdRef]
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
+    name: Mapped[Name]
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    __table_args__ = (UniqueConstraint("company_id", "name"), MYSQL_TABLE)
+
+
+class User(Base):
+    """A client admin: belongs to one tenant, scoped to the tenant, one company or one branch."""
+
+    __tablename__ = "users"
+
+    id: Mapped[IntPK]
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="RESTRICT"), index=True
+    )
+    branch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="RESTRICT"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    __table_args__ = (CheckConstraint("role IN ('admin', 'viewer')", name="role"), MYSQL_TABLE)
+
+
+class EnrollmentKey(Base):
+    """A branch's enrollment key. Only the SHA-256 digest of the secret is kept."""
+
+    __tablename__ = "enrollment_keys"
+
+    id: Mapped[IntPK]
+    branch_id: Mapped[int] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class Agent(Base):
+    """An enrolled host. ``(branch_id, machine_id)`` identifies it; ``uuid`` is its public id.
+
+    ``tenant_id``/``company_id`` repeat the branch's ancestry so scope filters and per-node
+    counts are single indexed predicates on a fleet of 100,000 agents.
+    """
+
+    __tablename__ = "agents"
+
+    id: Mapped[IntPK]
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="RESTRICT"), index=True
+    )
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"))
+    machine_id: Mapped[str] = mapped_column(String(128))
+    hostname: Mapped[str] = mapped_column(String(HOSTNAME_MAX), index=True)
+    os: Mapped[str] = mapped_column(String(255), default="")
+    agent_version: Mapped[str] = mapped_column(String(64), default="")
+    ip_addresses: Mapped[list[str] | None] = mapped_column(JSON)
+    cpu_count: Mapped[int | None] = mapped_column(Integer)
+    memory_total_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    boot_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    report_interval_s: Mapped[int] = mapped_column(Integer, default=30)
+    enrollment_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollment_keys.id", ondelete="SET NULL")
+    )
+    enrolled_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("branch_id", "machine_id"),
+        Index("ix_agents_branch_id_hostname", "branch_id", "hostname"), MYSQL_TABLE)
+
+
+class Telemetry(Base):
+    """One sample. ``ts`` is Unix seconds (UTC); the primary key makes ``(agent, ts)`` unique
+    and clusters each agent's history for range scans."""
+
+    __tablename__ = "telemetry"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cpu_percent: Mapped[float | None] = mapped_column(Float)
+    mem_percent: Mapped[float | None] = mapped_column(Float)
+    disk_percent: Mapped[float | None] = mapped_column(Float)
+    net_rx_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    net_tx_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    load_1m: Mapped[float | None] = mapped_column(Float)
+    uptime_s: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class AuditLog(Base):
+    """Who changed what, when and from where; written in the same transaction as the change.
+
+    The scope columns copy the target's place in the hierarchy so the log is scoped like
+    everything else.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(100))
+    tenant_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    company_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    branch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(100), default="")
+
+    __table_args__ = MYSQL_TABLE

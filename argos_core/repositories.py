@@ -1,0 +1,188 @@
+"""Scoped data access. Every query passes through the principal's subtree filter.
+
+Repositories never commit; the unit of work does. Out-of-scope rows are indistinguishable
+from missing ones (``NotFound``/``UnknownOrgId``), so a client admin cannot probe for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from argos_core import org_ids
+from argos_core.errors import NotFound, UnknownOrgId
+from argos_core.models import (
+    Agent,
+    AuditLog,
+    Branch,
+    Company,
+    EnrollmentKey,
+    OrgIdRegistry,
+    Tenant,
+    User,
+)
+from argos_core.scope import Principal, subtree_filter
+
+OrgRow = Tenant | Company | Branch
+
+
+def tenant_scope(p: Principal) -> ColumnElement[bool]:
+    return subtree_filter(p, tenant_col=Tenant.id)
+
+
+def company_scope(p: Principal) -> ColumnElement[bool]:
+    return subtree_filter(p, tenant_col=Company.tenant_id, company_col=Company.id)
+
+
+def branch_scope(p: Principal) -> ColumnElement[bool]:
+    return subtree_filter(
+        p, tenant_col=Branch.tenant_id, company_col=Branch.company_id, branch_col=Branch.id
+    )
+
+
+def agent_scope(p: Principal) -> ColumnElement[bool]:
+    return subtree_filter(
+        p, tenant_col=Agent.tenant_id, company_col=Agent.company_id, branch_col=Agent.branch_id
+    )
+
+
+def user_scope(p: Principal) -> ColumnElement[bool]:
+    return subtree_filter(
+        p, tenant_col=User.tenant_id, company_col=User.company_id, branch_col=User.branch_id
+    )
+
+
+def audit_scope(p: Principal) -> ColumnElement[bool]:
+    return subtree_filter(
+        p,
+        tenant_col=AuditLog.tenant_id,
+        company_col=AuditLog.company_id,
+        branch_col=AuditLog.branch_id,
+    )
+
+
+@dataclass(frozen=True)
+class Ancestry:
+    """A node's place in the hierarchy by internal ids (``None`` below the node's level)."""
+
+    tenant_id: int
+    company_id: int | None = None
+    branch_id: int | None = None
+
+    @classmethod
+    def of(cls, row: OrgRow | Agent | User) -> Ancestry:
+        if isinstance(row, Tenant):
+            return cls(row.id)
+        if isinstance(row, Company):
+            return cls(row.tenant_id, row.id)
+        if isinstance(row, Branch):
+            return cls(row.tenant_id, row.company_id, row.id)
+        return cls(row.tenant_id, row.company_id, row.branch_id)
+
+
+class ScopedRepository:
+    """Reads and writes rows on behalf of one principal."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    # --- org nodes -------------------------------------------------------------------------
+
+    def find_org(self, raw_org_id: str) -> OrgRow:
+        """The tenant, company or branch with this org id, if it is inside the scope."""
+        org_id = org_ids.normalize(raw_org_id)
+        kind = self.session.scalar(select(OrgIdRegistry.kind).where(OrgIdRegistry.org_id == org_id))
+        model, scope = {
+            "tenant": (Tenant, tenant_scope),
+            "company": (Company, company_scope),
+            "branch": (Branch, branch_scope),
+        }.get(kind or "", (None, None))
+        if model is None or scope is None:
+            raise UnknownOrgId(org_id)
+        row = self.session.scalar(
+            select(model).where(model.org_id == org_id, scope(self.principal))
+        )
+        if row is None:
+            raise UnknownOrgId(org_id)
+        return row
+
+    def find_tenant(self, raw_org_id: str) -> Tenant:
+        return self._expect(self.find_org(raw_org_id), Tenant, raw_org_id)
+
+    def find_company(self, raw_org_id: str) -> Company:
+        return self._expect(self.find_org(raw_org_id), Company, raw_org_id)
+
+    def find_branch(self, raw_org_id: str) -> Branch:
+        return self._expect(self.find_org(raw_org_id), Branch, raw_org_id)
+
+    @staticmethod
+    def _expect(row: OrgRow, model: type, raw: str) -> Any:
+        if not isinstance(row, model):
+            raise UnknownOrgId(org_ids.normalize(raw))
+        return row
+
+    def tenants(self) -> Select[tuple[Tenant]]:
+        return select(Tenant).where(tenant_scope(self.principal))
+
+    def companies(self) -> Select[tuple[Company]]:
+        return select(Company).where(company_scope(self.principal))
+
+    def branches(self) -> Select[tuple[Branch]]:
+        return select(Branch).where(branch_scope(self.principal))
+
+    def org_ids_by_id(self, model: type[OrgRow], ids: Sequence[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = self.session.execute(select(model.id, model.org_id).where(model.id.in_(set(ids))))
+        return dict(rows.tuples().all())
+
+    # --- agents ----------------------------------------------------------------------------
+
+    def agents(self) -> Select[tuple[Agent]]:
+        return select(Agent).where(agent_scope(self.principal))
+
+    def find_agent(self, agent_uuid: str) -> Agent:
+        row = self.session.scalar(
+            select(Agent).where(Agent.uuid == (agent_uuid or "").strip(), agent_scope(self.principal))
+        )
+        if row is None:
+            raise NotFound("No agent with that id.")
+        return row
+
+    def count(self, query: Select) -> int:
+        return self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    # --- users, keys, audit ----------------------------------------------------------------
+
+    def users(self) -> Select[tuple[User]]:
+        return select(User).where(user_scope(self.principal))
+
+    def find_user(self, username: str) -> User:
+        row = self.session.scalar(self.users().where(User.username == username.strip()))
+        if row is None:
+            raise NotFound(f"No user named '{username.strip()}'.")
+        return row
+
+    def enrollment_keys(self) -> Select[tuple[EnrollmentKey]]:
+        return select(EnrollmentKey).join(Branch, Branch.id == EnrollmentKey.branch_id).where(
+            branch_scope(self.principal)
+        )
+
+    def audit_entries(self) -> Select[tuple[AuditLog]]:
+        return select(AuditLog).where(audit_scope(self.principal))
+
+
+def name_matches(column: Any, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match with LIKE wildcards in the text escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped.lower()}%", escape="\\")
+
+
+def org_id_or_name_matches(model: type[OrgRow], text: str) -> ColumnElement[bool]:
+    candidate = text.strip().upper()
+    return or_(name_matches(model.name, text), model.org_id == candidate)

@@ -1,0 +1,1 @@
+"""Use cases. Plain values in, dataclasses out, domain exceptions raised."""

@@ -1,0 +1,116 @@
+"""Agents: browse, inspect, revoke; and the credential lookup the ingest server needs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from argos_core.errors import NotFound, ValidationError
+from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
+from argos_core.repositories import Ancestry, ScopedRepository, name_matches
+from argos_core.scope import Principal
+from argos_core.services import audit
+from argos_core.services.dto import AgentCredentials, AgentDetail, AgentSummary, Page
+from argos_core.settings import StatusPolicy
+from argos_core.status import AgentStatus, agent_status, status_expression
+from argos_core.unit_of_work import UnitOfWork
+
+SORT_COLUMNS = {
+    "hostname": Agent.hostname,
+    "os": Agent.os,
+    "agent_version": Agent.agent_version,
+    "last_seen": Agent.last_seen,
+    "enrolled_at": Agent.enrolled_at,
+}
+MAX_PAGE = 1000
+
+
+class AgentService:
+    def __init__(self, session_factory: sessionmaker[Session], policy: StatusPolicy) -> None:
+        self._sf = session_factory
+        self._policy = policy
+
+    def list_agents(
+        self, principal: Principal, org_id: str, *, offset: int = 0, limit: int = 100,
+        sort_by: str = "hostname", descending: bool = False,
+        status: AgentStatus | None = None, text: str = "",
+    ) -> Page[AgentSummary]:
+        """Agents anywhere under a tenant, company or branch, a page at a time."""
+        if sort_by not in SORT_COLUMNS and sort_by != "status":
+            raise ValidationError(f"Cannot sort agents by '{sort_by}'.")
+        offset, limit = max(0, offset), max(1, min(limit, MAX_PAGE))
+        now = utcnow()
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            node = repo.find_org(org_id)
+            column = {Tenant: Agent.tenant_id, Company: Agent.company_id,
+                      Branch: Agent.branch_id}[type(node)]
+            query = repo.agents().where(column == node.id)
+            state = status_expression(now, self._policy)
+            if status is not None:
+                query = query.where(state == status.value)
+            if text.strip():
+                query = query.where(name_matches(Agent.hostname, text.strip()))
+            total = repo.count(query)
+            order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
+            order = order.desc() if descending else order.asc()
+            rows = uow.session.execute(
+                query.add_columns(Branch.org_id).join(Branch, Branch.id == Agent.branch_id)
+                .order_by(order, Agent.id).offset(offset).limit(limit)
+            ).all()
+            return Page([self._summary(a, b, now) for a, b in rows], total, offset)
+
+    def get_agent(self, principal: Principal, agent_uuid: str) -> AgentDetail:
+        with UnitOfWork(self._sf) as uow:
+            agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
+            branch = uow.session.get(Branch, agent.branch_id)
+            company = uow.session.get(Company, agent.company_id)
+            tenant = uow.session.get(Tenant, agent.tenant_id)
+            key = (uow.session.get(EnrollmentKey, agent.enrollment_key_id)
+                   if agent.enrollment_key_id else None)
+            return AgentDetail(
+                summary=self._summary(agent, branch.org_id, utcnow()),
+                machine_id=agent.machine_id,
+                tenant_org_id=tenant.org_id,
+                company_org_id=company.org_id,
+                cpu_count=agent.cpu_count,
+                memory_total_bytes=agent.memory_total_bytes,
+                boot_time=agent.boot_time,
+                report_interval_s=agent.report_interval_s,
+                enrollment_key_id=agent.enrollment_key_id,
+                enrollment_key_note=key.note if key else None,
+            )
+
+    def revoke_agent(self, principal: Principal, agent_uuid: str) -> None:
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
+            if agent.revoked_at is None:
+                agent.revoked_at = utcnow()
+                audit.record(uow.session, principal, "agent.revoke", "agent", agent.uuid,
+                             Ancestry.of(agent), after={"hostname": agent.hostname})
+            uow.commit()
+
+    def credentials(self, agent_uuid: str) -> AgentCredentials:
+        """For the ingest server: the agent behind a token subject. System use, no scope."""
+        with UnitOfWork(self._sf) as uow:
+            row = uow.session.execute(
+                select(Agent.id, Agent.revoked_at).where(Agent.uuid == agent_uuid)
+            ).first()
+            if row is None:
+                raise NotFound("No agent with that id.")
+            return AgentCredentials(row.id, agent_uuid, row.revoked_at is not None)
+
+    def _summary(self, agent: Agent, branch_org_id: str, now) -> AgentSummary:
+        return AgentSummary(
+            uuid=agent.uuid,
+            hostname=agent.hostname,
+            branch_org_id=branch_org_id,
+            os=agent.os,
+            agent_version=agent.agent_version,
+            ip_addresses=list(agent.ip_addresses or []),
+            status=agent_status(agent.last_seen, agent.revoked_at, now, self._policy),
+            last_seen=agent.last_seen,
+            enrolled_at=agent.enrolled_at,
+            revoked_at=agent.revoked_at,
+        )

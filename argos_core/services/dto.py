@@ -1,0 +1,186 @@
+"""Plain dataclasses the services hand out. No ORM object ever leaves argos_core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from argos_core.status import SEVERITY, AgentStatus
+
+OrgKind = Literal["tenant", "company", "branch"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    online: int = 0
+    offline: int = 0
+    overdue: int = 0
+    never_seen: int = 0
+    revoked: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.online + self.offline + self.overdue + self.never_seen + self.revoked
+
+    @property
+    def worst(self) -> AgentStatus | None:
+        present = [s for s in AgentStatus if getattr(self, s.value) > 0]
+        return max(present, key=SEVERITY.__getitem__) if present else None
+
+    @property
+    def summary(self) -> str:
+        return f"{self.online}/{self.total} online"
+
+    def get(self, status: AgentStatus) -> int:
+        return getattr(self, status.value)
+
+
+@dataclass(frozen=True)
+class OrgNode:
+    kind: OrgKind
+    org_id: str
+    name: str
+    parent_org_id: str | None
+    child_count: int
+    counts: StatusCounts
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AgentSummary:
+    uuid: str
+    hostname: str
+    branch_org_id: str
+    os: str
+    agent_version: str
+    ip_addresses: list[str]
+    status: AgentStatus
+    last_seen: datetime | None
+    enrolled_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AgentDetail:
+    summary: AgentSummary
+    machine_id: str
+    tenant_org_id: str
+    company_org_id: str
+    cpu_count: int | None
+    memory_total_bytes: int | None
+    boot_time: datetime | None
+    report_interval_s: int
+    enrollment_key_id: int | None
+    enrollment_key_note: str | None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A node matching a search, with the org ids of its ancestors (root first)."""
+
+    kind: Literal["tenant", "company", "branch", "agent"]
+    key: str
+    name: str
+    path: list[str]
+    status: AgentStatus | None
+
+
+METRICS = (
+    "cpu_percent",
+    "mem_percent",
+    "disk_percent",
+    "net_rx_bytes",
+    "net_tx_bytes",
+    "load_1m",
+    "uptime_s",
+)
+
+
+@dataclass(frozen=True)
+class TelemetrySeries:
+    """Samples of one agent in ``[start, end)``; ``bucket_s`` > 0 means averaged buckets."""
+
+    agent_uuid: str
+    start: int
+    end: int
+    bucket_s: int
+    ts: list[int]
+    metrics: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key_id: int
+    key: str
+    branch_org_id: str
+    expires_at: datetime | None
+    note: str
+
+
+@dataclass(frozen=True)
+class EnrollmentKeyInfo:
+    key_id: int
+    branch_org_id: str
+    note: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    use_count: int
+    state: Literal["active", "expired", "revoked"]
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    agent_uuid: str
+    created: bool
+    report_interval_s: int
+
+
+@dataclass(frozen=True)
+class AgentCredentials:
+    """What the ingest server needs to authorise a telemetry request."""
+
+    agent_id: int
+    agent_uuid: str
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    username: str
+    role: str
+    scope_kind: OrgKind | Literal["platform"]
+    scope_org_id: str | None
+    is_active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    target_kind: str
+    target: str
+    before: dict | None
+    after: dict | None
+    source: str

@@ -1,0 +1,171 @@
+"""Branch enrollment keys and agent enrollment."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from argos_core import org_ids, tokens
+from argos_core.errors import AuthenticationFailed, NotFound, UnknownOrgId, ValidationError
+from argos_core.models import Agent, Branch, EnrollmentKey, utcnow
+from argos_core.repositories import Ancestry, ScopedRepository
+from argos_core.scope import Principal
+from argos_core.services import audit
+from argos_core.services.agent_inventory import AgentInventory
+from argos_core.services.dto import EnrollmentKeyInfo, EnrollResult, IssuedKey
+from argos_core.settings import StatusPolicy
+from argos_core.unit_of_work import UnitOfWork
+
+NOTE_MAX = 200
+MAX_KEY_LIFETIME = timedelta(days=3650)
+ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
+
+
+class EnrollmentService:
+    def __init__(self, session_factory: sessionmaker[Session], policy: StatusPolicy) -> None:
+        self._sf = session_factory
+        self._policy = policy
+
+    def issue_key(
+        self, principal: Principal, branch_org_id: str, *,
+        expires_in: timedelta | None = timedelta(days=7), note: str = "",
+    ) -> IssuedKey:
+        """A new key for the branch. The secret is returned once; only its digest is stored."""
+        principal.require_write()
+        note = (note or "").strip()
+        if len(note) > NOTE_MAX:
+            raise ValidationError(f"Notes may have at most {NOTE_MAX} characters.")
+        if expires_in is not None and not timedelta(0) < expires_in <= MAX_KEY_LIFETIME:
+            raise ValidationError("Expiry must be in the future and at most ten years away.")
+        secret = tokens.new_machine_secret()
+        with UnitOfWork(self._sf) as uow:
+            branch = ScopedRepository(uow.session, principal).find_branch(branch_org_id)
+            expires_at = utcnow() + expires_in if expires_in is not None else None
+            key = EnrollmentKey(
+                branch_id=branch.id, key_hash=tokens.digest_secret(secret), note=note,
+                created_by=principal.actor, expires_at=expires_at,
+            )
+            uow.session.add(key)
+            uow.session.flush()
+            audit.record(uow.session, principal, "enrollment_key.create", "enrollment_key",
+                         str(key.id), Ancestry.of(branch),
+                         after={"branch": branch.org_id, "note": note,
+                                "expires_at": _iso(expires_at)})
+            uow.commit()
+            return IssuedKey(key.id, secret, branch.org_id, expires_at, note)
+
+    def revoke_key(self, principal: Principal, key_id: int) -> None:
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            key = uow.session.scalar(repo.enrollment_keys().where(EnrollmentKey.id == key_id))
+            if key is None:
+                raise NotFound("No enrollment key with that id.")
+            if key.revoked_at is None:
+                key.revoked_at = utcnow()
+                branch = uow.session.get(Branch, key.branch_id)
+                audit.record(uow.session, principal, "enrollment_key.revoke", "enrollment_key",
+                             str(key.id), Ancestry.of(branch),
+                             after={"revoked_at": _iso(key.revoked_at)})
+            uow.commit()
+
+    def list_keys(self, principal: Principal, branch_org_id: str) -> list[EnrollmentKeyInfo]:
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            branch = repo.find_branch(branch_org_id)
+            keys = uow.session.scalars(
+                repo.enrollment_keys().where(EnrollmentKey.branch_id == branch.id)
+                .order_by(EnrollmentKey.created_at.desc(), EnrollmentKey.id.desc())
+            ).all()
+            now = utcnow()
+            return [
+                EnrollmentKeyInfo(
+                    k.id, branch.org_id, k.note, k.created_by, k.created_at, k.expires_at,
+                    k.revoked_at, k.last_used_at, k.use_count, _key_state(k, now),
+                )
+                for k in keys
+            ]
+
+    def enroll(self, branch_org_id: str, enrollment_key: str, inventory: AgentInventory,
+               *, source: str = "") -> EnrollResult:
+        """Enroll (or re-enroll) the host ``(branch, machine_id)``.
+
+        Unknown branch and wrong, expired or revoked key all raise the same
+        ``AuthenticationFailed`` so callers cannot probe which org ids exist.
+        """
+        if not isinstance(enrollment_key, str) or not enrollment_key:
+            raise AuthenticationFailed(ENROLL_REFUSED)
+        try:
+            org_id = org_ids.normalize(branch_org_id)
+        except UnknownOrgId as exc:
+            raise AuthenticationFailed(ENROLL_REFUSED) from exc
+        now = utcnow()
+        for _attempt in range(2):
+            with UnitOfWork(self._sf) as uow:
+                session = uow.session
+                row = session.execute(
+                    select(Branch, EnrollmentKey)
+                    .join(EnrollmentKey, EnrollmentKey.branch_id == Branch.id)
+                    .where(Branch.org_id == org_id,
+                           EnrollmentKey.key_hash == tokens.digest_secret(enrollment_key))
+                ).first()
+                if row is None or _key_state(row.EnrollmentKey, now) != "active":
+                    raise AuthenticationFailed(ENROLL_REFUSED)
+                branch, key = row.Branch, row.EnrollmentKey
+                agent = session.scalar(
+                    select(Agent).where(Agent.branch_id == branch.id,
+                                        Agent.machine_id == inventory.machine_id)
+                )
+                created = agent is None
+                if agent is not None and agent.revoked_at is not None:
+                    raise AuthenticationFailed("This agent has been revoked; it cannot re-enroll.")
+                if agent is None:
+                    agent = Agent(
+                        uuid=str(uuid.uuid4()), tenant_id=branch.tenant_id,
+                        company_id=branch.company_id, branch_id=branch.id,
+                        machine_id=inventory.machine_id,
+                        report_interval_s=self._policy.report_interval_s,
+                    )
+                    session.add(agent)
+                _apply_inventory(agent, inventory)
+                agent.enrollment_key_id = key.id
+                key.use_count += 1
+                key.last_used_at = now
+                try:
+                    session.flush()
+                except IntegrityError:
+                    continue  # another request enrolled the same host; take its row next time
+                audit.record(session, f"agent:{inventory.hostname}",
+                             "agent.enroll" if created else "agent.re_enroll", "agent",
+                             agent.uuid, Ancestry.of(agent),
+                             after={"hostname": inventory.hostname, "key_id": key.id},
+                             source=source)
+                uow.commit()
+                return EnrollResult(agent.uuid, created, agent.report_interval_s)
+        raise AuthenticationFailed(ENROLL_REFUSED)
+
+
+def _apply_inventory(agent: Agent, inv: AgentInventory) -> None:
+    agent.hostname = inv.hostname
+    agent.os = inv.os
+    agent.agent_version = inv.agent_version
+    agent.ip_addresses = list(inv.ip_addresses)
+    agent.cpu_count = inv.cpu_count
+    agent.memory_total_bytes = inv.memory_total_bytes
+    agent.boot_time = inv.boot_time
+
+
+def _key_state(key: EnrollmentKey, now: datetime) -> str:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,353 @@
+"""Tenants, companies and branches: create, rename, delete, browse, search."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from argos_core import org_ids
+from argos_core.errors import ArgosError, Conflict, DuplicateName, ScopeViolation
+from argos_core.models import Agent, Branch, Company, OrgIdRegistry, Tenant, User, utcnow
+from argos_core.repositories import (
+    Ancestry,
+    OrgRow,
+    ScopedRepository,
+    name_matches,
+    org_id_or_name_matches,
+)
+from argos_core.scope import Principal
+from argos_core.services import audit
+from argos_core.services.dto import OrgKind, OrgNode, Page, SearchHit, StatusCounts
+from argos_core.services.validation import clean_name
+from argos_core.settings import StatusPolicy
+from argos_core.status import AgentStatus, agent_status, status_expression
+from argos_core.unit_of_work import UnitOfWork
+
+ORG_ID_ATTEMPTS = 25
+MAX_PAGE = 500
+
+
+def kind_of(row: OrgRow) -> OrgKind:
+    return {Tenant: "tenant", Company: "company", Branch: "branch"}[type(row)]  # type: ignore[return-value]
+
+
+def allocate_org_id(session: Session, kind: str) -> str:
+    """Claim a fresh org id. The registry's primary key arbitrates races between processes."""
+    for _ in range(ORG_ID_ATTEMPTS):
+        candidate = org_ids.generate()
+        try:
+            with session.begin_nested():
+                session.add(OrgIdRegistry(org_id=candidate, kind=kind))
+        except IntegrityError:
+            continue
+        return candidate
+    raise ArgosError("Could not allocate a unique org id; try again.")
+
+
+class OrgService:
+    def __init__(self, session_factory: sessionmaker[Session], policy: StatusPolicy) -> None:
+        self._sf = session_factory
+        self._policy = policy
+
+    # --- changes ---------------------------------------------------------------------------
+
+    def create_tenant(self, principal: Principal, name: str) -> OrgNode:
+        principal.require_superadmin()
+        clean = clean_name(name, "Tenant name")
+        with UnitOfWork(self._sf) as uow:
+            self._refuse_duplicate(uow.session, select(Tenant.id), Tenant.name, clean, "tenant")
+            row = self._insert(uow.session, Tenant(name=clean), "tenant")
+            audit.record(uow.session, principal, "tenant.create", "tenant", row.org_id,
+                         Ancestry.of(row), after={"name": clean})
+            uow.commit()
+            return self._node(row, None, 0, StatusCounts())
+
+    def create_company(self, principal: Principal, tenant_org_id: str, name: str) -> OrgNode:
+        principal.require_write()
+        clean = clean_name(name, "Company name")
+        with UnitOfWork(self._sf) as uow:
+            tenant = ScopedRepository(uow.session, principal).find_tenant(tenant_org_id)
+            self._refuse_duplicate(
+                uow.session, select(Company.id).where(Company.tenant_id == tenant.id),
+                Company.name, clean, "company in this tenant",
+            )
+            row = self._insert(uow.session, Company(name=clean, tenant_id=tenant.id), "company")
+            audit.record(uow.session, principal, "company.create", "company", row.org_id,
+                         Ancestry.of(row), after={"name": clean})
+            uow.commit()
+            return self._node(row, tenant.org_id, 0, StatusCounts())
+
+    def create_branch(self, principal: Principal, company_org_id: str, name: str) -> OrgNode:
+        principal.require_write()
+        clean = clean_name(name, "Branch name")
+        with UnitOfWork(self._sf) as uow:
+            company = ScopedRepository(uow.session, principal).find_company(company_org_id)
+            self._refuse_duplicate(
+                uow.session, select(Branch.id).where(Branch.company_id == company.id),
+                Branch.name, clean, "branch in this company",
+            )
+            row = self._insert(
+                uow.session,
+                Branch(name=clean, tenant_id=company.tenant_id, company_id=company.id),
+                "branch",
+            )
+            audit.record(uow.session, principal, "branch.create", "branch", row.org_id,
+                         Ancestry.of(row), after={"name": clean})
+            uow.commit()
+            return self._node(row, company.org_id, 0, StatusCounts())
+
+    def rename(self, principal: Principal, org_id: str, new_name: str) -> OrgNode:
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            row = repo.find_org(org_id)
+            kind = kind_of(row)
+            if kind == "tenant":
+                principal.require_superadmin()
+            clean = clean_name(new_name, f"{kind.capitalize()} name")
+            model = type(row)
+            siblings = select(model.id).where(model.id != row.id)
+            if isinstance(row, Company):
+                siblings = siblings.where(Company.tenant_id == row.tenant_id)
+            elif isinstance(row, Branch):
+                siblings = siblings.where(Branch.company_id == row.company_id)
+            self._refuse_duplicate(uow.session, siblings, model.name, clean, kind)
+            before = row.name
+            row.name = clean
+            try:
+                uow.session.flush()
+            except IntegrityError as exc:
+                raise DuplicateName(f"A {kind} named '{clean}' already exists here.") from exc
+            audit.record(uow.session, principal, f"{kind}.rename", kind, row.org_id,
+                         Ancestry.of(row), before={"name": before}, after={"name": clean})
+            uow.commit()
+        return self.get_node(principal, row.org_id)
+
+    def delete(self, principal: Principal, org_id: str, *, force: bool = False) -> None:
+        """Delete a node. With children or agents it needs ``force``; users keep it alive."""
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            session = uow.session
+            row = ScopedRepository(uow.session, principal).find_org(org_id)
+            kind = kind_of(row)
+            where = Ancestry.of(row)
+            if kind == "tenant":
+                principal.require_superadmin()
+            if self._is_scope_root(principal, where, kind):
+                raise ScopeViolation("You cannot delete the node your own access is scoped to.")
+            column = {"tenant": "tenant_id", "company": "company_id", "branch": "branch_id"}[kind]
+            users = session.scalar(select(func.count()).where(getattr(User, column) == row.id))
+            if users:
+                raise Conflict(
+                    f"{kind.capitalize()} '{row.name}' still has {users} user(s) scoped to it;"
+                    " remove them first."
+                )
+            agents = session.scalar(select(func.count()).where(getattr(Agent, column) == row.id))
+            companies = branches = 0
+            if isinstance(row, Tenant):
+                companies = session.scalar(select(func.count()).where(Company.tenant_id == row.id))
+            if not isinstance(row, Branch):
+                branches = session.scalar(select(func.count()).where(getattr(Branch, column) == row.id))
+            if (agents or companies or branches) and not force:
+                raise Conflict(
+                    f"{kind.capitalize()} '{row.name}' still holds {companies} companies,"
+                    f" {branches} branches and {agents} agents; confirm to delete them all."
+                )
+            session.execute(delete(Agent).where(getattr(Agent, column) == row.id))
+            if not isinstance(row, Branch):
+                session.execute(delete(Branch).where(getattr(Branch, column) == row.id))
+            if isinstance(row, Tenant):
+                session.execute(delete(Company).where(Company.tenant_id == row.id))
+            session.delete(row)
+            audit.record(session, principal, f"{kind}.delete", kind, row.org_id, where,
+                         before={"name": row.name, "companies": companies,
+                                 "branches": branches, "agents": agents})
+            uow.commit()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get_node(self, principal: Principal, org_id: str) -> OrgNode:
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            row = repo.find_org(org_id)
+            return self._nodes(repo, [row])[0]
+
+    def list_children(
+        self, principal: Principal, parent_org_id: str | None = None,
+        offset: int = 0, limit: int = 100,
+    ) -> Page[OrgNode]:
+        """Roots (``parent_org_id=None``), a tenant's companies or a company's branches.
+
+        A client admin's only root is their scope node. Agents of a branch come from
+        ``AgentService.list_agents``.
+        """
+        offset, limit = max(0, offset), max(1, min(limit, MAX_PAGE))
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            if parent_org_id is None:
+                query = self._roots(repo)
+            else:
+                parent = repo.find_org(parent_org_id)
+                if isinstance(parent, Tenant):
+                    query = repo.companies().where(Company.tenant_id == parent.id)
+                elif isinstance(parent, Company):
+                    query = repo.branches().where(Branch.company_id == parent.id)
+                else:
+                    return Page([], 0, offset)
+            model = query.column_descriptions[0]["entity"]
+            total = repo.count(query)
+            rows = uow.session.scalars(
+                query.order_by(model.name, model.id).offset(offset).limit(limit)
+            ).all()
+            return Page(self._nodes(repo, list(rows)), total, offset)
+
+    def search(
+        self, principal: Principal, text: str, *, status: AgentStatus | None = None,
+        limit: int = 200,
+    ) -> list[SearchHit]:
+        """Nodes whose name or org id matches, and agents whose hostname matches, in scope.
+
+        With ``status``, only agents in that status are returned (``text`` may then be empty).
+        """
+        text = (text or "").strip()
+        limit = max(1, min(limit, MAX_PAGE))
+        hits: list[SearchHit] = []
+        now = utcnow()
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            if text and status is None:
+                for model, scoped in ((Tenant, repo.tenants()), (Company, repo.companies()),
+                                      (Branch, repo.branches())):
+                    rows = uow.session.scalars(
+                        scoped.where(org_id_or_name_matches(model, text))
+                        .order_by(model.name).limit(limit - len(hits))
+                    ).all()
+                    for row in rows:
+                        hits.append(SearchHit(kind_of(row), row.org_id, row.name,
+                                              self._path(repo, row), None))
+                    if len(hits) >= limit:
+                        return hits
+            agents = repo.agents()
+            if text:
+                agents = agents.where(name_matches(Agent.hostname, text))
+            if status is not None:
+                agents = agents.where(status_expression(now, self._policy) == status.value)
+            elif not text:
+                return hits
+            for agent in uow.session.scalars(
+                agents.order_by(Agent.hostname).limit(limit - len(hits))
+            ).all():
+                hits.append(
+                    SearchHit("agent", agent.uuid, agent.hostname, self._path(repo, agent),
+                              agent_status(agent.last_seen, agent.revoked_at, now, self._policy))
+                )
+        return hits
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse_duplicate(session: Session, siblings, column, name: str, what: str) -> None:
+        if session.scalar(siblings.where(func.lower(column) == name.lower()).limit(1)):
+            raise DuplicateName(f"A {what} named '{name}' already exists.")
+
+    @staticmethod
+    def _insert(session: Session, row: OrgRow, kind: str) -> OrgRow:
+        row.org_id = allocate_org_id(session, kind)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError as exc:
+            raise DuplicateName(f"A {kind} named '{row.name}' already exists.") from exc
+        return row
+
+    @staticmethod
+    def _is_scope_root(principal: Principal, where: Ancestry, kind: str) -> bool:
+        if principal.is_superadmin or principal.level != kind:
+            return False
+        return (where.tenant_id, where.company_id, where.branch_id) == (
+            principal.tenant_id, principal.company_id, principal.branch_id
+        )
+
+    def _roots(self, repo: ScopedRepository):
+        p = repo.principal
+        if p.is_superadmin or p.level == "tenant":
+            return repo.tenants()
+        if p.level == "company":
+            return repo.companies().where(Company.id == p.company_id)
+        return repo.branches().where(Branch.id == p.branch_id)
+
+    def _path(self, repo: ScopedRepository, row: OrgRow | Agent) -> list[str]:
+        """Org ids from the principal's root down to the row's parent."""
+        where = Ancestry.of(row)
+        chain: list[tuple[str, type[OrgRow], int | None]] = [
+            ("tenant", Tenant, where.tenant_id),
+            ("company", Company, where.company_id),
+            ("branch", Branch, where.branch_id),
+        ]
+        own = {Tenant: 0, Company: 1, Branch: 2}.get(type(row), 3)  # type: ignore[arg-type]
+        top = {"platform": 0, "tenant": 0, "company": 1, "branch": 2}[repo.principal.level]
+        path = []
+        for depth, (_, model, ident) in enumerate(chain[:own]):
+            if depth >= top and ident is not None:
+                path.append(repo.session.scalar(select(model.org_id).where(model.id == ident)))
+        return path
+
+    def _nodes(self, repo: ScopedRepository, rows: Sequence[OrgRow]) -> list[OrgNode]:
+        if not rows:
+            return []
+        model = type(rows[0])
+        ids = [r.id for r in rows]
+        level_col = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[model]
+        counts: dict[int, dict[str, int]] = defaultdict(dict)
+        status = status_expression(utcnow(), self._policy).label("status")
+        for owner, state, n in repo.session.execute(
+            repo.agents()
+            .with_only_columns(level_col, status, func.count())
+            .where(level_col.in_(ids))
+            .group_by(level_col, status)
+        ):
+            counts[owner][state] = n
+        if model is Tenant:
+            child_col, child_query = Company.tenant_id, repo.companies()
+        elif model is Company:
+            child_col, child_query = Branch.company_id, repo.branches()
+        else:
+            child_col, child_query = Agent.branch_id, repo.agents()
+        children = dict(
+            repo.session.execute(
+                child_query.with_only_columns(child_col, func.count())
+                .where(child_col.in_(ids)).group_by(child_col)
+            ).tuples().all()
+        )
+        parents = self._parent_org_ids(repo, rows)
+        principal = repo.principal
+        return [
+            self._node(
+                row,
+                None if self._is_scope_root(principal, Ancestry.of(row), kind_of(row))
+                else parents.get(row.id),
+                children.get(row.id, 0),
+                StatusCounts(**counts.get(row.id, {})),
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _parent_org_ids(repo: ScopedRepository, rows: Sequence[OrgRow]) -> dict[int, str]:
+        if isinstance(rows[0], Company):
+            by_id = repo.org_ids_by_id(Tenant, [r.tenant_id for r in rows])
+            return {r.id: by_id[r.tenant_id] for r in rows}
+        if isinstance(rows[0], Branch):
+            by_id = repo.org_ids_by_id(Company, [r.company_id for r in rows])
+            return {r.id: by_id[r.company_id] for r in rows}
+        return {}
+
+    @staticmethod
+    def _node(row: OrgRow, parent: str | None, children: int, counts: StatusCounts) -> OrgNode:
+        created: datetime = row.created_at
+        return OrgNode(kind_of(row), row.org_id, row.name, parent, children, counts, created)

@@ -1,0 +1,62 @@
+"""Agent status from ``last_seen`` (PROTOCOL.md, "Agent status"), in Python and in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, case, literal
+
+from argos_core.models import Agent
+from argos_core.settings import StatusPolicy
+
+
+class AgentStatus(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+    OVERDUE = "overdue"
+    NEVER_SEEN = "never_seen"
+    REVOKED = "revoked"
+
+
+# Worst wins when a parent summarises its agents: a silent agent matters more than a
+# deliberately revoked one.
+SEVERITY: dict[AgentStatus, int] = {
+    AgentStatus.ONLINE: 0,
+    AgentStatus.REVOKED: 1,
+    AgentStatus.NEVER_SEEN: 2,
+    AgentStatus.OFFLINE: 3,
+    AgentStatus.OVERDUE: 4,
+}
+
+
+def agent_status(
+    last_seen: datetime | None, revoked_at: datetime | None, now: datetime, policy: StatusPolicy
+) -> AgentStatus:
+    if revoked_at is not None:
+        return AgentStatus.REVOKED
+    if last_seen is None:
+        return AgentStatus.NEVER_SEEN
+    age = (now - last_seen).total_seconds()
+    if age <= policy.online_window_s:
+        return AgentStatus.ONLINE
+    if age <= policy.overdue_after_s:
+        return AgentStatus.OFFLINE
+    return AgentStatus.OVERDUE
+
+
+def status_expression(now: datetime, policy: StatusPolicy) -> ColumnElement[str]:
+    """The same rule as :func:`agent_status`, as a SQL CASE for counting in the database."""
+    online_cutoff = now - timedelta(seconds=policy.online_window_s)
+    overdue_cutoff = now - timedelta(seconds=policy.overdue_after_s)
+    return case(
+        (Agent.revoked_at.is_not(None), literal(AgentStatus.REVOKED.value)),
+        (Agent.last_seen.is_(None), literal(AgentStatus.NEVER_SEEN.value)),
+        (Agent.last_seen >= online_cutoff, literal(AgentStatus.ONLINE.value)),
+        (Agent.last_seen >= overdue_cutoff, literal(AgentStatus.OFFLINE.value)),
+        else_=literal(AgentStatus.OVERDUE.value),
+    )
+
+
+def worst(statuses: list[AgentStatus]) -> AgentStatus | None:
+    return max(statuses, key=SEVERITY.__getitem__) if statuses else None

@@ -1,0 +1,66 @@
+"""Agent tokens (PyJWT, HS256) and machine secrets (random, stored as SHA-256 digests)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from argos_core.errors import AuthenticationFailed, ConfigurationError
+
+ISSUER = "argos"
+ALGORITHM = "HS256"
+DEFAULT_TOKEN_TTL_S = 30 * 24 * 3600
+MIN_SECRET_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class TokenSigner:
+    secret_key: str
+    ttl_s: int = DEFAULT_TOKEN_TTL_S
+
+    def __post_init__(self) -> None:
+        if not self.secret_key or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(
+                f"ARGOS_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long."
+            )
+
+    def issue(self, agent_uuid: str, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {"sub": agent_uuid, "iat": issued, "exp": issued + self.ttl_s, "iss": ISSUER}
+        return jwt.encode(claims, self.secret_key, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> str:
+        """Return the agent uuid the token was issued to, or raise ``AuthenticationFailed``."""
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret_key,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["sub", "exp", "iat", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationFailed("The token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed("The token is not valid.") from exc
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationFailed("The token is not valid.")
+        return subject
+
+
+def new_machine_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def secrets_match(secret: str, stored_digest: str) -> bool:
+    return hmac.compare_digest(digest_secret(secret), stored_digest)
