@@ -34,7 +34,8 @@ class Services:
 
 
 def build_services(
-    session_factory: sessionmaker[Session], database_url: str = "",
+    session_factory: sessionmaker[Session],
+    database_url: str = "",
     policy: StatusPolicy | None = None,
 ) -> Services:
     policy = policy or StatusPolicy()
@@ -52,8 +53,9 @@ def build_services(
     )
 
 
-def bootstrap(database_url: str | None = None, policy: StatusPolicy | None = None,
-              pool_size: int = 5) -> Services:
+def bootstrap(
+    database_url: str | None = None, policy: StatusPolicy | None = None, pool_size: int = 5
+) -> Services:
     url = resolve_database_url(database_url)
     engine = make_engine(url, pool_size=pool_size)
     return build_services(make_session_factory(engine), url, policy)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAME_MAX = 100
@@ -41,6 +42,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -98,7 +104,10 @@ class OrgIdRegistry(Base):
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     created_at: Mapped[CreatedAt]
 
-    __table_args__ = (CheckConstraint("kind IN ('tenant', 'company', 'branch')", name="kind"), MYSQL_TABLE)
+    __table_args__ = (
+        CheckConstraint("kind IN ('tenant', 'company', 'branch')", name="kind"),
+        MYSQL_TABLE,
+    )
 
 
 class PlatformAdmin(Base):
@@ -147,7 +156,9 @@ class Branch(Base):
 
     id: Mapped[IntPK]
     org_id: Mapped[OrgIdRef]
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
     name: Mapped[Name]
     created_at: Mapped[CreatedAt]
@@ -165,7 +176,9 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(10))
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
     company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", ondelete="RESTRICT"), index=True
     )
@@ -214,7 +227,9 @@ class Agent(Base):
 
     id: Mapped[IntPK]
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
+    )
     company_id: Mapped[int] = mapped_column(
         ForeignKey("companies.id", ondelete="RESTRICT"), index=True
     )
@@ -238,7 +253,9 @@ class Agent(Base):
 
     __table_args__ = (
         UniqueConstraint("branch_id", "machine_id"),
-        Index("ix_agents_branch_id_hostname", "branch_id", "hostname"), MYSQL_TABLE)
+        Index("ix_agents_branch_id_hostname", "branch_id", "hostname"),
+        MYSQL_TABLE,
+    )
 
 
 class Telemetry(Base):

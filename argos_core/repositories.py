@@ -139,7 +139,7 @@ class ScopedRepository:
         if not ids:
             return {}
         rows = self.session.execute(select(model.id, model.org_id).where(model.id.in_(set(ids))))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
     # --- agents ----------------------------------------------------------------------------
 
@@ -148,14 +148,18 @@ class ScopedRepository:
 
     def find_agent(self, agent_uuid: str) -> Agent:
         row = self.session.scalar(
-            select(Agent).where(Agent.uuid == (agent_uuid or "").strip(), agent_scope(self.principal))
+            select(Agent).where(
+                Agent.uuid == (agent_uuid or "").strip(), agent_scope(self.principal)
+            )
         )
         if row is None:
             raise NotFound("No agent with that id.")
         return row
 
     def count(self, query: Select) -> int:
-        return self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        return self.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        )
 
     # --- users, keys, audit ----------------------------------------------------------------
 
@@ -169,8 +173,10 @@ class ScopedRepository:
         return row
 
     def enrollment_keys(self) -> Select[tuple[EnrollmentKey]]:
-        return select(EnrollmentKey).join(Branch, Branch.id == EnrollmentKey.branch_id).where(
-            branch_scope(self.principal)
+        return (
+            select(EnrollmentKey)
+            .join(Branch, Branch.id == EnrollmentKey.branch_id)
+            .where(branch_scope(self.principal))
         )
 
     def audit_entries(self) -> Select[tuple[AuditLog]]:

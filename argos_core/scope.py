@@ -97,7 +97,9 @@ def subtree_filter(
     return predicate
 
 
-def contains(principal: Principal, tenant_id: int, company_id: int | None, branch_id: int | None) -> bool:
+def contains(
+    principal: Principal, tenant_id: int, company_id: int | None, branch_id: int | None
+) -> bool:
     """Whether a node (given by its ancestry ids) lies inside the principal's subtree."""
     if principal.is_superadmin:
         return True

@@ -16,8 +16,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from argos_core.models import Agent, Telemetry
 
 COLUMNS = (
-    "agent_id", "ts", "cpu_percent", "mem_percent", "disk_percent",
-    "net_rx_bytes", "net_tx_bytes", "load_1m", "uptime_s",
+    "agent_id",
+    "ts",
+    "cpu_percent",
+    "mem_percent",
+    "disk_percent",
+    "net_rx_bytes",
+    "net_tx_bytes",
+    "load_1m",
+    "uptime_s",
 )
 ROWS_PER_STATEMENT = 1000
 
@@ -45,7 +52,10 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> None:
     stmt = (
         update(Agent.__table__)
         .where(Agent.__table__.c.id == bindparam("agent"))
-        .where((Agent.__table__.c.last_seen.is_(None)) | (Agent.__table__.c.last_seen < bindparam("seen")))
+        .where(
+            (Agent.__table__.c.last_seen.is_(None))
+            | (Agent.__table__.c.last_seen < bindparam("seen"))
+        )
         .values(last_seen=bindparam("seen"))
     )
     conn.execute(stmt, [{"agent": a, "seen": s} for a, s in sorted(seen.items())])

@@ -31,9 +31,16 @@ class AgentService:
         self._policy = policy
 
     def list_agents(
-        self, principal: Principal, org_id: str, *, offset: int = 0, limit: int = 100,
-        sort_by: str = "hostname", descending: bool = False,
-        status: AgentStatus | None = None, text: str = "",
+        self,
+        principal: Principal,
+        org_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        sort_by: str = "hostname",
+        descending: bool = False,
+        status: AgentStatus | None = None,
+        text: str = "",
     ) -> Page[AgentSummary]:
         """Agents anywhere under a tenant, company or branch, a page at a time."""
         if sort_by not in SORT_COLUMNS and sort_by != "status":
@@ -43,8 +50,9 @@ class AgentService:
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             node = repo.find_org(org_id)
-            column = {Tenant: Agent.tenant_id, Company: Agent.company_id,
-                      Branch: Agent.branch_id}[type(node)]
+            column = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
+                type(node)
+            ]
             query = repo.agents().where(column == node.id)
             state = status_expression(now, self._policy)
             if status is not None:
@@ -55,8 +63,11 @@ class AgentService:
             order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
             order = order.desc() if descending else order.asc()
             rows = uow.session.execute(
-                query.add_columns(Branch.org_id).join(Branch, Branch.id == Agent.branch_id)
-                .order_by(order, Agent.id).offset(offset).limit(limit)
+                query.add_columns(Branch.org_id)
+                .join(Branch, Branch.id == Agent.branch_id)
+                .order_by(order, Agent.id)
+                .offset(offset)
+                .limit(limit)
             ).all()
             return Page([self._summary(a, b, now) for a, b in rows], total, offset)
 
@@ -66,8 +77,11 @@ class AgentService:
             branch = uow.session.get(Branch, agent.branch_id)
             company = uow.session.get(Company, agent.company_id)
             tenant = uow.session.get(Tenant, agent.tenant_id)
-            key = (uow.session.get(EnrollmentKey, agent.enrollment_key_id)
-                   if agent.enrollment_key_id else None)
+            key = (
+                uow.session.get(EnrollmentKey, agent.enrollment_key_id)
+                if agent.enrollment_key_id
+                else None
+            )
             return AgentDetail(
                 summary=self._summary(agent, branch.org_id, utcnow()),
                 machine_id=agent.machine_id,
@@ -87,8 +101,15 @@ class AgentService:
             agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
             if agent.revoked_at is None:
                 agent.revoked_at = utcnow()
-                audit.record(uow.session, principal, "agent.revoke", "agent", agent.uuid,
-                             Ancestry.of(agent), after={"hostname": agent.hostname})
+                audit.record(
+                    uow.session,
+                    principal,
+                    "agent.revoke",
+                    "agent",
+                    agent.uuid,
+                    Ancestry.of(agent),
+                    after={"hostname": agent.hostname},
+                )
             uow.commit()
 
     def credentials(self, agent_uuid: str) -> AgentCredentials:

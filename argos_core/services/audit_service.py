@@ -16,8 +16,13 @@ class AuditService:
         self._sf = session_factory
 
     def list_entries(
-        self, principal: Principal, *, offset: int = 0, limit: int = 200,
-        action: str | None = None, text: str = "",
+        self,
+        principal: Principal,
+        *,
+        offset: int = 0,
+        limit: int = 200,
+        action: str | None = None,
+        text: str = "",
     ) -> Page[AuditEntry]:
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
@@ -31,10 +36,23 @@ class AuditService:
             total = repo.count(query)
             rows = uow.session.scalars(
                 query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                .offset(max(0, offset)).limit(max(1, min(limit, 1000)))
+                .offset(max(0, offset))
+                .limit(max(1, min(limit, 1000)))
             ).all()
             return Page(
-                [AuditEntry(r.at, r.actor, r.action, r.target_kind, r.target, r.before, r.after,
-                            r.source) for r in rows],
-                total, offset,
+                [
+                    AuditEntry(
+                        r.at,
+                        r.actor,
+                        r.action,
+                        r.target_kind,
+                        r.target,
+                        r.before,
+                        r.after,
+                        r.source,
+                    )
+                    for r in rows
+                ],
+                total,
+                offset,
             )

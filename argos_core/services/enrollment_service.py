@@ -31,8 +31,12 @@ class EnrollmentService:
         self._policy = policy
 
     def issue_key(
-        self, principal: Principal, branch_org_id: str, *,
-        expires_in: timedelta | None = timedelta(days=7), note: str = "",
+        self,
+        principal: Principal,
+        branch_org_id: str,
+        *,
+        expires_in: timedelta | None = timedelta(days=7),
+        note: str = "",
     ) -> IssuedKey:
         """A new key for the branch. The secret is returned once; only its digest is stored."""
         principal.require_write()
@@ -46,15 +50,23 @@ class EnrollmentService:
             branch = ScopedRepository(uow.session, principal).find_branch(branch_org_id)
             expires_at = utcnow() + expires_in if expires_in is not None else None
             key = EnrollmentKey(
-                branch_id=branch.id, key_hash=tokens.digest_secret(secret), note=note,
-                created_by=principal.actor, expires_at=expires_at,
+                branch_id=branch.id,
+                key_hash=tokens.digest_secret(secret),
+                note=note,
+                created_by=principal.actor,
+                expires_at=expires_at,
             )
             uow.session.add(key)
             uow.session.flush()
-            audit.record(uow.session, principal, "enrollment_key.create", "enrollment_key",
-                         str(key.id), Ancestry.of(branch),
-                         after={"branch": branch.org_id, "note": note,
-                                "expires_at": _iso(expires_at)})
+            audit.record(
+                uow.session,
+                principal,
+                "enrollment_key.create",
+                "enrollment_key",
+                str(key.id),
+                Ancestry.of(branch),
+                after={"branch": branch.org_id, "note": note, "expires_at": _iso(expires_at)},
+            )
             uow.commit()
             return IssuedKey(key.id, secret, branch.org_id, expires_at, note)
 
@@ -68,9 +80,15 @@ class EnrollmentService:
             if key.revoked_at is None:
                 key.revoked_at = utcnow()
                 branch = uow.session.get(Branch, key.branch_id)
-                audit.record(uow.session, principal, "enrollment_key.revoke", "enrollment_key",
-                             str(key.id), Ancestry.of(branch),
-                             after={"revoked_at": _iso(key.revoked_at)})
+                audit.record(
+                    uow.session,
+                    principal,
+                    "enrollment_key.revoke",
+                    "enrollment_key",
+                    str(key.id),
+                    Ancestry.of(branch),
+                    after={"revoked_at": _iso(key.revoked_at)},
+                )
             uow.commit()
 
     def list_keys(self, principal: Principal, branch_org_id: str) -> list[EnrollmentKeyInfo]:
@@ -78,20 +96,35 @@ class EnrollmentService:
             repo = ScopedRepository(uow.session, principal)
             branch = repo.find_branch(branch_org_id)
             keys = uow.session.scalars(
-                repo.enrollment_keys().where(EnrollmentKey.branch_id == branch.id)
+                repo.enrollment_keys()
+                .where(EnrollmentKey.branch_id == branch.id)
                 .order_by(EnrollmentKey.created_at.desc(), EnrollmentKey.id.desc())
             ).all()
             now = utcnow()
             return [
                 EnrollmentKeyInfo(
-                    k.id, branch.org_id, k.note, k.created_by, k.created_at, k.expires_at,
-                    k.revoked_at, k.last_used_at, k.use_count, _key_state(k, now),
+                    k.id,
+                    branch.org_id,
+                    k.note,
+                    k.created_by,
+                    k.created_at,
+                    k.expires_at,
+                    k.revoked_at,
+                    k.last_used_at,
+                    k.use_count,
+                    _key_state(k, now),
                 )
                 for k in keys
             ]
 
-    def enroll(self, branch_org_id: str, enrollment_key: str, inventory: AgentInventory,
-               *, source: str = "") -> EnrollResult:
+    def enroll(
+        self,
+        branch_org_id: str,
+        enrollment_key: str,
+        inventory: AgentInventory,
+        *,
+        source: str = "",
+    ) -> EnrollResult:
         """Enroll (or re-enroll) the host ``(branch, machine_id)``.
 
         Unknown branch and wrong, expired or revoked key all raise the same
@@ -110,23 +143,28 @@ class EnrollmentService:
                 row = session.execute(
                     select(Branch, EnrollmentKey)
                     .join(EnrollmentKey, EnrollmentKey.branch_id == Branch.id)
-                    .where(Branch.org_id == org_id,
-                           EnrollmentKey.key_hash == tokens.digest_secret(enrollment_key))
+                    .where(
+                        Branch.org_id == org_id,
+                        EnrollmentKey.key_hash == tokens.digest_secret(enrollment_key),
+                    )
                 ).first()
                 if row is None or _key_state(row.EnrollmentKey, now) != "active":
                     raise AuthenticationFailed(ENROLL_REFUSED)
                 branch, key = row.Branch, row.EnrollmentKey
                 agent = session.scalar(
-                    select(Agent).where(Agent.branch_id == branch.id,
-                                        Agent.machine_id == inventory.machine_id)
+                    select(Agent).where(
+                        Agent.branch_id == branch.id, Agent.machine_id == inventory.machine_id
+                    )
                 )
                 created = agent is None
                 if agent is not None and agent.revoked_at is not None:
                     raise AuthenticationFailed("This agent has been revoked; it cannot re-enroll.")
                 if agent is None:
                     agent = Agent(
-                        uuid=str(uuid.uuid4()), tenant_id=branch.tenant_id,
-                        company_id=branch.company_id, branch_id=branch.id,
+                        uuid=str(uuid.uuid4()),
+                        tenant_id=branch.tenant_id,
+                        company_id=branch.company_id,
+                        branch_id=branch.id,
                         machine_id=inventory.machine_id,
                         report_interval_s=self._policy.report_interval_s,
                     )
@@ -139,11 +177,16 @@ class EnrollmentService:
                     session.flush()
                 except IntegrityError:
                     continue  # another request enrolled the same host; take its row next time
-                audit.record(session, f"agent:{inventory.hostname}",
-                             "agent.enroll" if created else "agent.re_enroll", "agent",
-                             agent.uuid, Ancestry.of(agent),
-                             after={"hostname": inventory.hostname, "key_id": key.id},
-                             source=source)
+                audit.record(
+                    session,
+                    f"agent:{inventory.hostname}",
+                    "agent.enroll" if created else "agent.re_enroll",
+                    "agent",
+                    agent.uuid,
+                    Ancestry.of(agent),
+                    after={"hostname": inventory.hostname, "key_id": key.id},
+                    source=source,
+                )
                 uow.commit()
                 return EnrollResult(agent.uuid, created, agent.report_interval_s)
         raise AuthenticationFailed(ENROLL_REFUSED)

@@ -62,8 +62,15 @@ class OrgService:
         with UnitOfWork(self._sf) as uow:
             self._refuse_duplicate(uow.session, select(Tenant.id), Tenant.name, clean, "tenant")
             row = self._insert(uow.session, Tenant(name=clean), "tenant")
-            audit.record(uow.session, principal, "tenant.create", "tenant", row.org_id,
-                         Ancestry.of(row), after={"name": clean})
+            audit.record(
+                uow.session,
+                principal,
+                "tenant.create",
+                "tenant",
+                row.org_id,
+                Ancestry.of(row),
+                after={"name": clean},
+            )
             uow.commit()
             return self._node(row, None, 0, StatusCounts())
 
@@ -73,12 +80,22 @@ class OrgService:
         with UnitOfWork(self._sf) as uow:
             tenant = ScopedRepository(uow.session, principal).find_tenant(tenant_org_id)
             self._refuse_duplicate(
-                uow.session, select(Company.id).where(Company.tenant_id == tenant.id),
-                Company.name, clean, "company in this tenant",
+                uow.session,
+                select(Company.id).where(Company.tenant_id == tenant.id),
+                Company.name,
+                clean,
+                "company in this tenant",
             )
             row = self._insert(uow.session, Company(name=clean, tenant_id=tenant.id), "company")
-            audit.record(uow.session, principal, "company.create", "company", row.org_id,
-                         Ancestry.of(row), after={"name": clean})
+            audit.record(
+                uow.session,
+                principal,
+                "company.create",
+                "company",
+                row.org_id,
+                Ancestry.of(row),
+                after={"name": clean},
+            )
             uow.commit()
             return self._node(row, tenant.org_id, 0, StatusCounts())
 
@@ -88,16 +105,26 @@ class OrgService:
         with UnitOfWork(self._sf) as uow:
             company = ScopedRepository(uow.session, principal).find_company(company_org_id)
             self._refuse_duplicate(
-                uow.session, select(Branch.id).where(Branch.company_id == company.id),
-                Branch.name, clean, "branch in this company",
+                uow.session,
+                select(Branch.id).where(Branch.company_id == company.id),
+                Branch.name,
+                clean,
+                "branch in this company",
             )
             row = self._insert(
                 uow.session,
                 Branch(name=clean, tenant_id=company.tenant_id, company_id=company.id),
                 "branch",
             )
-            audit.record(uow.session, principal, "branch.create", "branch", row.org_id,
-                         Ancestry.of(row), after={"name": clean})
+            audit.record(
+                uow.session,
+                principal,
+                "branch.create",
+                "branch",
+                row.org_id,
+                Ancestry.of(row),
+                after={"name": clean},
+            )
             uow.commit()
             return self._node(row, company.org_id, 0, StatusCounts())
 
@@ -123,8 +150,16 @@ class OrgService:
                 uow.session.flush()
             except IntegrityError as exc:
                 raise DuplicateName(f"A {kind} named '{clean}' already exists here.") from exc
-            audit.record(uow.session, principal, f"{kind}.rename", kind, row.org_id,
-                         Ancestry.of(row), before={"name": before}, after={"name": clean})
+            audit.record(
+                uow.session,
+                principal,
+                f"{kind}.rename",
+                kind,
+                row.org_id,
+                Ancestry.of(row),
+                before={"name": before},
+                after={"name": clean},
+            )
             uow.commit()
         return self.get_node(principal, row.org_id)
 
@@ -152,7 +187,9 @@ class OrgService:
             if isinstance(row, Tenant):
                 companies = session.scalar(select(func.count()).where(Company.tenant_id == row.id))
             if not isinstance(row, Branch):
-                branches = session.scalar(select(func.count()).where(getattr(Branch, column) == row.id))
+                branches = session.scalar(
+                    select(func.count()).where(getattr(Branch, column) == row.id)
+                )
             if (agents or companies or branches) and not force:
                 raise Conflict(
                     f"{kind.capitalize()} '{row.name}' still holds {companies} companies,"
@@ -164,9 +201,20 @@ class OrgService:
             if isinstance(row, Tenant):
                 session.execute(delete(Company).where(Company.tenant_id == row.id))
             session.delete(row)
-            audit.record(session, principal, f"{kind}.delete", kind, row.org_id, where,
-                         before={"name": row.name, "companies": companies,
-                                 "branches": branches, "agents": agents})
+            audit.record(
+                session,
+                principal,
+                f"{kind}.delete",
+                kind,
+                row.org_id,
+                where,
+                before={
+                    "name": row.name,
+                    "companies": companies,
+                    "branches": branches,
+                    "agents": agents,
+                },
+            )
             uow.commit()
 
     # --- reads -----------------------------------------------------------------------------
@@ -178,8 +226,11 @@ class OrgService:
             return self._nodes(repo, [row])[0]
 
     def list_children(
-        self, principal: Principal, parent_org_id: str | None = None,
-        offset: int = 0, limit: int = 100,
+        self,
+        principal: Principal,
+        parent_org_id: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
     ) -> Page[OrgNode]:
         """Roots (``parent_org_id=None``), a tenant's companies or a company's branches.
 
@@ -207,7 +258,11 @@ class OrgService:
             return Page(self._nodes(repo, list(rows)), total, offset)
 
     def search(
-        self, principal: Principal, text: str, *, status: AgentStatus | None = None,
+        self,
+        principal: Principal,
+        text: str,
+        *,
+        status: AgentStatus | None = None,
         limit: int = 200,
     ) -> list[SearchHit]:
         """Nodes whose name or org id matches, and agents whose hostname matches, in scope.
@@ -221,15 +276,22 @@ class OrgService:
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             if text and status is None:
-                for model, scoped in ((Tenant, repo.tenants()), (Company, repo.companies()),
-                                      (Branch, repo.branches())):
+                for model, scoped in (
+                    (Tenant, repo.tenants()),
+                    (Company, repo.companies()),
+                    (Branch, repo.branches()),
+                ):
                     rows = uow.session.scalars(
                         scoped.where(org_id_or_name_matches(model, text))
-                        .order_by(model.name).limit(limit - len(hits))
+                        .order_by(model.name)
+                        .limit(limit - len(hits))
                     ).all()
                     for row in rows:
-                        hits.append(SearchHit(kind_of(row), row.org_id, row.name,
-                                              self._path(repo, row), None))
+                        hits.append(
+                            SearchHit(
+                                kind_of(row), row.org_id, row.name, self._path(repo, row), None
+                            )
+                        )
                     if len(hits) >= limit:
                         return hits
             agents = repo.agents()
@@ -243,8 +305,13 @@ class OrgService:
                 agents.order_by(Agent.hostname).limit(limit - len(hits))
             ).all():
                 hits.append(
-                    SearchHit("agent", agent.uuid, agent.hostname, self._path(repo, agent),
-                              agent_status(agent.last_seen, agent.revoked_at, now, self._policy))
+                    SearchHit(
+                        "agent",
+                        agent.uuid,
+                        agent.hostname,
+                        self._path(repo, agent),
+                        agent_status(agent.last_seen, agent.revoked_at, now, self._policy),
+                    )
                 )
         return hits
 
@@ -270,7 +337,9 @@ class OrgService:
         if principal.is_superadmin or principal.level != kind:
             return False
         return (where.tenant_id, where.company_id, where.branch_id) == (
-            principal.tenant_id, principal.company_id, principal.branch_id
+            principal.tenant_id,
+            principal.company_id,
+            principal.branch_id,
         )
 
     def _roots(self, repo: ScopedRepository):
@@ -302,7 +371,9 @@ class OrgService:
             return []
         model = type(rows[0])
         ids = [r.id for r in rows]
-        level_col = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[model]
+        level_col = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
+            model
+        ]
         counts: dict[int, dict[str, int]] = defaultdict(dict)
         status = status_expression(utcnow(), self._policy).label("status")
         for owner, state, n in repo.session.execute(
@@ -321,15 +392,17 @@ class OrgService:
         children = dict(
             repo.session.execute(
                 child_query.with_only_columns(child_col, func.count())
-                .where(child_col.in_(ids)).group_by(child_col)
-            ).tuples().all()
+                .where(child_col.in_(ids))
+                .group_by(child_col)
+            ).all()
         )
         parents = self._parent_org_ids(repo, rows)
         principal = repo.principal
         return [
             self._node(
                 row,
-                None if self._is_scope_root(principal, Ancestry.of(row), kind_of(row))
+                None
+                if self._is_scope_root(principal, Ancestry.of(row), kind_of(row))
                 else parents.get(row.id),
                 children.get(row.id, 0),
                 StatusCounts(**counts.get(row.id, {})),

@@ -21,8 +21,13 @@ class TelemetryService:
         self._sf = session_factory
 
     def telemetry_range(
-        self, principal: Principal, agent_uuid: str, start: int, end: int,
-        *, max_points: int = 2000,
+        self,
+        principal: Principal,
+        agent_uuid: str,
+        start: int,
+        end: int,
+        *,
+        max_points: int = 2000,
     ) -> TelemetrySeries:
         """Samples with ``start <= ts < end`` (Unix seconds).
 
@@ -50,7 +55,8 @@ class TelemetryService:
                 key = (Telemetry.ts - (Telemetry.ts % bucket)).label("bucket")
                 rows = uow.session.execute(
                     select(key, *[func.avg(c) for c in columns])
-                    .where(in_range).group_by(literal_column("bucket"))
+                    .where(in_range)
+                    .group_by(literal_column("bucket"))
                     .order_by(literal_column("bucket"))
                 ).all()
             else:

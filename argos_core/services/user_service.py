@@ -33,15 +33,24 @@ class UserService:
         passwords.check_policy(password)
         with UnitOfWork(self._sf) as uow:
             self._refuse_taken(uow.session, name)
-            uow.session.add(PlatformAdmin(username=name, password_hash=passwords.hash_password(password)))
+            uow.session.add(
+                PlatformAdmin(username=name, password_hash=passwords.hash_password(password))
+            )
             self._flush_or_duplicate(uow.session, name)
-            audit.record(uow.session, "system", "superadmin.create", "superadmin", name, None,
-                         source=source)
+            audit.record(
+                uow.session, "system", "superadmin.create", "superadmin", name, None, source=source
+            )
             uow.commit()
         return name
 
     def create_user(
-        self, principal: Principal, *, username: str, password: str, role: str, scope_org_id: str,
+        self,
+        principal: Principal,
+        *,
+        username: str,
+        password: str,
+        role: str,
+        scope_org_id: str,
     ) -> UserInfo:
         """A client admin scoped to a node inside the caller's scope, never above their role."""
         principal.require_write()
@@ -56,13 +65,24 @@ class UserService:
             where = Ancestry.of(node)
             self._refuse_taken(uow.session, name)
             user = User(
-                username=name, password_hash=passwords.hash_password(password), role=role,
-                tenant_id=where.tenant_id, company_id=where.company_id, branch_id=where.branch_id,
+                username=name,
+                password_hash=passwords.hash_password(password),
+                role=role,
+                tenant_id=where.tenant_id,
+                company_id=where.company_id,
+                branch_id=where.branch_id,
             )
             uow.session.add(user)
             self._flush_or_duplicate(uow.session, name)
-            audit.record(uow.session, principal, "user.create", "user", name, where,
-                         after={"role": role, "scope": node.org_id})
+            audit.record(
+                uow.session,
+                principal,
+                "user.create",
+                "user",
+                name,
+                where,
+                after={"role": role, "scope": node.org_id},
+            )
             uow.commit()
             return self._info(user, node.org_id)
 
@@ -74,8 +94,9 @@ class UserService:
             users = uow.session.scalars(
                 query.order_by(User.username).offset(max(0, offset)).limit(max(1, min(limit, 1000)))
             ).all()
-            return Page([self._info(u, self._scope_org_id(uow.session, u)) for u in users],
-                        total, offset)
+            return Page(
+                [self._info(u, self._scope_org_id(uow.session, u)) for u in users], total, offset
+            )
 
     def authenticate(self, username: str, password: str, *, source: str = "") -> Principal:
         """Check credentials and return the principal; throttles repeated failures per user."""
@@ -90,19 +111,26 @@ class UserService:
                 passwords.dummy_verify()
                 raise AuthenticationFailed(LOGIN_REFUSED)
             if account.locked_until is not None and account.locked_until > now:
-                raise AuthenticationFailed(
-                    "Too many failed logins; try again in a few minutes."
-                )
+                raise AuthenticationFailed("Too many failed logins; try again in a few minutes.")
             ok, new_hash = passwords.verify_password(password or "", account.password_hash)
             if not ok or not account.is_active:
                 if not ok:
                     account.failed_login_count += 1
                     excess = account.failed_login_count - FREE_FAILURES
                     if excess >= 0:
-                        account.locked_until = now + min(MAX_LOCKOUT, timedelta(seconds=30 * 2**excess))
-                        audit.record(session, "system", "login.locked", "user", name,
-                                     _where(account), source=source,
-                                     after={"failures": account.failed_login_count})
+                        account.locked_until = now + min(
+                            MAX_LOCKOUT, timedelta(seconds=30 * 2**excess)
+                        )
+                        audit.record(
+                            session,
+                            "system",
+                            "login.locked",
+                            "user",
+                            name,
+                            _where(account),
+                            source=source,
+                            after={"failures": account.failed_login_count},
+                        )
                     uow.commit()
                 raise AuthenticationFailed(LOGIN_REFUSED)
             if new_hash:
@@ -143,15 +171,27 @@ class UserService:
         if isinstance(account, PlatformAdmin):
             return Principal(account.username, "superadmin", source=source)
         return Principal(
-            account.username, account.role, account.tenant_id, account.company_id,  # type: ignore[arg-type]
-            account.branch_id, self._scope_org_id(session, account), source,
+            account.username,
+            account.role,
+            account.tenant_id,
+            account.company_id,  # type: ignore[arg-type]
+            account.branch_id,
+            self._scope_org_id(session, account),
+            source,
         )
 
     @staticmethod
     def _info(user: User, scope_org_id: str) -> UserInfo:
         kind = "branch" if user.branch_id else "company" if user.company_id else "tenant"
-        return UserInfo(user.username, user.role, kind, scope_org_id, user.is_active,
-                        user.created_at, user.last_login_at)
+        return UserInfo(
+            user.username,
+            user.role,
+            kind,
+            scope_org_id,
+            user.is_active,
+            user.created_at,
+            user.last_login_at,
+        )
 
 
 def _where(account: PlatformAdmin | User) -> Ancestry | None:

@@ -27,7 +27,7 @@ def clean_username(raw: str | None) -> str:
     username = (raw or "").strip()
     if not _USERNAME.match(username):
         raise ValidationError(
-            f"Usernames are 3–{USERNAME_MAX} characters: letters, digits and . _ @ -,"
+            f"Usernames are 3 to {USERNAME_MAX} characters: letters, digits and . _ @ -,"
             " starting with a letter or digit."
         )
     return username
