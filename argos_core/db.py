@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -60,6 +63,10 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    try:
+        cursor.execute("SELECT sin(0)")
+    except sqlite3.OperationalError:  # SQLite built without its math functions
+        dbapi_connection.create_function("sin", 1, math.sin, deterministic=True)
     cursor.close()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -36,10 +36,12 @@ def kind_of(row: OrgRow) -> OrgKind:
     return {Tenant: "tenant", Company: "company", Branch: "branch"}[type(row)]  # type: ignore[return-value]
 
 
-def allocate_org_id(session: Session, kind: str) -> str:
+def allocate_org_id(
+    session: Session, kind: str, generate: Callable[[], str] = org_ids.generate
+) -> str:
     """Claim a fresh org id. The registry's primary key arbitrates races between processes."""
     for _ in range(ORG_ID_ATTEMPTS):
-        candidate = org_ids.generate()
+        candidate = generate()
         try:
             with session.begin_nested():
                 session.add(OrgIdRegistry(org_id=candidate, kind=kind))
