@@ -20,7 +20,10 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigurationError(f"'{_redact(url)}' is not a valid database URL.") from exc
+        raise ConfigurationError(
+            "The database URL is not valid; expected e.g. sqlite:///path/to/argos.db or"
+            " mysql+pymysql://user:password@host:3306/argos."
+        ) from exc
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise ConfigurationError(
             f"Unsupported database '{parsed.get_backend_name()}'; use sqlite:/// or mysql+pymysql://."

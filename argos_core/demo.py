@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -129,7 +130,7 @@ def seed_demo(
     seed: int = 42,
     now: datetime | None = None,
 ) -> DemoSummary:
-    """Create the demo superadmin and a fleet of ``tenants×companies×branches×agents``.
+    """Create the demo superadmin and a fleet of ``tenants x companies x branches x agents``.
 
     ``days`` of 1-minute telemetry is generated for the first ``telemetry_agents`` agents
     (all of them by default). Refuses to run twice on the same database.
@@ -359,7 +360,12 @@ def _agent_row(
 
 
 def _generate_telemetry(engine: Engine, days: float, limit: int | None, now: datetime) -> int:
-    """One sample a minute per agent, ending now, computed by the database itself."""
+    """One sample a minute per agent, ending now, computed by the database itself.
+
+    On MySQL the agents are split between two connections (the server then uses both
+    cores), and each session skips the per-row foreign-key check: the rows are made from
+    the ``agents`` table itself, so the check could never fail.
+    """
     minutes = int(days * 1440)
     if minutes <= 0:
         return 0
@@ -368,8 +374,40 @@ def _generate_telemetry(engine: Engine, days: float, limit: int | None, now: dat
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id).limit(limit)))
     if not agent_ids:
         return 0
+    if engine.dialect.name == "sqlite":
+        return _fill(engine, agent_ids, start, minutes)
+    halves = [agent_ids[: len(agent_ids) // 2], agent_ids[len(agent_ids) // 2 :]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return sum(pool.map(lambda ids: _fill(engine, ids, start, minutes), halves))
+
+
+# Double literals (``1440e0``) keep MySQL in floating point instead of DECIMAL arithmetic.
+_TELEMETRY_SELECT = """
+    SELECT a.id, :start + m.n * 60,
+      8e0 + (a.id % 25) + 11e0 * (1e0 + sin(6.283185307179586e0 * ((m.n + a.id * 37) % 1440)
+        / 1440e0)) + 12e0 * ((a.id * 7919 + m.n * 104729) % 997) / 997e0,
+      30e0 + (a.id % 40) + 5e0 * sin(6.283185307179586e0 * ((m.n + a.id * 11) % 1440) / 1440e0)
+        + 3e0 * ((a.id * 104729 + m.n * 7919) % 991) / 991e0,
+      20e0 + (a.id % 60) + 10e0 * m.n / :minutes,
+      a.id * 1000 + (a.id % 50 + 1) * 1000 * m.n,
+      a.id * 300 + (a.id % 50 + 1) * 300 * m.n,
+      0.1e0 + (a.id % 8) * 0.25e0 + 0.6e0 * (1e0 + sin(6.283185307179586e0
+        * ((m.n + a.id * 37) % 1440) / 1440e0)),
+      (a.id % 30) * 86400 + m.n * 60
+    FROM agents a CROSS JOIN demo_minutes m
+    WHERE a.id = :agent
+"""
+
+
+def _fill(engine: Engine, agent_ids: list[int], start: int, minutes: int) -> int:
+    if not agent_ids:
+        return 0
+    cols = ", ".join(c.name for c in Telemetry.__table__.columns)
+    sql = text(f"INSERT INTO telemetry ({cols}) {_TELEMETRY_SELECT}")
     samples = 0
     with engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
         conn.exec_driver_sql("CREATE TEMPORARY TABLE demo_minutes (n INTEGER PRIMARY KEY)")
         for first in range(0, minutes, 10_000):
             conn.execute(
@@ -377,32 +415,16 @@ def _generate_telemetry(engine: Engine, days: float, limit: int | None, now: dat
                 [{"n": n} for n in range(first, min(minutes, first + 10_000))],
             )
         conn.commit()
-        cols = ", ".join(c.name for c in Telemetry.__table__.columns)
-        sql = text(f"""
-            INSERT INTO telemetry ({cols})
-            SELECT a.id, :start + m.n * 60,
-              8 + (a.id % 25) + 11 * (1 + sin(6.283185307179586 * ((m.n + a.id * 37) % 1440) / 1440.0))
-                + 12 * ((a.id * 7919 + m.n * 104729) % 997) / 997.0,
-              30 + (a.id % 40) + 5 * sin(6.283185307179586 * ((m.n + a.id * 11) % 1440) / 1440.0)
-                + 3 * ((a.id * 104729 + m.n * 7919) % 991) / 991.0,
-              20 + (a.id % 60) + 10.0 * m.n / :minutes,
-              a.id * 1000 + (a.id % 50 + 1) * 1000 * m.n,
-              a.id * 300 + (a.id % 50 + 1) * 300 * m.n,
-              0.1 + (a.id % 8) * 0.25 + 0.6 * (1 + sin(6.283185307179586 * ((m.n + a.id * 37) % 1440) / 1440.0)),
-              (a.id % 30) * 86400 + m.n * 60
-            FROM agents a CROSS JOIN demo_minutes m
-            WHERE a.id >= :lo AND a.id <= :hi
-        """)
         # One agent per statement keeps each insert in primary-key order (an append to the
         # clustered index) instead of interleaving agents; commit every few agents.
         for i, agent_id in enumerate(agent_ids, start=1):
-            result = conn.execute(
-                sql, {"start": start, "minutes": minutes, "lo": agent_id, "hi": agent_id}
-            )
+            result = conn.execute(sql, {"start": start, "minutes": minutes, "agent": agent_id})
             samples += result.rowcount
             if i % AGENTS_PER_COMMIT == 0:
                 conn.commit()
         conn.commit()
         conn.exec_driver_sql("DROP TABLE demo_minutes")
+        if conn.dialect.name != "sqlite":
+            conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
         conn.commit()
     return samples

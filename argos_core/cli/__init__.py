@@ -1,0 +1,1 @@
+"""``argos-admin``: the administration command line."""
