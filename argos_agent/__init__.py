@@ -1,0 +1,1 @@
+"""Argos reference agent and fleet simulator. Speaks only HTTP."""
