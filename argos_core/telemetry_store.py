@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select, update
 
@@ -105,15 +105,23 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> None:
             )
 
 
-def agent_credentials(conn: Connection, uuids: Iterable[str]) -> dict[str, tuple[int, bool]]:
-    """``{uuid: (agent_id, revoked)}`` for the agents that exist among ``uuids``."""
+class AgentCredential(NamedTuple):
+    agent_id: int
+    revoked: bool
+    report_interval_s: int
+
+
+def agent_credentials(conn: Connection, uuids: Iterable[str]) -> dict[str, AgentCredential]:
+    """The agents that exist among ``uuids``, by uuid."""
     wanted = sorted(set(uuids))
-    found: dict[str, tuple[int, bool]] = {}
+    found: dict[str, AgentCredential] = {}
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
         rows = conn.execute(
-            select(Agent.uuid, Agent.id, Agent.revoked_at).where(
+            select(Agent.uuid, Agent.id, Agent.revoked_at, Agent.report_interval_s).where(
                 Agent.uuid.in_(wanted[start : start + IDS_PER_STATEMENT])
             )
         )
-        found.update({u: (i, revoked is not None) for u, i, revoked in rows})
+        found.update(
+            {u: AgentCredential(i, revoked is not None, every) for u, i, revoked, every in rows}
+        )
     return found

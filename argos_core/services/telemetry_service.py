@@ -52,7 +52,8 @@ class TelemetryService:
             if span > max_points:
                 # ts is unique per agent and second, so only longer ranges can overflow.
                 bucket = -(-span // max_points)
-                key = (Telemetry.ts - (Telemetry.ts % bucket)).label("bucket")
+                # Buckets are aligned on the range start, so the range spans at most max_points.
+                key = (Telemetry.ts - ((Telemetry.ts - start) % bucket)).label("bucket")
                 rows = uow.session.execute(
                     select(key, *[func.avg(c) for c in columns])
                     .where(in_range)

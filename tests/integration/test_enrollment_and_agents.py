@@ -1,0 +1,135 @@
+from datetime import timedelta
+
+import pytest
+
+from argos_core.errors import AuthenticationFailed, NotFound, ScopeViolation, ValidationError
+from argos_core.scope import Principal
+from argos_core.services.agent_inventory import AgentInventory
+
+HOST = {
+    "hostname": "web-01",
+    "machine_id": "machine-1",
+    "os": "Debian 12",
+    "agent_version": "1.0.0",
+    "ip_addresses": ["10.0.0.5"],
+    "cpu_count": 4,
+}
+
+
+@pytest.fixture
+def branch(services, superadmin):
+    tenant = services.orgs.create_tenant(superadmin, "Acme")
+    company = services.orgs.create_company(superadmin, tenant.org_id, "HQ")
+    return services.orgs.create_branch(superadmin, company.org_id, "Berlin")
+
+
+def test_enrollment_creates_then_recognises_the_same_host(services, superadmin, branch):
+    key = services.enrollment.issue_key(superadmin, branch.org_id, note="rollout")
+    first = services.enrollment.enroll(branch.org_id.lower(), key.key, AgentInventory.parse(HOST))
+    again = services.enrollment.enroll(
+        branch.org_id, key.key, AgentInventory.parse({**HOST, "hostname": "web-01b"})
+    )
+    assert first.created and not again.created
+    assert first.agent_uuid == again.agent_uuid
+    detail = services.agents.get_agent(superadmin, first.agent_uuid)
+    assert detail.summary.hostname == "web-01b" and detail.enrollment_key_note == "rollout"
+    [info] = services.enrollment.list_keys(superadmin, branch.org_id)
+    assert info.use_count == 2 and info.state == "active" and info.last_used_at is not None
+
+
+def test_every_enrollment_refusal_looks_the_same(services, superadmin, branch):
+    good = services.enrollment.issue_key(superadmin, branch.org_id)
+    expired = services.enrollment.issue_key(
+        superadmin, branch.org_id, expires_in=timedelta(seconds=1)
+    )
+    revoked = services.enrollment.issue_key(superadmin, branch.org_id)
+    services.enrollment.revoke_key(superadmin, revoked.key_id)
+    with services.session_factory() as s:
+        from argos_core.models import EnrollmentKey, utcnow
+
+        s.get(EnrollmentKey, expired.key_id).expires_at = utcnow() - timedelta(seconds=1)
+        s.commit()
+    other = services.orgs.create_branch(
+        superadmin, services.orgs.get_node(superadmin, branch.org_id).parent_org_id, "Paris"
+    )
+    messages = set()
+    for org, key in [
+        (branch.org_id, "wrong"),
+        (branch.org_id, expired.key),
+        (branch.org_id, revoked.key),
+        ("ZZZZZZ", good.key),
+        ("bad!", good.key),
+        (other.org_id, good.key),
+        (branch.org_id, ""),
+    ]:
+        with pytest.raises(AuthenticationFailed) as caught:
+            services.enrollment.enroll(org, key, AgentInventory.parse(HOST))
+        messages.add(str(caught.value))
+    assert len(messages) == 1
+    states = {k.key_id: k.state for k in services.enrollment.list_keys(superadmin, branch.org_id)}
+    assert states == {good.key_id: "active", expired.key_id: "expired", revoked.key_id: "revoked"}
+
+
+def test_keys_are_stored_only_as_digests(services, superadmin, branch):
+    issued = services.enrollment.issue_key(superadmin, branch.org_id)
+    with services.session_factory() as s:
+        from argos_core.models import EnrollmentKey
+
+        stored = s.get(EnrollmentKey, issued.key_id).key_hash
+    assert issued.key not in stored and len(stored) == 64
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"hostname": "", "machine_id": "m"},
+        {"hostname": "h", "machine_id": "m", "cpu_count": -1},
+        {"hostname": "h", "machine_id": "m", "ip_addresses": "x"},
+        {"hostname": "h" * 256, "machine_id": "m"},
+        {"hostname": "h", "machine_id": "m", "boot_time": "yesterday"},
+    ],
+)
+def test_bad_inventory_is_refused(bad):
+    with pytest.raises(ValidationError):
+        AgentInventory.parse(bad)
+
+
+def test_revoked_agent_cannot_re_enroll_and_credentials_say_revoked(services, superadmin, branch):
+    key = services.enrollment.issue_key(superadmin, branch.org_id)
+    agent = services.enrollment.enroll(branch.org_id, key.key, AgentInventory.parse(HOST))
+    assert services.agents.credentials(agent.agent_uuid).revoked is False
+    services.agents.revoke_agent(superadmin, agent.agent_uuid)
+    assert services.agents.credentials(agent.agent_uuid).revoked is True
+    with pytest.raises(AuthenticationFailed):
+        services.enrollment.enroll(branch.org_id, key.key, AgentInventory.parse(HOST))
+    with pytest.raises(NotFound):
+        services.agents.credentials("no-such-agent")
+
+
+def test_key_rules_and_viewers(services, superadmin, branch):
+    with pytest.raises(ValidationError):
+        services.enrollment.issue_key(superadmin, branch.org_id, expires_in=timedelta(0))
+    with pytest.raises(ValidationError):
+        services.enrollment.issue_key(superadmin, branch.org_id, note="n" * 201)
+    viewer = Principal("v", "viewer", 1)
+    with pytest.raises(ScopeViolation):
+        services.enrollment.issue_key(viewer, branch.org_id)
+    assert services.enrollment.list_keys(superadmin, branch.org_id) == []
+
+
+def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
+    key = services.enrollment.issue_key(superadmin, branch.org_id)
+    for i in range(7):
+        services.enrollment.enroll(
+            branch.org_id,
+            key.key,
+            AgentInventory.parse({"hostname": f"host-{i}", "machine_id": f"m{i}"}),
+        )
+    page = services.agents.list_agents(
+        superadmin, branch.org_id, limit=3, sort_by="hostname", descending=True
+    )
+    assert page.total == 7 and [a.hostname for a in page.items] == ["host-6", "host-5", "host-4"]
+    assert services.agents.list_agents(superadmin, branch.org_id, text="host-3").total == 1
+    with pytest.raises(ValidationError):
+        services.agents.list_agents(superadmin, branch.org_id, sort_by="password")
