@@ -1,0 +1,1 @@
+"""Argos ingest server: Tornado handlers, group-commit writer, backpressure and metrics."""

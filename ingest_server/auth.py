@@ -1,0 +1,119 @@
+"""Who is sending telemetry: the token's signature and expiry, then the agent's row.
+
+The agent lookup (exists, not revoked) is cached for ``ttl_s`` seconds, so a revocation takes
+effect within that time. Cache misses arriving together are answered by one ``SELECT ... IN``
+in a worker thread, so a fleet whose agents each report once a minute costs a handful of
+queries per second rather than one per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from argos_core.errors import AuthenticationFailed, DatabaseUnavailable
+from argos_core.telemetry_store import AgentCredential, agent_credentials
+from argos_core.tokens import TokenSigner
+from ingest_server.health import DatabaseHealth
+
+INVALID = "A valid agent token is required (Authorization: Bearer <token>)."
+REVOKED = "This agent has been revoked or no longer exists."
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    agent_id: int
+    agent_uuid: str
+    report_interval_s: int
+
+
+class AgentAuthenticator:
+    def __init__(
+        self,
+        signer: TokenSigner,
+        engine: Engine,
+        executor: Executor,
+        *,
+        health: DatabaseHealth | None = None,
+        ttl_s: float = 5.0,
+        max_entries: int = 200_000,
+    ) -> None:
+        self._health = health
+        self._signer = signer
+        self._engine = engine
+        self._executor = executor
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._cache: OrderedDict[str, tuple[float, AgentCredential | None]] = OrderedDict()
+        self._waiting: dict[str, list[asyncio.Future]] = {}
+        self._lookups: set[asyncio.Task] = set()
+
+    async def authenticate(self, authorization: str | None) -> AgentIdentity:
+        token = _bearer(authorization)
+        agent_uuid = self._signer.verify(token)
+        credentials = await self._credentials(agent_uuid)
+        if credentials is None or credentials.revoked:
+            raise AuthenticationFailed(REVOKED)
+        return AgentIdentity(credentials.agent_id, agent_uuid, credentials.report_interval_s)
+
+    async def _credentials(self, agent_uuid: str) -> AgentCredential | None:
+        cached = self._cache.get(agent_uuid)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._waiting.setdefault(agent_uuid, []).append(future)
+        if len(self._waiting) == 1 and len(self._waiting[agent_uuid]) == 1:
+            task = loop.create_task(self._lookup())
+            self._lookups.add(task)
+            task.add_done_callback(self._lookups.discard)
+        return await future
+
+    async def _lookup(self) -> None:
+        waiting, self._waiting = self._waiting, {}
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(self._executor, self._query, list(waiting))
+        except Exception as exc:  # the database could not answer: every waiter gets a 503
+            if self._health is not None:
+                self._health.mark_unavailable()
+            error = DatabaseUnavailable("The database is unavailable right now.")
+            error.__cause__ = exc
+            for futures in waiting.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(error)
+            return
+        expires = time.monotonic() + self._ttl_s
+        for agent_uuid, futures in waiting.items():
+            credentials = found.get(agent_uuid)
+            self._remember(agent_uuid, expires, credentials)
+            for future in futures:
+                if not future.done():
+                    future.set_result(credentials)
+
+    def _query(self, uuids: list[str]) -> dict[str, AgentCredential]:
+        with self._engine.connect() as conn:
+            return agent_credentials(conn, uuids)
+
+    def _remember(self, agent_uuid: str, expires: float, value: AgentCredential | None) -> None:
+        self._cache[agent_uuid] = (expires, value)
+        self._cache.move_to_end(agent_uuid)
+        while len(self._cache) > self._max_entries:
+            self._cache.popitem(last=False)
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise AuthenticationFailed(INVALID)
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise AuthenticationFailed(INVALID)
+    return token

@@ -1,0 +1,45 @@
+"""Everything a handler needs, built once by ``IngestRuntime`` and passed to ``make_app``."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from argos_core.bootstrap import Services
+from argos_core.tokens import TokenSigner
+from ingest_server.auth import AgentAuthenticator
+from ingest_server.health import DatabaseHealth
+from ingest_server.metrics import IngestMetrics
+from ingest_server.rate_limit import RateLimiter
+from ingest_server.writer import GroupCommitWriter
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    max_body_bytes: int = 2 * MIB
+    agent_rate: float = 2.0
+    agent_burst: float = 20.0
+    max_batch_rows: int = 5000
+    max_delay_s: float = 0.005
+    max_pending_rows: int = 100_000
+    credentials_ttl_s: float = 5.0
+    busy_retry_after_s: int = 1
+    db_retry_after_s: int = 2
+    health_probe_interval_s: float = 5.0
+    health_retry_interval_s: float = 0.5
+
+
+@dataclass
+class IngestContext:
+    config: IngestConfig
+    services: Services
+    signer: TokenSigner
+    metrics: IngestMetrics
+    health: DatabaseHealth
+    auth: AgentAuthenticator
+    limiter: RateLimiter
+    writer: GroupCommitWriter
+    executor: Executor
+    inflight: int = 0

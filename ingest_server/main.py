@@ -1,0 +1,231 @@
+"""``argos-ingest``: bind, optionally fork N workers sharing the sockets, serve until SIGTERM.
+
+On SIGTERM (or Ctrl+C) each worker stops accepting connections, lets the writer commit what
+it already accepted, answers the waiting requests and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from argos_core.bootstrap import bootstrap
+from argos_core.db import make_engine
+from argos_core.errors import ArgosError
+from argos_core.migrate import upgrade
+from argos_core.settings import SECRET_KEY_ENV, is_sqlite, resolve_database_url, resolve_secret_key
+from argos_core.tokens import TokenSigner
+from ingest_server.app import IngestRuntime
+from ingest_server.context import MIB, IngestConfig
+
+log = logging.getLogger("argos.ingest")
+HARD_BODY_CAP = 64 * MIB
+DRAIN_TIMEOUT_S = 10.0
+MAX_RESTARTS = 20
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line, not a usage dump
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="argos-ingest", description="The Argos telemetry ingestion server.")
+    p.add_argument("--database-url", help="default: $ARGOS_DATABASE_URL, else embedded SQLite")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_port, default=8080)
+    p.add_argument(
+        "--processes",
+        type=_non_negative,
+        default=1,
+        help="worker processes sharing the port (0 = one per core)",
+    )
+    p.add_argument(
+        "--agent-rate",
+        type=float,
+        default=IngestConfig.agent_rate,
+        help="requests per second allowed per agent (0 = unlimited)",
+    )
+    p.add_argument("--agent-burst", type=float, default=IngestConfig.agent_burst)
+    p.add_argument("--max-pending-samples", type=_positive, default=IngestConfig.max_pending_rows)
+    p.add_argument("--flush-delay-ms", type=float, default=IngestConfig.max_delay_s * 1000)
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        url, signer = _prepare(args.database_url)
+        sockets = bind_sockets(args.port, args.host, backlog=1024)
+    except (ArgosError, OSError) as exc:
+        print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
+        return 1
+    config = IngestConfig(
+        agent_rate=args.agent_rate,
+        agent_burst=args.agent_burst,
+        max_pending_rows=args.max_pending_samples,
+        max_delay_s=args.flush_delay_ms / 1000,
+    )
+    processes = args.processes or os.cpu_count() or 1
+    port = sockets[0].getsockname()[1]
+    backend = "sqlite" if is_sqlite(url) else "mysql"
+    print(
+        f"argos-ingest: listening on http://{args.host}:{port} "
+        f"({processes} process{'es' if processes > 1 else ''}, {backend})",
+        flush=True,
+    )
+    if processes == 1:
+        return _serve(url, signer, sockets, config)
+    return _supervise(processes, url, signer, sockets, config)
+
+
+def _prepare(flag: str | None) -> tuple[str, TokenSigner]:
+    url = resolve_database_url(flag)
+    secret = resolve_secret_key(url)
+    if not secret:
+        raise ArgosError(f"{SECRET_KEY_ENV} must be set to serve a MySQL database.")
+    signer = TokenSigner(secret)
+    engine = make_engine(url)
+    try:
+        if is_sqlite(url):
+            upgrade(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1 FROM agents WHERE 1 = 0")
+    except ArgosError:
+        raise
+    except Exception as exc:
+        raise ArgosError(
+            "Cannot use the database: it is unreachable or has no Argos schema"
+            " (run 'argos-admin db upgrade')."
+        ) from exc
+    finally:
+        engine.dispose()
+    return url, signer
+
+
+def _serve(
+    url: str, signer: TokenSigner, sockets: list[socket.socket], config: IngestConfig
+) -> int:
+    try:
+        asyncio.run(_worker(url, signer, sockets, config))
+    except ArgosError as exc:
+        print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _worker(
+    url: str, signer: TokenSigner, sockets: list[socket.socket], config: IngestConfig
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    services = bootstrap(url, pool_size=8)
+    runtime = IngestRuntime(services, signer, config)
+    server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP)
+    server.add_sockets(sockets)
+    log.info("worker %d serving", os.getpid())
+    await stop.wait()
+    log.info("worker %d stopping: flushing accepted samples", os.getpid())
+    server.stop()
+    await runtime.stop()
+    await runtime.wait_idle(DRAIN_TIMEOUT_S)
+    await server.close_all_connections()
+    services.close()
+    log.info("worker %d stopped", os.getpid())
+
+
+def _supervise(
+    processes: int,
+    url: str,
+    signer: TokenSigner,
+    sockets: list[socket.socket],
+    config: IngestConfig,
+) -> int:
+    """Fork workers that share the listening sockets; forward SIGTERM; restart crashed ones."""
+    stopping = False
+    children: set[int] = set()
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            _kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os._exit(_serve(url, signer, sockets, config))
+        children.add(pid)
+
+    for _ in range(processes):
+        spawn()
+    restarts, failed = 0, False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 and not stopping:
+            failed = True
+            if restarts < MAX_RESTARTS:
+                restarts += 1
+                log.warning("worker %d exited with %d; starting another", pid, code)
+                spawn()
+        elif code != 0:
+            failed = True
+    return 1 if failed and not stopping else 0
+
+
+def _kill(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _port(value: str) -> int:
+    port = int(value) if value.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a port number (0-65535)")
+    return port
+
+
+def _non_negative(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"'{value}' is not a non-negative whole number")
+    return int(value)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) == 0:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a positive whole number")
+    return int(value)
+
+
+def _sentence(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    return text if text.endswith(".") else f"{text}."
+
+
+if __name__ == "__main__":
+    sys.exit(main())

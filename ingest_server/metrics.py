@@ -1,0 +1,52 @@
+"""Prometheus metrics of one ingest process (each app gets its own registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class IngestMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.samples_accepted = Counter(
+            "argos_samples_accepted", "Samples committed to the database.", registry=r
+        )
+        self.samples_duplicate = Counter(
+            "argos_samples_duplicate", "Samples already stored for (agent, ts).", registry=r
+        )
+        self.samples_rejected = Counter(
+            "argos_samples_rejected", "Samples in batches refused as invalid.", registry=r
+        )
+        self.requests = Counter(
+            "argos_http_requests",
+            "HTTP requests by route and status.",
+            ["route", "status"],
+            registry=r,
+        )
+        self.queue_samples = Gauge(
+            "argos_writer_queue_samples", "Samples waiting for the writer.", registry=r
+        )
+        self.flush_seconds = Histogram(
+            "argos_writer_flush_seconds",
+            "Time to write and commit one batch.",
+            buckets=FLUSH_BUCKETS,
+            registry=r,
+        )
+        self.flush_rows = Histogram(
+            "argos_writer_flush_rows",
+            "Samples per committed batch.",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+            registry=r,
+        )
+        self.flush_failures = Counter(
+            "argos_writer_flush_failures", "Batches that could not be committed.", registry=r
+        )
+        self.database_up = Gauge(
+            "argos_database_up", "1 when the database answers, else 0.", registry=r
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,239 @@
+"""The group-commit writer.
+
+Requests hand their validated rows to ``GroupCommitWriter.submit`` and wait. One loop task
+gathers the rows of many requests, and a single worker thread writes them with multi-row
+``INSERT``s and moves ``last_seen`` forward, all in one transaction; only after the commit is
+each request's future resolved. A flush starts when ``max_batch_rows`` are waiting or the
+oldest waiting request is ``max_delay_s`` old, whichever comes first.
+
+Idempotence: rows are inserted with ``INSERT IGNORE``; when the database reports fewer new
+rows than were sent, the batch is rolled back and redone after looking up which keys exist,
+so each request learns exactly how many of its samples were duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from argos_core.errors import DatabaseUnavailable
+from argos_core.models import utcnow
+from argos_core.telemetry_store import existing_keys, insert_tuples, touch_last_seen
+from argos_core.unit_of_work import is_connection_error
+from ingest_server.health import DatabaseHealth
+from ingest_server.metrics import IngestMetrics
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
+FLUSH_ATTEMPTS = 3
+
+
+class Overloaded(Exception):
+    """The writer's queue is full; the client should retry later."""
+
+
+class AgentGone(Exception):
+    """The agent was deleted between authentication and the write."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    accepted: int
+    duplicates: int
+
+
+@dataclass
+class _Submission:
+    agent_id: int
+    rows: list[tuple]
+    future: asyncio.Future
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+class _MustRecount(Exception):
+    pass
+
+
+class GroupCommitWriter:
+    def __init__(
+        self,
+        engine: Engine,
+        health: DatabaseHealth,
+        metrics: IngestMetrics,
+        *,
+        max_batch_rows: int = 5000,
+        max_delay_s: float = 0.005,
+        max_pending_rows: int = 100_000,
+    ) -> None:
+        self._engine = engine
+        self._health = health
+        self._metrics = metrics
+        self._max_batch_rows = max_batch_rows
+        self._max_delay_s = max_delay_s
+        self._max_pending_rows = max_pending_rows
+        self._queue: deque[_Submission] = deque()
+        self._pending_rows = 0
+        self._wake = asyncio.Event()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="argos-writer")
+        self._task: asyncio.Task | None = None
+        self._stopping = False
+
+    @property
+    def pending_rows(self) -> int:
+        return self._pending_rows
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def submit(self, agent_id: int, rows: list[tuple]) -> WriteResult:
+        """Wait until ``rows`` are committed; raises ``Overloaded`` or ``DatabaseUnavailable``."""
+        if self._stopping:
+            raise Overloaded("The server is shutting down.")
+        if not self._health.available:
+            raise DatabaseUnavailable("The database is unavailable right now.")
+        if self._pending_rows + len(rows) > self._max_pending_rows:
+            raise Overloaded("The server is overloaded.")
+        submission = _Submission(agent_id, rows, asyncio.get_running_loop().create_future())
+        self._queue.append(submission)
+        self._pending_rows += len(rows)
+        self._metrics.queue_samples.set(self._pending_rows)
+        if len(self._queue) == 1 or self._pending_rows >= self._max_batch_rows:
+            self._wake.set()
+        return await submission.future
+
+    async def drain_and_stop(self) -> None:
+        """Refuse new work, write everything already accepted, then stop the worker."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        self._executor.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if self._pending_rows < self._max_batch_rows and not self._stopping:
+                wait = self._queue[0].queued_at + self._max_delay_s - time.monotonic()
+                if wait > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), wait)
+                    continue
+            batch = self._take_batch()
+            try:
+                results = await loop.run_in_executor(self._executor, self._flush, batch)
+            except Exception as exc:  # every waiting request must hear back, whatever happened
+                self._fail(batch, exc)
+                continue
+            self._health.mark_available()
+            for submission, result in zip(batch, results, strict=True):
+                if not submission.future.done():
+                    if isinstance(result, Exception):
+                        submission.future.set_exception(result)
+                    else:
+                        submission.future.set_result(result)
+
+    def _take_batch(self) -> list[_Submission]:
+        batch: list[_Submission] = []
+        rows = 0
+        limit = self._max_batch_rows
+        while self._queue and (not batch or rows + len(self._queue[0].rows) <= limit):
+            submission = self._queue.popleft()
+            batch.append(submission)
+            rows += len(submission.rows)
+        self._pending_rows -= rows
+        self._metrics.queue_samples.set(self._pending_rows)
+        return batch
+
+    def _fail(self, batch: list[_Submission], exc: Exception) -> None:
+        self._metrics.flush_failures.inc()
+        if is_connection_error(exc) or isinstance(exc, OperationalError | DatabaseUnavailable):
+            self._health.mark_unavailable()
+            error: Exception = DatabaseUnavailable("The database is unavailable right now.")
+        else:
+            log.exception("Writing telemetry failed", exc_info=exc)
+            error = Overloaded("The samples could not be stored; retry later.")
+        for submission in batch:
+            if not submission.future.done():
+                submission.future.set_exception(error)
+
+    # --- worker thread -------------------------------------------------------------------
+
+    def _flush(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
+        started = time.perf_counter()
+        for attempt in range(FLUSH_ATTEMPTS):
+            try:
+                results = self._write(batch)
+                break
+            except IntegrityError:
+                if len(batch) == 1:
+                    return [AgentGone("The agent no longer exists.")]
+                return [self._flush_one(s) for s in batch]
+            except OperationalError as exc:
+                if attempt + 1 == FLUSH_ATTEMPTS or not _is_retryable(exc):
+                    raise
+        self._metrics.flush_seconds.observe(time.perf_counter() - started)
+        self._metrics.flush_rows.observe(sum(len(s.rows) for s in batch))
+        return results
+
+    def _flush_one(self, submission: _Submission) -> WriteResult | Exception:
+        try:
+            return self._write([submission])[0]
+        except IntegrityError:
+            return AgentGone("The agent no longer exists.")
+
+    def _write(self, batch: list[_Submission]) -> list[WriteResult]:
+        keep: list[list[tuple]] = []
+        seen: set[tuple[int, int]] = set()
+        for submission in batch:
+            fresh = []
+            for row in submission.rows:
+                key = (row[0], row[1])
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(row)
+            keep.append(fresh)
+        rows = [row for fresh in keep for row in fresh]
+        last_seen = dict.fromkeys((s.agent_id for s in batch), utcnow())
+        try:
+            with self._engine.begin() as conn:
+                inserted = insert_tuples(conn, rows)
+                if inserted != len(rows):
+                    raise _MustRecount
+                touch_last_seen(conn, last_seen)
+        except _MustRecount:
+            with self._engine.begin() as conn:
+                stored = existing_keys(conn, seen)
+                keep = [[r for r in fresh if (r[0], r[1]) not in stored] for fresh in keep]
+                insert_tuples(conn, [row for fresh in keep for row in fresh])
+                touch_last_seen(conn, last_seen)
+        results = [
+            WriteResult(len(fresh), len(s.rows) - len(fresh))
+            for s, fresh in zip(batch, keep, strict=True)
+        ]
+        accepted = sum(r.accepted for r in results)
+        self._metrics.samples_accepted.inc(accepted)
+        self._metrics.samples_duplicate.inc(sum(r.duplicates for r in results))
+        return results
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    if is_connection_error(exc):
+        return False
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    return code in RETRYABLE_MYSQL_CODES or "database is locked" in str(exc.orig)
