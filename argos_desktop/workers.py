@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 class WorkerSignals(QObject):
     succeeded = Signal(object)
     failed = Signal(object)
+    finished = Signal()
 
 
 class Worker(QRunnable):
@@ -22,6 +23,7 @@ class Worker(QRunnable):
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         super().__init__()
+        self.setAutoDelete(False)
         self._fn = fn
         self.signals = WorkerSignals()
 
@@ -32,6 +34,12 @@ class Worker(QRunnable):
             self.signals.failed.emit(exc)
         else:
             self.signals.succeeded.emit(result)
+        self.signals.finished.emit()
+
+
+# Workers stay referenced until their result has reached the GUI thread: otherwise Python
+# could collect the signals object while a queued result is still on its way.
+_in_flight: set[Worker] = set()
 
 
 def run_in_pool(
@@ -44,5 +52,12 @@ def run_in_pool(
     worker.signals.succeeded.connect(on_success)
     if on_failure is not None:
         worker.signals.failed.connect(on_failure)
+    worker.signals.finished.connect(lambda: _in_flight.discard(worker))
+    _in_flight.add(worker)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def workers_in_flight() -> int:
+    """How many started workers have not yet delivered their result (tests wait for 0)."""
+    return len(_in_flight)

@@ -1,0 +1,152 @@
+"""``argos``: the desktop console. ``argos --demo``: the zero set-up showcase."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QVBoxLayout, QWidget
+
+from argos_core.settings import resolve_database_url
+from argos_desktop import icons
+from argos_desktop.demo_mode import DemoProcesses, DemoStart, open_demo
+from argos_desktop.login_dialog import LoginDialog
+from argos_desktop.main_window import MainWindow
+from argos_desktop.messages import user_message
+from argos_desktop.session import ConsoleSession
+from argos_desktop.theme import ThemeManager
+from argos_desktop.workers import run_in_pool
+
+ORGANIZATION = "Argos"
+APPLICATION = "Argos Console"
+SELF_TEST_TIMEOUT_MS = 60_000
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="argos", description="Argos desktop console.")
+    parser.add_argument(
+        "--database-url",
+        help="database to open (default: ARGOS_DATABASE_URL, else the embedded SQLite file)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="seeded demo database, local ingest server and simulated agents",
+    )
+    parser.add_argument(
+        "--theme",
+        choices=("light", "dark"),
+        help="force a colour scheme instead of following the system",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the main window, wait for the first tree load, exit 0",
+    )
+    return parser.parse_args(argv)
+
+
+class Console:
+    """Owns the application's top-level objects for the lifetime of the process."""
+
+    def __init__(self, app: QApplication, args: argparse.Namespace) -> None:
+        self.app = app
+        self.args = args
+        self.settings = QSettings(ORGANIZATION, APPLICATION)
+        self.window: MainWindow | None = None
+        self.demo: DemoProcesses | None = None
+        self.session: ConsoleSession | None = None
+        self.splash: QWidget | None = None
+        app.aboutToQuit.connect(self.shutdown)
+
+    def run(self) -> int:
+        if self.args.demo:
+            self._start_demo()
+        else:
+            dialog = LoginDialog(self.settings, resolve_database_url(self.args.database_url))
+            if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.session is None:
+                return 0
+            self.open_window(dialog.session)
+        return self.app.exec()
+
+    def _start_demo(self) -> None:
+        self.splash = _splash(
+            "Preparing the demo fleet…",
+            "First start seeds a demo database; this takes a few seconds.",
+        )
+        self.splash.show()
+        run_in_pool(lambda: open_demo(self.args.database_url), self._demo_ready, self._demo_failed)
+
+    def _demo_ready(self, start: DemoStart) -> None:
+        self.open_window(start.session)
+        self.demo = DemoProcesses(start)
+        self.demo.note.connect(self.window.set_demo_note)
+        self.demo.start()
+
+    def _demo_failed(self, exc: BaseException) -> None:
+        if self.splash is not None:
+            self.splash.close()
+        QMessageBox.critical(None, "Argos demo", f"The demo could not start: {user_message(exc)}")
+        self.app.exit(1)
+
+    def open_window(self, session: ConsoleSession) -> None:
+        self.session = session
+        self.window = MainWindow(session, self.settings)
+        self.window.show()
+        if self.splash is not None:
+            self.splash.close()
+            self.splash = None
+        if self.args.self_test:
+            self.window.fleet.model.pageLoaded.connect(lambda _i: self._self_test_passed())
+            QTimer.singleShot(SELF_TEST_TIMEOUT_MS, lambda: self.app.exit(1))
+        self.window.start()
+
+    def _self_test_passed(self) -> None:
+        print(f"self-test: main window up, {self.window.fleet.model.rowCount()} top-level nodes")
+        QTimer.singleShot(0, self.app.quit)
+
+    def shutdown(self) -> None:
+        if self.demo is not None:
+            self.demo.stop()
+        if self.window is not None:
+            self.window.save_settings()
+        if self.session is not None:
+            self.session.services.close()
+
+
+def _splash(title: str, detail: str) -> QWidget:
+    widget = QWidget(None, Qt.WindowType.SplashScreen)
+    widget.setObjectName("loginHeader")
+    logo = QLabel()
+    logo.setPixmap(icons.app_icon().pixmap(56, 56))
+    logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    heading = QLabel(title, objectName="loginTitle", alignment=Qt.AlignmentFlag.AlignCenter)
+    note = QLabel(detail, objectName="loginSubtitle", alignment=Qt.AlignmentFlag.AlignCenter)
+    bar = QProgressBar()
+    bar.setRange(0, 0)
+    bar.setTextVisible(False)
+    bar.setFixedHeight(6)
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(32, 24, 32, 24)
+    layout.setSpacing(10)
+    for child in (logo, heading, note, bar):
+        layout.addWidget(child)
+    widget.resize(440, 200)
+    return widget
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    app.setWindowIcon(icons.app_icon())
+    ThemeManager(app, forced=args.theme)
+    return Console(app, args).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Opening a console session: database URL and credentials in, ``ConsoleSession`` out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from argos_core.console_support import open_services
+from argos_desktop.session import ConsoleSession
+
+LOGIN_SOURCE = "console"
+
+
+def connect_session(database_url: str, username: str, password: str) -> ConsoleSession:
+    """Blocking: call it on a worker thread. Raises ``ArgosError`` subclasses with a message."""
+    services = open_services(database_url.strip())
+    try:
+        principal = services.users.authenticate(username, password, source=LOGIN_SOURCE)
+    except BaseException:
+        services.close()
+        raise
+    return ConsoleSession(services, principal, database_label(database_url))
+
+
+def without_password(url: str) -> str:
+    """The URL with any embedded password removed, fit to store or show."""
+    parts = urlsplit(url.strip())
+    if parts.password is None:
+        return url.strip()
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+
+
+def database_label(url: str) -> str:
+    """A short name for the status bar: the SQLite file, or user@host/database."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.startswith("sqlite"):
+        return f"SQLite · {parts.path.rsplit('/', 1)[-1] or 'memory'}"
+    host = parts.hostname or "localhost"
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    who = f"{parts.username}@" if parts.username else ""
+    kind = "MariaDB/MySQL" if parts.scheme.startswith(("mysql", "mariadb")) else parts.scheme
+    return f"{kind} · {who}{host}{parts.path}"

@@ -1,0 +1,240 @@
+"""Sign-in: pick or type a connection profile, then username and password.
+
+Connecting and checking the password run on a worker thread (argon2 is slow on purpose, a
+remote database may time out). A wrong password shows a clear message and keeps the form
+locked for a moment; an unreachable database or a bad URL says so in one sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from argos_core.errors import AuthenticationFailed
+from argos_desktop import icons
+from argos_desktop.connection import connect_session
+from argos_desktop.messages import user_message
+from argos_desktop.profiles import Profile, ProfileStore
+from argos_desktop.session import ConsoleSession
+from argos_desktop.workers import run_in_pool
+
+FAILURE_DELAY_MS = 1500
+Connector = Callable[[str, str, str], ConsoleSession]
+
+
+class LoginDialog(QDialog):
+    signedIn = Signal(object)
+    loginFailed = Signal(str)
+    formUnlocked = Signal()
+
+    def __init__(
+        self,
+        settings: QSettings,
+        default_url: str,
+        connect: Connector = connect_session,
+        failure_delay_ms: int = FAILURE_DELAY_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sign in — Argos Console")
+        self.setWindowIcon(icons.app_icon())
+        self.setMinimumWidth(520)
+        self.session: ConsoleSession | None = None
+        self._store = ProfileStore(settings)
+        self._connect = connect
+        self._failure_delay_ms = failure_delay_ms
+        self._default_url = default_url
+        self._profiles = {p.name: p for p in self._store.load()}
+        self._busy = False
+        self._build()
+        self._fill_profiles()
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        header = QFrame(objectName="loginHeader")
+        logo = QLabel()
+        logo.setPixmap(icons.app_icon().pixmap(48, 48))
+        title = QLabel("Argos Console", objectName="loginTitle")
+        subtitle = QLabel("Sign in to monitor your fleet", objectName="loginSubtitle")
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(title)
+        titles.addWidget(subtitle)
+        top = QHBoxLayout(header)
+        top.setContentsMargins(20, 16, 20, 16)
+        top.setSpacing(14)
+        top.addWidget(logo)
+        top.addLayout(titles, 1)
+
+        self.profile_box = QComboBox(editable=True)
+        self.profile_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.profile_box.setToolTip("Saved connection profiles; type a new name to save another")
+        self.profile_box.currentTextChanged.connect(self._profile_chosen)
+        self.url_edit = QLineEdit()
+        self.url_edit.setPlaceholderText(
+            "sqlite:///path/argos.db or mysql+pymysql://user@host/argos"
+        )
+        self.url_edit.setToolTip("Database URL. A password in it is used now but never saved.")
+        self.username_edit = QLineEdit()
+        self.username_edit.setPlaceholderText("Username")
+        self.password_edit = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("Password")
+        for edit in (self.url_edit, self.username_edit, self.password_edit):
+            edit.textEdited.connect(self._clear_error)
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        form.addRow("&Profile", self.profile_box)
+        form.addRow("&Database", self.url_edit)
+        form.addRow("&Username", self.username_edit)
+        form.addRow("Pass&word", self.password_edit)
+
+        self.error_label = QLabel(objectName="loginError", wordWrap=True)
+        self.error_label.setVisible(False)
+        self.info_label = QLabel(objectName="loginInfo")
+
+        self.buttons = QDialogButtonBox()
+        self.sign_in_button = self.buttons.addButton(
+            "Sign in", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.sign_in_button.setIcon(icons.icon("sign-in", "#ffffff"))
+        self.sign_in_button.setDefault(True)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+
+        body = QVBoxLayout()
+        body.setContentsMargins(24, 18, 24, 18)
+        body.setSpacing(12)
+        body.addLayout(form)
+        body.addWidget(self.error_label)
+        footer = QHBoxLayout()
+        footer.addWidget(self.info_label, 1)
+        footer.addWidget(self.buttons)
+        body.addLayout(footer)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(header)
+        layout.addLayout(body)
+
+    def _fill_profiles(self) -> None:
+        self.profile_box.blockSignals(True)
+        self.profile_box.clear()
+        self.profile_box.addItems(list(self._profiles) or ["Default"])
+        self.profile_box.blockSignals(False)
+        last = self._store.last_name()
+        name = last if last in self._profiles else self.profile_box.itemText(0)
+        self.profile_box.setCurrentText(name)
+        self._profile_chosen(name)
+
+    def _profile_chosen(self, name: str) -> None:
+        profile = self._profiles.get(name)
+        if profile is None:
+            if not self.url_edit.text():
+                self.url_edit.setText(self._default_url)
+            return
+        self.url_edit.setText(profile.database_url)
+        self.username_edit.setText(profile.username)
+        self.password_edit.clear()
+        (self.password_edit if profile.username else self.username_edit).setFocus()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        target = self.password_edit if self.username_edit.text() else self.username_edit
+        target.setFocus()
+
+    # --- signing in --------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        if self._busy:
+            return
+        url = self.url_edit.text().strip()
+        username = self.username_edit.text().strip()
+        password = self.password_edit.text()
+        if not url:
+            self._show_error("Enter the database URL.", self.url_edit)
+            return
+        if not username or not password:
+            self._show_error(
+                "Enter your username and password.",
+                self.username_edit if not username else self.password_edit,
+            )
+            return
+        self._set_busy(True, "Connecting…")
+        connect = self._connect
+        run_in_pool(
+            lambda: connect(url, username, password),
+            lambda session: self._succeeded(session, url, username),
+            self._failed,
+        )
+
+    def _succeeded(self, session: ConsoleSession, url: str, username: str) -> None:
+        self._store.remember(Profile(self.profile_box.currentText(), url, username))
+        self.session = session
+        self._set_busy(False, "")
+        self.signedIn.emit(session)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        message = user_message(exc)
+        self.loginFailed.emit(message)
+        if isinstance(exc, AuthenticationFailed):
+            self.password_edit.clear()
+            self._show_error(message, None)
+            self.info_label.setText("Please wait…")
+            QTimer.singleShot(self._failure_delay_ms, self, self._unlock_after_failure)
+        else:
+            self._set_busy(False, "")
+            self._show_error(message, self.url_edit)
+
+    def _unlock_after_failure(self) -> None:
+        self._set_busy(False, "")
+        self.password_edit.setFocus()
+
+    def _set_busy(self, busy: bool, info: str) -> None:
+        self._busy = busy
+        for widget in (
+            self.profile_box,
+            self.url_edit,
+            self.username_edit,
+            self.password_edit,
+            self.sign_in_button,
+        ):
+            widget.setEnabled(not busy)
+        self.info_label.setText(info)
+        if not busy:
+            self.formUnlocked.emit()
+
+    def is_busy(self) -> bool:
+        return self._busy
+
+    def _show_error(self, message: str, focus: QWidget | None) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(True)
+        if focus is not None:
+            focus.setFocus()
+
+    def _clear_error(self) -> None:
+        self.error_label.setVisible(False)
+
+    def reject(self) -> None:
+        if not self._busy:
+            super().reject()

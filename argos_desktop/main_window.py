@@ -1,0 +1,326 @@
+"""The console's main window: toolbar, fleet tree (left), detail pane (right), status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSizePolicy,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from argos_core.status import AgentStatus
+from argos_desktop import icons, theme
+from argos_desktop.detail.detail_pane import DetailPane
+from argos_desktop.fleet_panel import FleetPanel
+from argos_desktop.session import ConsoleSession
+
+REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
+    ("Every 5 s", 5),
+    ("Every 10 s", 10),
+    ("Every 30 s", 30),
+    ("Every minute", 60),
+    ("Every 5 minutes", 300),
+)
+DEFAULT_REFRESH_S = 10
+SETTINGS_INTERVAL = "view/refresh_interval_s"
+SETTINGS_PAUSED = "view/refresh_paused"
+NOT_REFRESHED = "Not refreshed yet"
+
+DetailFactory = Callable[[ConsoleSession, QWidget], QWidget]
+
+
+class MainWindow(QMainWindow):
+    refreshed = Signal()
+
+    def __init__(
+        self,
+        session: ConsoleSession,
+        settings: QSettings,
+        refresh_timer: QTimer | None = None,
+        detail_factory: DetailFactory = DetailPane,
+        page_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self._settings = settings
+        self.setWindowTitle(f"Argos Console — {session.database_label}")
+        self.setWindowIcon(icons.app_icon())
+        self.setMinimumSize(QSize(900, 560))
+
+        self.fleet = FleetPanel(session, page_size=page_size)
+        self.detail = detail_factory(session, None)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
+        self.splitter.addWidget(self.fleet)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([460, 900])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.timer = refresh_timer if refresh_timer is not None else QTimer(self)
+        self.timer.timeout.connect(self.refresh_now)
+
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect()
+        self._restore_settings()
+
+    # --- building ----------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main", objectName="mainToolBar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.toolbar = bar
+
+        brand = QLabel(objectName="brandLabel")
+        brand.setText("Argos")
+        logo = QLabel()
+        logo.setPixmap(icons.app_icon().pixmap(22, 22))
+        bar.addWidget(logo)
+        bar.addWidget(brand)
+
+        self.refresh_action = QAction(icons.icon("refresh"), "Refresh", self)
+        self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.refresh_action.setToolTip("Refresh statuses now (F5)")
+        self.refresh_action.triggered.connect(self.refresh_now)
+        bar.addAction(self.refresh_action)
+
+        self.pause_action = QAction(icons.icon("pause"), "Pause", self, checkable=True)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.pause_action.setToolTip("Pause or resume the live refresh (Ctrl+P)")
+        self.pause_action.toggled.connect(self.set_paused)
+        bar.addAction(self.pause_action)
+
+        self.interval_box = QComboBox(objectName="intervalBox")
+        self.interval_box.setToolTip("How often statuses refresh")
+        for label, seconds in REFRESH_CHOICES:
+            self.interval_box.addItem(icons.icon("clock"), label, seconds)
+        bar.addWidget(self.interval_box)
+
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+
+        self.status_filter = QComboBox(objectName="statusFilter")
+        self.status_filter.setToolTip("Show only agents in this status")
+        self.status_filter.addItem(icons.icon("filter"), "Any status", None)
+        for status in (
+            AgentStatus.OVERDUE,
+            AgentStatus.OFFLINE,
+            AgentStatus.NEVER_SEEN,
+            AgentStatus.REVOKED,
+            AgentStatus.ONLINE,
+        ):
+            self.status_filter.addItem(
+                icons.status_dot(status), theme.STATUS_LABELS[status], status
+            )
+        bar.addWidget(self.status_filter)
+
+        self.search_box = QLineEdit(objectName="searchBox")
+        self.search_box.setPlaceholderText("Search name, org id or hostname…  (Ctrl+F)")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_box.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search_box.setAccessibleName("Search")
+        bar.addWidget(self.search_box)
+
+        find = QAction(self)
+        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find.triggered.connect(self.focus_search)
+        self.addAction(find)
+        focus_tree = QAction(self)
+        focus_tree.setShortcut(QKeySequence("Alt+1"))
+        focus_tree.triggered.connect(lambda: self.fleet.tree.setFocus())
+        self.addAction(focus_tree)
+        focus_detail = QAction(self)
+        focus_detail.setShortcut(QKeySequence("Alt+2"))
+        focus_detail.triggered.connect(lambda: self.detail.setFocus())
+        self.addAction(focus_detail)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(True)
+        self.connection_label = QLabel(objectName="statusConnection")
+        self.user_label = QLabel(objectName="statusUser")
+        self.refresh_label = QLabel(NOT_REFRESHED, objectName="statusRefresh")
+        self.demo_label = QLabel(objectName="demoNote")
+        self.demo_label.setVisible(False)
+        bar.addWidget(self.connection_label)
+        bar.addWidget(self.user_label)
+        bar.addWidget(self.demo_label, 1)
+        bar.addPermanentWidget(self.refresh_label)
+        self.set_connection_ok(True)
+        principal = self.session.principal
+        scope = "all tenants" if principal.is_superadmin else f"scope {principal.scope_org_id}"
+        self.user_label.setText(f"Signed in as {principal.username} ({principal.role}, {scope})")
+
+    def _connect(self) -> None:
+        self.fleet.nodeSelected.connect(self.detail.show_node)
+        self.fleet.selectionCleared.connect(self.detail.clear)
+        self.fleet.problem.connect(self.show_problem)
+        self.fleet.model.refreshed.connect(self._refreshed)
+        self.fleet.model.refreshFailed.connect(self._refresh_failed)
+        self.fleet.model.pageLoaded.connect(self._page_loaded)
+        self.detail.agentActivated.connect(self.fleet.select_key)
+        self.search_box.textChanged.connect(self._search_changed)
+        self.search_box.returnPressed.connect(
+            lambda: self.fleet.set_search(
+                self.search_box.text(), self.status_filter.currentData(), immediately=True
+            )
+        )
+        self.status_filter.currentIndexChanged.connect(
+            lambda _i: self.fleet.set_search(
+                self.search_box.text(), self.status_filter.currentData(), immediately=True
+            )
+        )
+        self.interval_box.currentIndexChanged.connect(self._interval_chosen)
+
+    # --- behaviour ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the top level of the tree and start the live refresh."""
+        self.fleet.start()
+        self._apply_timer()
+
+    def refresh_now(self) -> None:
+        self.fleet.refresh()
+        self.detail.refresh()
+
+    def set_paused(self, paused: bool) -> None:
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(paused)
+        self.pause_action.blockSignals(False)
+        self.pause_action.setIcon(icons.icon("play" if paused else "pause"))
+        self.pause_action.setText("Resume" if paused else "Pause")
+        self._settings.setValue(SETTINGS_PAUSED, paused)
+        self._apply_timer()
+
+    def is_paused(self) -> bool:
+        return self.pause_action.isChecked()
+
+    def set_interval(self, seconds: int) -> None:
+        row = self.interval_box.findData(seconds)
+        if row < 0:
+            self.interval_box.addItem(icons.icon("clock"), f"Every {seconds} s", seconds)
+            row = self.interval_box.count() - 1
+        self.interval_box.setCurrentIndex(row)
+
+    def _interval_chosen(self, _row: int) -> None:
+        self._settings.setValue(SETTINGS_INTERVAL, self.interval_box.currentData())
+        self._apply_timer()
+
+    def _apply_timer(self) -> None:
+        seconds = int(self.interval_box.currentData() or DEFAULT_REFRESH_S)
+        self.timer.setInterval(seconds * 1000)
+        if self.is_paused():
+            self.timer.stop()
+            self.refresh_label.setText("Live refresh paused")
+        else:
+            self.timer.start()
+
+    def focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and (
+            self.search_box.text() or self.status_filter.currentIndex()
+        ):
+            self.search_box.clear()
+            self.status_filter.setCurrentIndex(0)
+            self.fleet.tree.setFocus()
+            return
+        super().keyPressEvent(event)
+
+    def _search_changed(self, text: str) -> None:
+        self.fleet.set_search(text, self.status_filter.currentData())
+
+    def _refreshed(self, at: datetime) -> None:
+        self.set_connection_ok(True)
+        local = at.astimezone().strftime("%H:%M:%S")
+        suffix = " (paused)" if self.is_paused() else ""
+        self.refresh_label.setText(f"Last refresh {local}{suffix}")
+        self.refreshed.emit()
+
+    def _page_loaded(self, parent) -> None:
+        self.set_connection_ok(True)
+        if not parent.isValid() and self.refresh_label.text() == NOT_REFRESHED:
+            self.refresh_label.setText(f"Loaded {datetime.now().strftime('%H:%M:%S')}")
+
+    def _refresh_failed(self, message: str) -> None:
+        self.set_connection_ok(False, message)
+
+    def set_connection_ok(self, ok: bool, message: str = "") -> None:
+        label = self.session.database_label
+        text = f"● Connected · {label}" if ok else f"● Connection problem · {message}"
+        self.connection_label.setText(text)
+        self.connection_label.setToolTip(label if ok else message)
+        self.connection_label.setProperty("state", "ok" if ok else "error")
+        self.connection_label.style().unpolish(self.connection_label)
+        self.connection_label.style().polish(self.connection_label)
+
+    def show_problem(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    def set_demo_note(self, text: str) -> None:
+        self.demo_label.setText(text)
+        self.demo_label.setVisible(bool(text))
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 880)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        splitter = s.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        header = s.value("window/tree_header")
+        if isinstance(header, QByteArray):
+            self.fleet.tree.header().restoreState(header)
+        try:
+            seconds = int(s.value(SETTINGS_INTERVAL, DEFAULT_REFRESH_S))
+        except (TypeError, ValueError):
+            seconds = DEFAULT_REFRESH_S
+        self.interval_box.blockSignals(True)
+        self.set_interval(seconds)
+        self.interval_box.blockSignals(False)
+        paused = str(s.value(SETTINGS_PAUSED, "false")).lower() == "true"
+        self.pause_action.blockSignals(True)
+        self.pause_action.setChecked(paused)
+        self.pause_action.blockSignals(False)
+        self.pause_action.setIcon(icons.icon("play" if paused else "pause"))
+        self.pause_action.setText("Resume" if paused else "Pause")
+
+    def save_settings(self) -> None:
+        s = self._settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/tree_header", self.fleet.tree.header().saveState())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        self.save_settings()
+        super().closeEvent(event)

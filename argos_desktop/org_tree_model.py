@@ -1,0 +1,451 @@
+"""The fleet as one lazy tree: tenant → company → branch → agent.
+
+Nothing is loaded until a view asks: ``hasChildren`` answers from the counts the parent's
+page already brought, ``fetchMore`` loads the next page of children on a worker thread and
+inserts it when it arrives. ``refresh()`` re-reads every loaded level and updates rows in
+place, so expansion and selection survive a live refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFontDatabase
+
+from argos_core.services.dto import AgentSummary, OrgNode, Page, StatusCounts
+from argos_core.status import AgentStatus
+from argos_desktop import icons, theme
+from argos_desktop.messages import user_message
+from argos_desktop.session import ConsoleSession
+from argos_desktop.workers import run_in_pool
+
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+KEY_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
+COUNTS_ROLE = Qt.ItemDataRole.UserRole + 4
+
+NAME_COLUMN, ID_COLUMN, STATUS_COLUMN = range(3)
+HEADERS = ("Name", "Org ID / IP", "Status")
+DEFAULT_PAGE_SIZE = 100
+REFRESH_CHUNK = 500
+KIND_LABELS = {"tenant": "Tenant", "company": "Company", "branch": "Branch", "agent": "Agent"}
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()
+
+
+@dataclass(eq=False)
+class TreeNode:
+    """One row: an org node or an agent. ``total`` is None until its children were asked for."""
+
+    kind: str
+    key: str
+    name: str = ""
+    detail: str = ""
+    child_count: int = 0
+    counts: StatusCounts | None = None
+    agent_status: AgentStatus | None = None
+    parent: TreeNode | None = None
+    children: list[TreeNode] = field(default_factory=list)
+    row: int = 0
+    total: int | None = None
+    loading: bool = False
+    failed: bool = False
+
+    @property
+    def status(self) -> AgentStatus | None:
+        if self.kind == "agent":
+            return self.agent_status
+        return self.counts.worst if self.counts else None
+
+    @property
+    def status_text(self) -> str:
+        if self.kind == "agent":
+            return theme.STATUS_LABELS[self.agent_status] if self.agent_status else ""
+        if not self.counts or not self.counts.total:
+            return "No agents"
+        return self.counts.summary
+
+    def update_from(self, other: TreeNode) -> bool:
+        """Copy what a refresh may change; True when anything visible changed."""
+        before = (self.name, self.detail, self.child_count, self.counts, self.agent_status)
+        self.name, self.detail = other.name, other.detail
+        self.child_count, self.counts, self.agent_status = (
+            other.child_count,
+            other.counts,
+            other.agent_status,
+        )
+        return before != (self.name, self.detail, self.child_count, self.counts, self.agent_status)
+
+
+def node_from_org(org: OrgNode) -> TreeNode:
+    return TreeNode(org.kind, org.org_id, org.name, org.org_id, org.child_count, org.counts)
+
+
+def node_from_agent(agent: AgentSummary) -> TreeNode:
+    ip = agent.ip_addresses[0] if agent.ip_addresses else ""
+    return TreeNode("agent", agent.uuid, agent.hostname, ip, 0, None, agent.status)
+
+
+class OrgTreeModel(QAbstractItemModel):
+    """Lazy tree over ``orgs.list_children`` and ``agents.list_agents``, scoped by the session."""
+
+    pageLoaded = Signal(QModelIndex)
+    loadFailed = Signal(str)
+    refreshed = Signal(object)
+    refreshFailed = Signal(str)
+    revealed = Signal(QModelIndex)
+    revealFailed = Signal(str)
+
+    def __init__(
+        self,
+        session: ConsoleSession,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._page_size = page_size
+        self._root = TreeNode("root", "")
+        self._by_key: dict[str, TreeNode] = {}
+        self._generation = 0
+        self._refreshing = False
+        self._reveal_chain: list[str] = []
+        self._id_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+    # --- Qt model interface ------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: AnyIndex = ROOT) -> QModelIndex:
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        node = self._node(parent)
+        return self.createIndex(row, column, node.children[row])
+
+    def parent(self, index: AnyIndex = ROOT) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        node: TreeNode = index.internalPointer()
+        up = node.parent
+        if up is None or up is self._root:
+            return QModelIndex()
+        return self.createIndex(up.row, 0, up)
+
+    def rowCount(self, parent: AnyIndex = ROOT) -> int:
+        if parent.column() > 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent: AnyIndex = ROOT) -> int:
+        return len(HEADERS)
+
+    def hasChildren(self, parent: AnyIndex = ROOT) -> bool:
+        if parent.column() > 0:
+            return False
+        node = self._node(parent)
+        if node is self._root:
+            return True
+        if node.kind == "agent":
+            return False
+        return bool(node.children) or node.child_count > 0
+
+    def canFetchMore(self, parent: AnyIndex) -> bool:
+        if parent.column() > 0:
+            return False
+        node = self._node(parent)
+        if node.kind == "agent" or node.loading or node.failed:
+            return False
+        if node.total is None:
+            return node is self._root or node.child_count > 0
+        return len(node.children) < node.total
+
+    def fetchMore(self, parent: AnyIndex) -> None:
+        if not self.canFetchMore(parent):
+            return
+        node = self._node(parent)
+        node.loading = True
+        offset, generation = len(node.children), self._generation
+        kind, key = node.kind, node.key
+        run_in_pool(
+            lambda: self._load_page(kind, key, offset, self._page_size),
+            lambda page: self._page_arrived(node, generation, page),
+            lambda exc: self._page_failed(node, generation, exc),
+        )
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node: TreeNode = index.internalPointer()
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (node.name, node.detail, node.status_text)[column]
+        if role == Qt.ItemDataRole.DecorationRole:
+            if column == NAME_COLUMN:
+                return icons.node_icon(node.kind, node.status)
+            if column == STATUS_COLUMN and node.status is not None:
+                return icons.status_dot(node.status)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS_COLUMN:
+            if node.status is not None and node.status is not AgentStatus.ONLINE:
+                return theme.current().status_color(node.status)
+            return None
+        if role == Qt.ItemDataRole.FontRole and column == ID_COLUMN:
+            return self._id_font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{KIND_LABELS[node.kind]} {node.name}, {node.status_text}"
+        if role == KIND_ROLE:
+            return node.kind
+        if role == KEY_ROLE:
+            return node.key
+        if role == STATUS_ROLE:
+            return node.status.value if node.status is not None else None
+        if role == COUNTS_ROLE:
+            return node.counts
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section] if 0 <= section < len(HEADERS) else None
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    # --- public helpers ----------------------------------------------------------------------
+
+    def index_for_key(self, key: str, column: int = 0) -> QModelIndex:
+        node = self._by_key.get(key)
+        if node is None:
+            return QModelIndex()
+        return self.createIndex(node.row, column, node)
+
+    def is_loading(self) -> bool:
+        return self._refreshing or any(n.loading for n in self._loaded_parents())
+
+    def reload(self) -> None:
+        """Forget everything and start again from the roots (e.g. after reconnecting)."""
+        self.beginResetModel()
+        self._generation += 1
+        self._root = TreeNode("root", "")
+        self._by_key.clear()
+        self._refreshing = False
+        self._reveal_chain = []
+        self.endResetModel()
+
+    def refresh(self) -> bool:
+        """Re-read every loaded level on a worker thread; rows are updated in place.
+
+        Returns False (and does nothing) while a previous refresh is still running.
+        """
+        if self._refreshing:
+            return False
+        parents = [p for p in self._loaded_parents() if p.total is not None]
+        for node in parents:
+            node.failed = False
+        self._root.failed = False
+        requests = [(p, p.kind, p.key, max(len(p.children), 1)) for p in parents]
+        if not requests:
+            self.refreshed.emit(datetime.now(UTC))
+            return True
+        self._refreshing = True
+        generation = self._generation
+        run_in_pool(
+            lambda: [
+                (node, self._load_range(kind, key, count)) for node, kind, key, count in requests
+            ],
+            lambda results: self._refresh_arrived(generation, results),
+            lambda exc: self._refresh_failed(generation, exc),
+        )
+        return True
+
+    def reveal(self, path: list[str], key: str) -> None:
+        """Load the ancestors in ``path`` (root first) page by page until ``key`` shows."""
+        self._reveal_chain = [*path, key]
+        self._continue_reveal()
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _load_page(self, kind: str, key: str, offset: int, limit: int) -> Page:
+        s = self._session
+        if kind == "branch":
+            return s.services.agents.list_agents(s.principal, key, offset=offset, limit=limit)
+        return s.services.orgs.list_children(s.principal, key or None, offset, limit)
+
+    def _load_range(self, kind: str, key: str, count: int) -> tuple[list, int]:
+        items: list = []
+        total = 0
+        while True:
+            page = self._load_page(kind, key, len(items), min(REFRESH_CHUNK, count - len(items)))
+            items.extend(page.items)
+            total = page.total
+            if len(items) >= count or not page.items:
+                return items, total
+
+    def _page_arrived(self, node: TreeNode, generation: int, page: Page) -> None:
+        if generation != self._generation or not self._attached(node):
+            return
+        node.loading = False
+        node.failed = False
+        fresh = [self._convert(item) for item in page.items]
+        fresh = [n for n in fresh if n.key not in self._by_key]
+        parent_index = self._index_of(node)
+        if fresh:
+            first = len(node.children)
+            self.beginInsertRows(parent_index, first, first + len(fresh) - 1)
+            for offset, child in enumerate(fresh):
+                self._adopt(node, child, first + offset)
+            self.endInsertRows()
+        node.total = max(page.total, len(node.children))
+        if node is not self._root and node.child_count != node.total:
+            node.child_count = node.total
+            self._changed(node)
+        self.pageLoaded.emit(parent_index)
+        self._continue_reveal()
+
+    def _page_failed(self, node: TreeNode, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        node.loading = False
+        node.failed = True
+        self._reveal_chain = []
+        self.loadFailed.emit(user_message(exc))
+
+    def _refresh_arrived(self, generation: int, results: list) -> None:
+        if generation != self._generation:
+            return
+        self._refreshing = False
+        for parent, (items, total) in results:
+            if self._attached(parent):
+                self._apply_refresh(parent, [self._convert(i) for i in items], total)
+        self.refreshed.emit(datetime.now(UTC))
+
+    def _refresh_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._refreshing = False
+        self.refreshFailed.emit(user_message(exc))
+
+    def _apply_refresh(self, parent: TreeNode, fresh: list[TreeNode], total: int) -> None:
+        current = {child.key: child for child in parent.children}
+        for node in fresh:
+            old = current.get(node.key)
+            if old is not None and old.update_from(node):
+                self._changed(old)
+        if parent.loading:
+            return
+        wanted = {node.key for node in fresh}
+        parent_index = self._index_of(parent)
+        for child in reversed(list(parent.children)):
+            if child.key not in wanted:
+                self.beginRemoveRows(parent_index, child.row, child.row)
+                del parent.children[child.row]
+                self._forget(child)
+                for row in range(child.row, len(parent.children)):
+                    parent.children[row].row = row
+                self.endRemoveRows()
+        new = [node for node in fresh if node.key not in current and node.key not in self._by_key]
+        if new:
+            first = len(parent.children)
+            self.beginInsertRows(parent_index, first, first + len(new) - 1)
+            for offset, child in enumerate(new):
+                self._adopt(parent, child, first + offset)
+            self.endInsertRows()
+        parent.total = max(total, len(parent.children))
+        if parent is not self._root and parent.child_count != total:
+            parent.child_count = total
+            self._changed(parent)
+
+    def _continue_reveal(self) -> None:
+        node = self._root
+        for depth, key in enumerate(self._reveal_chain):
+            child = self._by_key.get(key)
+            if child is not None and child.parent is node:
+                node = child
+                continue
+            parent_index = self._index_of(node)
+            if node.loading:
+                return
+            if self.canFetchMore(parent_index):
+                self.fetchMore(parent_index)
+                return
+            self._reveal_chain = []
+            what = "That item" if depth == 0 else "The item"
+            self.revealFailed.emit(f"{what} is no longer in the tree.")
+            return
+        if self._reveal_chain and node is not self._root:
+            self._reveal_chain = []
+            self.revealed.emit(self._index_of(node))
+
+    # --- node bookkeeping --------------------------------------------------------------------
+
+    def _node(self, index: AnyIndex) -> TreeNode:
+        return index.internalPointer() if index.isValid() else self._root
+
+    def _index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
+        if node is self._root:
+            return QModelIndex()
+        return self.createIndex(node.row, column, node)
+
+    def _attached(self, node: TreeNode) -> bool:
+        return node is self._root or self._by_key.get(node.key) is node
+
+    def _adopt(self, parent: TreeNode, child: TreeNode, row: int) -> None:
+        child.parent, child.row = parent, row
+        parent.children.append(child)
+        self._by_key[child.key] = child
+
+    def _forget(self, node: TreeNode) -> None:
+        self._by_key.pop(node.key, None)
+        for child in node.children:
+            self._forget(child)
+
+    def _changed(self, node: TreeNode) -> None:
+        self.dataChanged.emit(self._index_of(node, 0), self._index_of(node, len(HEADERS) - 1))
+
+    def _loaded_parents(self) -> list[TreeNode]:
+        found, stack = [], [self._root]
+        while stack:
+            node = stack.pop()
+            if node.total is not None or node.loading:
+                found.append(node)
+            stack.extend(c for c in node.children if c.kind != "agent")
+        return found
+
+    @staticmethod
+    def _convert(item: OrgNode | AgentSummary) -> TreeNode:
+        return node_from_agent(item) if isinstance(item, AgentSummary) else node_from_org(item)
+
+    @staticmethod
+    def _tooltip(node: TreeNode) -> str:
+        label = KIND_LABELS[node.kind]
+        if node.kind == "agent":
+            lines = [f"{label} {node.name}", f"Status: {node.status_text}"]
+            if node.detail:
+                lines.append(f"IP: {node.detail}")
+            return "\n".join(lines)
+        lines = [f"{label} {node.name}", f"Org id: {node.key}"]
+        if node.counts and node.counts.total:
+            parts = [
+                f"{node.counts.get(s)} {theme.STATUS_LABELS[s].lower()}"
+                for s in AgentStatus
+                if node.counts.get(s)
+            ]
+            lines.append(", ".join(parts))
+        else:
+            lines.append("No agents")
+        return "\n".join(lines)
