@@ -1,0 +1,1 @@
+"""Time-series charts for agent telemetry (pyqtgraph): ``TelemetryChart`` and its data."""

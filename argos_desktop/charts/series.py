@@ -1,0 +1,172 @@
+"""Telemetry as numpy arrays: rates from counters, live appends, gaps and CSV.
+
+Pure data handling, no Qt, so it is cheap to test and reuse.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from argos_core.services.dto import TelemetrySeries
+
+# What each chart plots, in order: (column in ChartData.values, label shown to people).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cpu_percent", "CPU %"),
+    ("mem_percent", "Memory %"),
+    ("disk_percent", "Disk %"),
+    ("net_rx_rate", "Network in (B/s)"),
+    ("net_tx_rate", "Network out (B/s)"),
+    ("load_1m", "Load (1 min)"),
+)
+RAW_METRICS = ("cpu_percent", "mem_percent", "disk_percent", "load_1m")
+COUNTERS = {"net_rx_rate": "net_rx_bytes", "net_tx_rate": "net_tx_bytes"}
+# A silence longer than this many sampling steps breaks the line instead of bridging it.
+GAP_FACTOR = 2.5
+
+
+def counter_rate(ts: np.ndarray, counter: np.ndarray) -> np.ndarray:
+    """Per-second rate of a cumulative counter; NaN where it is unknown.
+
+    The first sample has no predecessor, and a counter that went backwards (agent restart,
+    interface reset, 32-bit wrap) gives no meaningful delta, so both are NaN.
+    """
+    rate = np.full(ts.shape, np.nan)
+    if ts.size < 2:
+        return rate
+    dt = np.diff(ts)
+    dv = np.diff(counter)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = dv / dt
+    r[(dv < 0) | (dt <= 0) | ~np.isfinite(r)] = np.nan
+    rate[1:] = r
+    return rate
+
+
+def _floats(values: Sequence[float | None]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+@dataclass
+class ChartData:
+    """The samples a set of charts shows: ``ts`` (Unix seconds) and one array per column.
+
+    ``counters`` keeps the raw network counters so later appends can continue the rates.
+    """
+
+    ts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    counters: dict[str, np.ndarray] = field(default_factory=dict)
+    bucket_s: int = 0
+    start: int = 0
+    end: int = 0
+
+    def __post_init__(self) -> None:
+        for column, _ in COLUMNS:
+            self.values.setdefault(column, np.empty(0))
+        for counter in COUNTERS.values():
+            self.counters.setdefault(counter, np.empty(0))
+
+    @classmethod
+    def from_series(cls, series: TelemetrySeries) -> ChartData:
+        ts = np.asarray(series.ts, dtype=float)
+        values = {m: _floats(series.metrics.get(m, [None] * len(ts))) for m in RAW_METRICS}
+        counters = {c: _floats(series.metrics.get(c, [None] * len(ts))) for c in COUNTERS.values()}
+        for rate_col, counter in COUNTERS.items():
+            values[rate_col] = counter_rate(ts, counters[counter])
+        return cls(ts, values, counters, series.bucket_s, series.start, series.end)
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+    @property
+    def last_ts(self) -> int | None:
+        return int(self.ts[-1]) if self.ts.size else None
+
+    def merge_tail(self, tail: ChartData, keep_from: int) -> int:
+        """Add newer samples (replacing any with the same timestamp) and drop those before
+        ``keep_from``. Returns how many samples are new."""
+        before = set(self.ts.tolist())
+        if tail.ts.size:
+            keep = self.ts < tail.ts[0]
+            ts = np.concatenate([self.ts[keep], tail.ts])
+            counters = {
+                c: np.concatenate([self.counters[c][keep], tail.counters[c]]) for c in self.counters
+            }
+            values = {
+                m: np.concatenate([self.values[m][keep], tail.values[m]]) for m in RAW_METRICS
+            }
+        else:
+            ts, counters, values = self.ts, self.counters, dict(self.values)
+        window = ts >= keep_from
+        self.ts = ts[window]
+        self.counters = {c: v[window] for c, v in counters.items()}
+        self.values = {m: values[m][window] for m in RAW_METRICS}
+        for rate_col, counter in COUNTERS.items():
+            self.values[rate_col] = counter_rate(self.ts, self.counters[counter])
+        self.end = max(self.end, tail.end)
+        self.start = max(self.start, keep_from)
+        return len(set(tail.ts.tolist()) - before)
+
+    def step(self) -> float:
+        """The usual time between samples (bucket size, else the median spacing)."""
+        if self.bucket_s:
+            return float(self.bucket_s)
+        if self.ts.size < 2:
+            return 60.0
+        return float(np.median(np.diff(self.ts)))
+
+    def to_csv(self) -> str:
+        """The shown samples as CSV: local time, Unix seconds, then one column per metric."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["time", "unix_ts", *(c for c, _ in COLUMNS)])
+        cols = [self.values[c] for c, _ in COLUMNS]
+        for i, t in enumerate(self.ts):
+            local = datetime.fromtimestamp(int(t)).astimezone().isoformat(timespec="seconds")
+            writer.writerow([local, int(t), *(_fmt(col[i]) for col in cols)])
+        return out.getvalue()
+
+
+def bucket_average(data: ChartData, bucket_s: int) -> ChartData:
+    """Average raw samples into ``bucket_s``-second buckets aligned like the database does
+    (``ts - ts % bucket``), ignoring missing values as SQL ``AVG`` does."""
+    if not bucket_s or data.ts.size == 0:
+        return data
+    keys = data.ts - np.mod(data.ts, bucket_s)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+
+    def avg(col: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(col)
+        sums = np.bincount(inverse, weights=np.where(ok, col, 0.0), minlength=uniq.size)
+        counts = np.bincount(inverse, weights=ok.astype(float), minlength=uniq.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+    counters = {c: avg(v) for c, v in data.counters.items()}
+    values = {m: avg(data.values[m]) for m in RAW_METRICS}
+    for rate_col, counter in COUNTERS.items():
+        values[rate_col] = counter_rate(uniq, counters[counter])
+    return ChartData(uniq, values, counters, bucket_s, data.start, data.end)
+
+
+def with_gaps(ts: np.ndarray, y: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Insert a NaN after each silence longer than ``GAP_FACTOR`` steps, so an offline agent
+    shows as a break in the line (plot with ``connect='finite'``)."""
+    if ts.size < 2:
+        return ts, y
+    gaps = np.nonzero(np.diff(ts) > GAP_FACTOR * max(step, 1.0))[0]
+    if gaps.size == 0:
+        return ts, y
+    x2 = np.insert(ts, gaps + 1, ts[gaps] + step)
+    y2 = np.insert(y, gaps + 1, np.nan)
+    return x2, y2
+
+
+def _fmt(v: float) -> str:
+    return "" if not np.isfinite(v) else f"{v:.6g}"

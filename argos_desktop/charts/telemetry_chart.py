@@ -1,0 +1,240 @@
+"""One time-series chart: a pyqtgraph ``PlotWidget`` with a local-time ``DateAxisItem``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from argos_desktop.charts.series import ChartData, with_gaps
+
+
+@dataclass(frozen=True)
+class CurveSpec:
+    column: str
+    label: str
+    color: str
+
+
+class TelemetryChart(QWidget):
+    """Curves of some ``ChartData`` columns against time (x = Unix seconds, local time).
+
+    Curves are created once and updated with ``setData``; long series are clipped to the
+    view and peak-downsampled to the plot width by pyqtgraph. ``hovered`` reports the time
+    under the mouse (``nan`` when it leaves) so a panel can move every chart's crosshair.
+    """
+
+    hovered = Signal(float)
+
+    def __init__(
+        self,
+        title: str,
+        curves: list[CurveSpec],
+        *,
+        unit: str = "",
+        percent: bool = False,
+        precision: int = 1,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._specs = curves
+        self._unit = unit
+        self._percent = percent
+        self._precision = precision
+        self._data = ChartData()
+
+        self._title = QLabel(title)
+        self._title.setObjectName("chartTitle")
+        font = self._title.font()
+        font.setBold(True)
+        self._title.setFont(font)
+        self._readout = QLabel()
+        self._readout.setObjectName("chartReadout")
+        self._readout.setTextFormat(Qt.TextFormat.RichText)
+        self._readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        self.plot_widget = pg.PlotWidget(
+            axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
+        )
+        self.plot_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plot_widget.setMinimumHeight(120)
+        item = self.plot_item
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.getAxis("left").setWidth(64)
+        if unit:
+            item.getAxis("left").setLabel(units=unit)
+            item.getAxis("left").enableAutoSIPrefix(True)
+        vb = item.getViewBox()
+        vb.setMouseEnabled(x=True, y=False)
+        vb.setLimits(minXRange=120)
+        if percent:
+            item.setYRange(0, 100, padding=0.02)
+        else:
+            vb.enableAutoRange(axis=pg.ViewBox.YAxis)
+            vb.setAutoVisible(y=True)
+
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        for spec in curves:
+            color = QColor(spec.color)
+            fill = QColor(color)
+            fill.setAlpha(40)
+            self._curves[spec.column] = item.plot(
+                [],
+                [],
+                name=spec.label,
+                pen=pg.mkPen(color, width=1.5),
+                fillLevel=0 if len(curves) == 1 else None,
+                fillBrush=fill if len(curves) == 1 else None,
+                connect="finite",
+            )
+        self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
+        self._crosshair.setZValue(10)
+        self._crosshair.hide()
+        item.addItem(self._crosshair, ignoreBounds=True)
+
+        self._mouse_proxy = pg.SignalProxy(
+            self.plot_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
+        )
+        self._leave_filter = _LeaveFilter(self.plot_widget, lambda: self.hovered.emit(float("nan")))
+
+        header = QHBoxLayout()
+        header.setContentsMargins(6, 0, 6, 0)
+        header.addWidget(self._title)
+        header.addStretch(1)
+        header.addWidget(self._readout)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.plot_widget)
+        self.apply_palette()
+        self._show_readout(None)
+
+    # --- data ------------------------------------------------------------------------------
+
+    @property
+    def plot_item(self) -> pg.PlotItem:
+        return self.plot_widget.getPlotItem()
+
+    def set_data(self, data: ChartData) -> None:
+        self._data = data
+        step = data.step()
+        for spec in self._specs:
+            x, y = with_gaps(data.ts, data.values[spec.column], step)
+            self._curves[spec.column].setData(x, y, connect="finite")
+        self._show_readout(None)
+
+    def sample_count(self) -> int:
+        """Samples behind the curves (gap markers not counted)."""
+        return len(self._data)
+
+    def curve(self, column: str) -> pg.PlotDataItem:
+        return self._curves[column]
+
+    def set_x_range(self, start: float, end: float) -> None:
+        self.plot_item.setXRange(start, end, padding=0)
+
+    def link_x_to(self, other: TelemetryChart) -> None:
+        self.plot_item.setXLink(other.plot_item)
+
+    # --- crosshair -------------------------------------------------------------------------
+
+    def set_crosshair(self, x: float) -> None:
+        if np.isnan(x):
+            self._crosshair.hide()
+            self._show_readout(None)
+            return
+        self._crosshair.setPos(x)
+        self._crosshair.show()
+        self._show_readout(x)
+
+    def values_at(self, x: float) -> dict[str, float] | None:
+        """The sample nearest to ``x`` (within one and a half steps), per column."""
+        ts = self._data.ts
+        if ts.size == 0:
+            return None
+        i = int(np.clip(np.searchsorted(ts, x), 1, ts.size - 1)) if ts.size > 1 else 0
+        if ts.size > 1 and abs(ts[i - 1] - x) < abs(ts[i] - x):
+            i -= 1
+        if abs(ts[i] - x) > 1.5 * self._data.step():
+            return None
+        return {s.column: float(self._data.values[s.column][i]) for s in self._specs}
+
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        vb = self.plot_item.getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            self.hovered.emit(float("nan"))
+            return
+        self.hovered.emit(float(vb.mapSceneToView(pos).x()))
+
+    def _show_readout(self, x: float | None) -> None:
+        """Values at the crosshair, or the latest values when the mouse is elsewhere."""
+        values = self.values_at(x) if x is not None else self._latest()
+        parts = []
+        for spec in self._specs:
+            v = values.get(spec.column) if values else None
+            text = "-" if v is None or not np.isfinite(v) else self.format_value(v)
+            parts.append(f"<span style='color:{spec.color}'>■</span> {spec.label} <b>{text}</b>")
+        self._readout.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+
+    def _latest(self) -> dict[str, float] | None:
+        if not len(self._data):
+            return None
+        out = {}
+        for spec in self._specs:
+            col = self._data.values[spec.column]
+            finite = np.nonzero(np.isfinite(col))[0]
+            out[spec.column] = float(col[finite[-1]]) if finite.size else float("nan")
+        return out
+
+    def format_value(self, v: float) -> str:
+        if self._percent:
+            return f"{v:.{self._precision}f} %"
+        if self._unit:
+            return pg.siFormat(v, precision=3, suffix=self._unit)
+        return f"{v:.{self._precision}f}"
+
+    def readout_text(self) -> str:
+        return self._readout.text()
+
+    # --- look ------------------------------------------------------------------------------
+
+    def apply_palette(self) -> None:
+        """Follow the application palette (light or dark) instead of pyqtgraph's black."""
+        pal = self.palette()
+        self.plot_widget.setBackground(pal.color(QPalette.ColorRole.Base))
+        text = pal.color(QPalette.ColorRole.Text)
+        axis_color = QColor(text)
+        axis_color.setAlpha(170)
+        for name in ("left", "bottom"):
+            axis = self.plot_item.getAxis(name)
+            axis.setPen(pg.mkPen(axis_color))
+            axis.setTextPen(pg.mkPen(axis_color))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+        super().changeEvent(event)
+
+
+class _LeaveFilter(QObject):
+    """Calls back when the mouse leaves the watched widget."""
+
+    def __init__(self, watched: QWidget, on_leave) -> None:
+        super().__init__(watched)
+        self._on_leave = on_leave
+        watched.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._on_leave()
+        return False

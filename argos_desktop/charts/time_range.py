@@ -1,0 +1,52 @@
+"""Time ranges for charts: "last …" presets that follow the clock, and fixed custom ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOUR = 3600
+DAY = 86400
+
+PRESETS: tuple[tuple[str, int], ...] = (
+    ("1 h", HOUR),
+    ("6 h", 6 * HOUR),
+    ("24 h", DAY),
+    ("7 d", 7 * DAY),
+    ("30 d", 30 * DAY),
+)
+DEFAULT_PRESET = "24 h"
+# The service caps a query at 20,000 points; a chart never needs more than its width.
+MIN_POINTS, MAX_POINTS = 200, 4000
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """Either the last ``span_s`` seconds before now (``live``) or a fixed ``[start, end)``."""
+
+    label: str
+    span_s: int
+    fixed_start: int | None = None
+
+    @classmethod
+    def preset(cls, label: str) -> TimeRange:
+        return cls(label, dict(PRESETS)[label])
+
+    @classmethod
+    def custom(cls, start: int, end: int) -> TimeRange:
+        return cls("Custom", int(end) - int(start), int(start))
+
+    @property
+    def live(self) -> bool:
+        return self.fixed_start is None
+
+    def bounds(self, now: float) -> tuple[int, int]:
+        """``(start, end)`` in Unix seconds; a live range ends just after ``now``."""
+        if self.fixed_start is not None:
+            return self.fixed_start, self.fixed_start + self.span_s
+        end = int(now) + 1
+        return end - self.span_s, end
+
+
+def points_for_width(pixels: float) -> int:
+    """How many points a plot this many device pixels wide can show (one per pixel)."""
+    return max(MIN_POINTS, min(MAX_POINTS, int(pixels)))

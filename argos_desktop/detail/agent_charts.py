@@ -1,0 +1,378 @@
+"""An agent's telemetry charts with time-range presets, live append and export."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from argos_core.services.dto import TelemetrySeries
+from argos_desktop.charts.chart_specs import AGENT_CHARTS
+from argos_desktop.charts.series import ChartData, bucket_average
+from argos_desktop.charts.telemetry_chart import TelemetryChart
+from argos_desktop.charts.time_range import DEFAULT_PRESET, PRESETS, TimeRange, points_for_width
+from argos_desktop.detail.custom_range_dialog import CustomRangeDialog
+from argos_desktop.detail.requests import Requests
+from argos_desktop.detail.widgets import caption_label
+
+# (start, end, max_points) -> the agent's samples; bound to one agent by the caller.
+TelemetryFetch = Callable[[int, int, int], TelemetrySeries]
+# The service answers at most this many raw points; a longer live tail is re-read whole.
+TAIL_MAX_POINTS = 20_000
+CHANNEL = "telemetry"
+
+
+def _resolution(data: ChartData) -> str:
+    if not data.bucket_s:
+        return "raw samples"
+    seconds = data.bucket_s
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h averages"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} min averages"
+    return f"{seconds} s averages"
+
+
+class AgentCharts(QWidget):
+    """CPU, memory, disk, network and load of one agent, x-linked, with a shared crosshair.
+
+    ``dataShown`` fires once a full load has been drawn; ``samplesAppended(n)`` after a live
+    refresh added ``n`` samples. The user's zoom is kept across refreshes: a "last …" range
+    keeps following the clock only until the user zooms or pans (``Reset zoom`` resumes it).
+    """
+
+    dataShown = Signal()
+    samplesAppended = Signal(int)
+    loadFailed = Signal(str)
+
+    def __init__(
+        self,
+        requests: Requests,
+        clock: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._requests = requests
+        self._clock = clock
+        self._fetch: TelemetryFetch | None = None
+        self._range = TimeRange.preset(DEFAULT_PRESET)
+        self._data = ChartData()
+        self._window: tuple[int, int] = (0, 0)
+        self._follow = True
+        self.last_query: tuple[int, int, int] | None = None
+        self.file_stem = "telemetry"
+        # Device pixels the plots will get, for loads started before the charts are laid out.
+        self.width_hint = 0.0
+
+        self.charts: dict[str, TelemetryChart] = {}
+        for spec in AGENT_CHARTS:
+            chart = TelemetryChart(
+                spec.title,
+                list(spec.curves),
+                unit=spec.unit,
+                percent=spec.percent,
+                precision=spec.precision,
+            )
+            chart.setMinimumHeight(150)
+            chart.hovered.connect(self._on_hover)
+            chart.plot_item.getViewBox().sigRangeChangedManually.connect(self._user_zoomed)
+            self.charts[spec.key] = chart
+        first = next(iter(self.charts.values()))
+        for chart in list(self.charts.values())[1:]:
+            chart.link_x_to(first)
+
+        self.preset_group = QButtonGroup(self)
+        self.preset_group.setExclusive(True)
+        self.preset_buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.setSpacing(2)
+        bar.addWidget(QLabel("Range"))
+        bar.addSpacing(6)
+        for label, _span in PRESETS:
+            button = self._tool_button(label, checkable=True)
+            button.setToolTip(f"Show the last {label} and keep following new samples")
+            button.clicked.connect(
+                lambda _=False, lab=label: self.set_time_range(TimeRange.preset(lab))
+            )
+            self.preset_group.addButton(button)
+            self.preset_buttons[label] = button
+            bar.addWidget(button)
+        self.custom_button = self._tool_button("Custom…", checkable=True)
+        self.custom_button.setToolTip("Show a fixed range of your choice")
+        self.custom_button.clicked.connect(self.choose_custom_range)
+        self.preset_group.addButton(self.custom_button)
+        bar.addWidget(self.custom_button)
+        bar.addSpacing(12)
+        self.reset_zoom_button = self._tool_button("Reset zoom")
+        self.reset_zoom_button.setToolTip("Back to the whole range (drag to pan, wheel to zoom)")
+        self.reset_zoom_button.clicked.connect(self.reset_zoom)
+        bar.addWidget(self.reset_zoom_button)
+        bar.addSpacing(12)
+        self.info_label = caption_label()
+        bar.addWidget(self.info_label, 1)
+        self.cursor_label = QLabel()
+        self.cursor_label.setMinimumWidth(150)
+        self.cursor_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        bar.addWidget(self.cursor_label)
+        bar.addSpacing(12)
+        self.csv_button = self._tool_button("Export CSV…")
+        self.csv_button.setToolTip("Save the samples in view as CSV")
+        self.csv_button.clicked.connect(self._ask_csv_path)
+        self.png_button = self._tool_button("Export PNG…")
+        self.png_button.setToolTip("Save the charts as a picture")
+        self.png_button.clicked.connect(self._ask_png_path)
+        bar.addWidget(self.csv_button)
+        bar.addWidget(self.png_button)
+
+        self.message = QLabel()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.hide()
+
+        self.charts_widget = QWidget()
+        charts_layout = QVBoxLayout(self.charts_widget)
+        charts_layout.setContentsMargins(0, 0, 0, 0)
+        charts_layout.setSpacing(6)
+        for chart in self.charts.values():
+            charts_layout.addWidget(chart)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.charts_widget)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.scroll, 1)
+        self._check_range_button()
+        self._update_buttons()
+
+    @staticmethod
+    def _tool_button(text: str, *, checkable: bool = False) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setCheckable(checkable)
+        button.setAutoRaise(not checkable)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        return button
+
+    # --- what to show ----------------------------------------------------------------------
+
+    @property
+    def data(self) -> ChartData:
+        return self._data
+
+    @property
+    def time_range(self) -> TimeRange:
+        return self._range
+
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    def set_source(self, fetch: TelemetryFetch | None) -> None:
+        """Chart the agent ``fetch`` reads (``None`` empties the charts)."""
+        self._requests.cancel(CHANNEL)
+        self._fetch = fetch
+        self._show_data(ChartData())
+        if fetch is not None:
+            self.reload()
+
+    def set_time_range(self, time_range: TimeRange) -> None:
+        self._range = time_range
+        self._follow = True
+        self._check_range_button()
+        self.reload()
+
+    def choose_custom_range(self) -> None:
+        start, end = self._range.bounds(self._clock())
+        dialog = CustomRangeDialog(start, end, self)
+        if dialog.exec() == CustomRangeDialog.DialogCode.Accepted:
+            self.set_time_range(dialog.time_range())
+        else:
+            self._check_range_button()
+
+    def reset_zoom(self) -> None:
+        self._follow = True
+        self._apply_window()
+
+    def plot_width(self) -> float:
+        chart = next(iter(self.charts.values()))
+        vb = chart.plot_item.getViewBox()
+        if chart.isVisible() and vb.width() > 0:
+            return vb.width() * chart.devicePixelRatioF()
+        return self.width_hint or 600.0
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the whole range again, at most one point per pixel of plot width."""
+        fetch = self._fetch
+        if fetch is None:
+            return
+        start, end = self._range.bounds(self._clock())
+        max_points = points_for_width(self.plot_width())
+        self.last_query = (start, end, max_points)
+        self._window = (start, end)
+        self.info_label.setText("Loading…")
+
+        def load() -> ChartData:
+            return ChartData.from_series(fetch(start, end, max_points))
+
+        self._requests.run(CHANNEL, load, self._loaded, self._failed)
+
+    def refresh(self) -> None:
+        """Live refresh: on a "last …" range, append the samples that arrived since."""
+        fetch = self._fetch
+        if fetch is None or not self._range.live or self._requests.is_pending(CHANNEL):
+            return
+        last = self._data.last_ts
+        now = self._clock()
+        keep_from, end = self._range.bounds(now)
+        bucket = self._data.bucket_s
+        if last is None or end - last > TAIL_MAX_POINTS:
+            self.reload()
+            return
+        # A bucketed series re-reads its last (partial) bucket and averages like the database.
+        tail_start = last if bucket else last + 1
+        if end <= tail_start:
+            return
+
+        def load() -> ChartData:
+            tail = ChartData.from_series(fetch(tail_start, end, TAIL_MAX_POINTS))
+            return bucket_average(tail, bucket) if bucket else tail
+
+        def appended(tail: ChartData) -> None:
+            added = self._data.merge_tail(tail, keep_from)
+            self._window = (keep_from, end)
+            self._show_data(self._data)
+            self.samplesAppended.emit(added)
+
+        self._requests.run(CHANNEL, load, appended, self._failed)
+
+    def _loaded(self, data: ChartData) -> None:
+        self.message.hide()
+        self.scroll.show()
+        self._show_data(data)
+        self.dataShown.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        text = str(exc) or type(exc).__name__
+        self.info_label.setText("")
+        self.message.setText(f"The telemetry could not be loaded.\n{text}")
+        self.message.show()
+        self.loadFailed.emit(text)
+
+    def _show_data(self, data: ChartData) -> None:
+        self._data = data
+        for chart in self.charts.values():
+            chart.set_data(data)
+        self._apply_window()
+        if len(data):
+            self.info_label.setText(f"{len(data):,} points · {_resolution(data)}")
+        elif self._fetch is not None and self.last_query is not None:
+            self.info_label.setText("No telemetry in this range.")
+        else:
+            self.info_label.setText("")
+        self._update_buttons()
+
+    def _apply_window(self) -> None:
+        start, end = self._window
+        if self._follow and end > start:
+            for chart in self.charts.values():
+                chart.set_x_range(start, end)
+        self.reset_zoom_button.setEnabled(not self._follow)
+
+    # --- interaction -----------------------------------------------------------------------
+
+    def _user_zoomed(self) -> None:
+        self._follow = False
+        self.reset_zoom_button.setEnabled(True)
+
+    def _on_hover(self, x: float) -> None:
+        for chart in self.charts.values():
+            chart.set_crosshair(x)
+        if np.isnan(x):
+            self.cursor_label.setText("")
+        else:
+            self.cursor_label.setText(datetime.fromtimestamp(x).strftime("%a %Y-%m-%d %H:%M:%S"))
+
+    def _check_range_button(self) -> None:
+        button = (
+            self.custom_button
+            if not self._range.live
+            else self.preset_buttons.get(self._range.label)
+        )
+        if button is not None:
+            button.setChecked(True)
+        if not self._range.live:
+            start, end = self._range.bounds(0)
+            fmt = "%Y-%m-%d %H:%M"
+            self.custom_button.setToolTip(
+                f"{datetime.fromtimestamp(start):{fmt}} to {datetime.fromtimestamp(end):{fmt}}"
+            )
+
+    def _update_buttons(self) -> None:
+        has_data = len(self._data) > 0
+        self.csv_button.setEnabled(has_data)
+        self.png_button.setEnabled(has_data)
+
+    # --- export ----------------------------------------------------------------------------
+
+    def visible_data(self) -> ChartData:
+        """The samples inside the charts' current x range."""
+        chart = next(iter(self.charts.values()))
+        (x0, x1), _ = chart.plot_item.getViewBox().viewRange()
+        keep = (self._data.ts >= x0) & (self._data.ts <= x1)
+        return ChartData(
+            self._data.ts[keep],
+            {k: v[keep] for k, v in self._data.values.items()},
+            {k: v[keep] for k, v in self._data.counters.items()},
+            self._data.bucket_s,
+            self._data.start,
+            self._data.end,
+        )
+
+    def export_csv(self, path: str | Path) -> int:
+        """Write the samples in view to ``path``; returns how many rows were written."""
+        data = self.visible_data()
+        Path(path).write_text(data.to_csv(), encoding="utf-8")
+        return len(data)
+
+    def export_png(self, path: str | Path) -> bool:
+        return self.charts_widget.grab().save(str(path), "PNG")
+
+    def _ask_csv_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export CSV", f"{self.file_stem}.csv", "CSV (*.csv)"
+        )
+        if path:
+            try:
+                self.export_csv(path)
+            except OSError as exc:
+                QMessageBox.warning(self, "Export CSV", f"Could not write {path}: {exc.strerror}")
+
+    def _ask_png_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export PNG", f"{self.file_stem}.png", "PNG (*.png)"
+        )
+        if path and not self.export_png(path):
+            QMessageBox.warning(self, "Export PNG", f"Could not write {path}.")

@@ -1,0 +1,147 @@
+"""The page for one agent: its inventory above its telemetry charts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from argos_core.services.dto import AgentDetail
+from argos_desktop.detail import status_style
+from argos_desktop.detail.agent_charts import AgentCharts
+from argos_desktop.detail.agent_table_model import local_time, relative_time
+from argos_desktop.detail.requests import Requests
+from argos_desktop.detail.widgets import CopyableText, caption_label, heading_label
+
+INVENTORY_COLUMNS = 3
+
+
+def _gib(n: int | None) -> str:
+    return "-" if n is None else f"{n / 1024**3:,.1f} GiB"
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {rest // 60} min"
+
+
+class AgentView(QWidget):
+    """Hostname and status, an inventory grid, then the charts."""
+
+    def __init__(
+        self,
+        requests: Requests,
+        clock: Callable[[], float],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self.detail: AgentDetail | None = None
+        self.status_dot = QLabel()
+        self.hostname_label = heading_label()
+        self.status_label = QLabel()
+        font = self.status_label.font()
+        font.setBold(True)
+        self.status_label.setFont(font)
+        self.subtitle = caption_label()
+        self.uuid = CopyableText("agent id")
+        self.values: dict[str, QLabel] = {}
+        self.charts = AgentCharts(requests, clock)
+
+        title = QHBoxLayout()
+        title.setSpacing(8)
+        title.addWidget(self.status_dot)
+        title.addWidget(self.hostname_label)
+        title.addSpacing(8)
+        title.addWidget(self.status_label)
+        title.addStretch(1)
+        title.addWidget(caption_label("Agent id"))
+        title.addWidget(self.uuid)
+
+        self.inventory = QWidget()
+        self.inventory.setObjectName("inventory")
+        grid = QGridLayout(self.inventory)
+        grid.setContentsMargins(0, 4, 0, 4)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(3)
+        fields = [
+            ("os", "Operating system"),
+            ("ips", "IP addresses"),
+            ("version", "Agent version"),
+            ("last_seen", "Last seen"),
+            ("enrolled", "Enrolled"),
+            ("interval", "Report interval"),
+            ("cpus", "CPUs"),
+            ("memory", "Memory"),
+            ("boot", "Booted"),
+            ("where", "Branch / company / tenant"),
+            ("machine", "Machine id"),
+            ("key", "Enrollment key"),
+        ]
+        for i, (key, caption) in enumerate(fields):
+            row, col = divmod(i, INVENTORY_COLUMNS)
+            value = QLabel()
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[key] = value
+            grid.addWidget(caption_label(caption), row, col * 2, Qt.AlignmentFlag.AlignLeft)
+            grid.addWidget(value, row, col * 2 + 1, Qt.AlignmentFlag.AlignLeft)
+        for col in range(INVENTORY_COLUMNS):
+            grid.setColumnStretch(col * 2 + 1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 8)
+        layout.setSpacing(6)
+        layout.addLayout(title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.inventory)
+        layout.addWidget(self.charts, 1)
+
+    def set_agent(self, detail: AgentDetail) -> None:
+        self.detail = detail
+        agent = detail.summary
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        color = status_style.COLORS[agent.status]
+        self.status_dot.setPixmap(status_style.dot_icon(agent.status).pixmap(14, 14))
+        self.hostname_label.setText(agent.hostname)
+        self.status_label.setText(status_style.LABELS[agent.status])
+        self.status_label.setStyleSheet(f"color: {color};")
+        self.subtitle.setText(f"{agent.os}   ·   {', '.join(agent.ip_addresses) or 'no address'}")
+        self.uuid.set_text(agent.uuid)
+        seen = (
+            f"{relative_time(agent.last_seen, now)} ({local_time(agent.last_seen)})"
+            if agent.last_seen
+            else "never"
+        )
+        key = "-"
+        if detail.enrollment_key_id is not None:
+            key = f"#{detail.enrollment_key_id}"
+            if detail.enrollment_key_note:
+                key += f" — {detail.enrollment_key_note}"
+        boot = "-"
+        if detail.boot_time is not None:
+            uptime = _duration((now - detail.boot_time).total_seconds())
+            boot = f"{local_time(detail.boot_time)} (up {uptime})"
+        texts = {
+            "os": agent.os,
+            "ips": ", ".join(agent.ip_addresses) or "-",
+            "version": agent.agent_version,
+            "last_seen": seen,
+            "enrolled": local_time(agent.enrolled_at),
+            "interval": f"every {detail.report_interval_s} s",
+            "cpus": "-" if detail.cpu_count is None else str(detail.cpu_count),
+            "memory": _gib(detail.memory_total_bytes),
+            "boot": boot,
+            "where": f"{agent.branch_org_id} / {detail.company_org_id} / {detail.tenant_org_id}",
+            "machine": detail.machine_id,
+            "key": key,
+        }
+        if agent.revoked_at is not None:
+            texts["last_seen"] += f" — revoked {local_time(agent.revoked_at)}"
+        for name, text in texts.items():
+            self.values[name].setText(text)
+        self.charts.file_stem = f"{agent.hostname}-telemetry"

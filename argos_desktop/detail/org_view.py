@@ -1,0 +1,234 @@
+"""The page for a tenant, company or branch: who it is, how its agents are, and the agents."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from argos_core.services.dto import AgentSummary, OrgNode, Page
+from argos_core.status import AgentStatus
+from argos_desktop.detail import status_style
+from argos_desktop.detail.agent_table_model import (
+    AGENT_UUID_ROLE,
+    COLUMNS,
+    AgentTableModel,
+    PageLoader,
+    Runner,
+)
+from argos_desktop.detail.status_summary import StatusSummary
+from argos_desktop.detail.widgets import CopyableText, caption_label, heading_label
+
+FILTER_DELAY_MS = 300
+CHILD_NOUNS = {"tenant": "companies", "company": "branches", "branch": "agents"}
+COLUMN_WIDTHS = (110, 180, 80, 170, 130, 70, 110, 100)
+
+
+class OrgView(QWidget):
+    """Summary of one org node above a lazy, server-sorted table of every agent under it.
+
+    ``set_node`` fills the header; ``set_agent_source`` gives the table a way to page the
+    node's agents (given status and hostname filters).
+    """
+
+    agentActivated = Signal(str)
+    filtersChanged = Signal()
+
+    def __init__(self, runner: Runner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind_label = caption_label()
+        self.name_label = heading_label()
+        self.org_id = CopyableText("org id")
+        self.facts_label = caption_label()
+        self.summary = StatusSummary()
+
+        self.model = AgentTableModel(runner, parent=self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setHighlightSections(False)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            header.resizeSection(column, width)
+        header.setSortIndicator(self.model.sort_column(), Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        header.sortIndicatorChanged.connect(self._keep_sortable_indicator)
+        self.table.doubleClicked.connect(self._activate)
+        self.table.setToolTip("Double-click an agent to open it.")
+
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("All statuses", None)
+        for status in status_style.ORDER:
+            self.status_filter.addItem(
+                status_style.dot_icon(status), status_style.LABELS[status], status
+            )
+        self.text_filter = QLineEdit()
+        self.text_filter.setPlaceholderText("Filter by hostname…")
+        self.text_filter.setClearButtonEnabled(True)
+        self.text_filter.setMaximumWidth(260)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self.filtersChanged)
+        self.text_filter.textChanged.connect(self._filter_timer.start)
+        self.status_filter.currentIndexChanged.connect(self.filtersChanged)
+        self.agents_title = heading_label("Agents", 1.15)
+        self.rows_label = caption_label()
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(f"color: {status_style.COLORS[AgentStatus.OVERDUE]};")
+        self.error_label.hide()
+
+        self.model.totalChanged.connect(self._update_rows_label)
+        self.model.rowsInserted.connect(self._update_rows_label)
+        self.model.modelReset.connect(self._update_rows_label)
+        self.model.pageLoaded.connect(self.error_label.hide)
+        self.model.loadFailed.connect(self._show_error)
+
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.name_label)
+        title_row.addStretch(1)
+        id_row = QHBoxLayout()
+        id_row.setSpacing(12)
+        id_row.addWidget(QLabel("Org id"))
+        id_row.addWidget(self.org_id)
+        id_row.addWidget(self.facts_label, 1)
+        table_bar = QHBoxLayout()
+        table_bar.addWidget(self.agents_title)
+        table_bar.addWidget(self.rows_label)
+        table_bar.addStretch(1)
+        table_bar.addWidget(self.status_filter)
+        table_bar.addWidget(self.text_filter)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(8)
+        layout.addWidget(self.kind_label)
+        layout.addLayout(title_row)
+        layout.addLayout(id_row)
+        layout.addSpacing(4)
+        layout.addWidget(self.summary)
+        layout.addSpacing(8)
+        layout.addLayout(table_bar)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.table, 1)
+
+    # --- content ---------------------------------------------------------------------------
+
+    def set_node(self, node: OrgNode) -> None:
+        self.kind_label.setText(node.kind.upper())
+        self.name_label.setText(node.name)
+        self.org_id.set_text(node.org_id)
+        facts = [f"{node.child_count:,} {CHILD_NOUNS[node.kind]}"]
+        if node.parent_org_id:
+            facts.append(f"in {node.parent_org_id}")
+        facts.append(f"created {node.created_at.astimezone():%Y-%m-%d}")
+        self.facts_label.setText("   ·   ".join(facts))
+        self.summary.set_counts(node.counts)
+
+    def set_agent_source(self, loader: PageLoader | None) -> None:
+        self.error_label.hide()
+        self.model.set_loader(loader)
+
+    def reset_filters(self) -> None:
+        for widget in (self.status_filter, self.text_filter):
+            widget.blockSignals(True)
+        self.status_filter.setCurrentIndex(0)
+        self.text_filter.clear()
+        for widget in (self.status_filter, self.text_filter):
+            widget.blockSignals(False)
+        self._filter_timer.stop()
+
+    def status_wanted(self) -> AgentStatus | None:
+        return self.status_filter.currentData()
+
+    def text_wanted(self) -> str:
+        return self.text_filter.text().strip()
+
+    def refresh(self) -> None:
+        """Re-read the loaded agents in place, then re-select the agent that was selected."""
+        selected = self.selected_uuid()
+        if selected:
+            self.model.pageLoaded.connect(
+                lambda: self._reselect(selected), Qt.ConnectionType.SingleShotConnection
+            )
+        self.model.refresh()
+
+    def selected_uuid(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(AGENT_UUID_ROLE) if rows else None
+
+    def select_uuid(self, uuid: str) -> bool:
+        row = self.model.row_of(uuid)
+        if row < 0:
+            return False
+        self.table.selectRow(row)
+        return True
+
+    # --- slots -----------------------------------------------------------------------------
+
+    def _reselect(self, uuid: str) -> None:
+        if self.selected_uuid() != uuid:
+            self.select_uuid(uuid)
+
+    def _activate(self, index: QModelIndex) -> None:
+        uuid = index.data(AGENT_UUID_ROLE)
+        if uuid:
+            self.agentActivated.emit(uuid)
+
+    def _keep_sortable_indicator(self, column: int, order: Qt.SortOrder) -> None:
+        if COLUMNS[column].sort_key is None:
+            order = (
+                Qt.SortOrder.DescendingOrder
+                if self.model.descending
+                else Qt.SortOrder.AscendingOrder
+            )
+            self.table.horizontalHeader().setSortIndicator(self.model.sort_column(), order)
+
+    def _update_rows_label(self) -> None:
+        total, shown = self.model.total, self.model.rowCount()
+        if self.model.loading and not shown:
+            self.rows_label.setText("loading…")
+        elif total > shown:
+            self.rows_label.setText(f"{total:,} · {shown:,} loaded, scroll for more")
+        else:
+            self.rows_label.setText(f"{total:,}")
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(f"Could not load the agents: {message}")
+        self.error_label.show()
+
+
+def page_loader(list_agents, org_id: str, status: AgentStatus | None, text: str) -> PageLoader:
+    """Bind a node and filters to ``AgentService.list_agents``-shaped callable."""
+
+    def load(offset: int, limit: int, sort_by: str, descending: bool) -> Page[AgentSummary]:
+        return list_agents(
+            org_id,
+            offset=offset,
+            limit=limit,
+            sort_by=sort_by,
+            descending=descending,
+            status=status,
+            text=text,
+        )
+
+    return load
