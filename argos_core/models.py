@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -69,12 +70,27 @@ UpdatedAt = Annotated[
     datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 ]
 Name = Annotated[str, mapped_column(String(NAME_MAX), nullable=False)]
-OrgIdRef = Annotated[
-    str,
-    mapped_column(
-        String(ORG_ID_MAX), ForeignKey("org_ids.org_id", ondelete="RESTRICT"), unique=True
-    ),
-]
+OrgIdRef = Annotated[str, mapped_column(String(ORG_ID_MAX), unique=True)]
+OrgKind = Annotated[str, mapped_column(String(10))]
+
+
+def org_id_claim(kind: str) -> tuple[ForeignKeyConstraint, CheckConstraint]:
+    """Tie a node's org id to a registry row of its own kind.
+
+    With ``org_kind`` pinned to the table's kind, a company cannot point at a tenant's
+    registry row, so one org id can belong to one node of one table only.
+    """
+    return (
+        ForeignKeyConstraint(
+            ["org_id", "org_kind"],
+            ["org_ids.org_id", "org_ids.kind"],
+            name=f"fk_{kind}_org_id_claim",
+            ondelete="RESTRICT",
+        ),
+        CheckConstraint(f"org_kind = '{kind}'", name="org_kind"),
+    )
+
+
 BigInt = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -106,6 +122,7 @@ class OrgIdRegistry(Base):
 
     __table_args__ = (
         CheckConstraint("kind IN ('tenant', 'company', 'branch')", name="kind"),
+        UniqueConstraint("org_id", "kind", name="uq_org_ids_org_id_kind"),
         MYSQL_TABLE,
     )
 
@@ -131,11 +148,12 @@ class Tenant(Base):
 
     id: Mapped[IntPK]
     org_id: Mapped[OrgIdRef]
+    org_kind: Mapped[OrgKind] = mapped_column(default="tenant", server_default="tenant")
     name: Mapped[Name] = mapped_column(unique=True)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 
-    __table_args__ = MYSQL_TABLE
+    __table_args__ = (*org_id_claim("tenant"), MYSQL_TABLE)
 
 
 class Company(Base):
@@ -143,12 +161,13 @@ class Company(Base):
 
     id: Mapped[IntPK]
     org_id: Mapped[OrgIdRef]
+    org_kind: Mapped[OrgKind] = mapped_column(default="company", server_default="company")
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
     name: Mapped[Name]
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 
-    __table_args__ = (UniqueConstraint("tenant_id", "name"), MYSQL_TABLE)
+    __table_args__ = (*org_id_claim("company"), UniqueConstraint("tenant_id", "name"), MYSQL_TABLE)
 
 
 class Branch(Base):
@@ -156,6 +175,7 @@ class Branch(Base):
 
     id: Mapped[IntPK]
     org_id: Mapped[OrgIdRef]
+    org_kind: Mapped[OrgKind] = mapped_column(default="branch", server_default="branch")
     tenant_id: Mapped[int] = mapped_column(
         ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
     )
@@ -164,7 +184,7 @@ class Branch(Base):
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 
-    __table_args__ = (UniqueConstraint("company_id", "name"), MYSQL_TABLE)
+    __table_args__ = (*org_id_claim("branch"), UniqueConstraint("company_id", "name"), MYSQL_TABLE)
 
 
 class User(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 15:52:36.454382
+Create Date: 2026-11-26 16:03:37.125633
 """
 
 import sqlalchemy as sa
@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("created_at", argos_core.models.UTCDateTime(), nullable=False),
         sa.CheckConstraint("kind IN ('tenant', 'company', 'branch')", name=op.f("ck_org_ids_kind")),
         sa.PrimaryKeyConstraint("org_id", name=op.f("pk_org_ids")),
+        sa.UniqueConstraint("org_id", "kind", name="uq_org_ids_org_id_kind"),
         mysql_charset="utf8mb4",
         mysql_collate="utf8mb4_unicode_ci",
         mysql_engine="InnoDB",
@@ -79,13 +80,15 @@ def upgrade() -> None:
         "tenants",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("org_id", sa.String(length=8), nullable=False),
+        sa.Column("org_kind", sa.String(length=10), server_default="tenant", nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("created_at", argos_core.models.UTCDateTime(), nullable=False),
         sa.Column("updated_at", argos_core.models.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("org_kind = 'tenant'", name=op.f("ck_tenants_org_kind")),
         sa.ForeignKeyConstraint(
-            ["org_id"],
-            ["org_ids.org_id"],
-            name=op.f("fk_tenants_org_id_org_ids"),
+            ["org_id", "org_kind"],
+            ["org_ids.org_id", "org_ids.kind"],
+            name="fk_tenant_org_id_claim",
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
@@ -99,14 +102,16 @@ def upgrade() -> None:
         "companies",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("org_id", sa.String(length=8), nullable=False),
+        sa.Column("org_kind", sa.String(length=10), server_default="company", nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("created_at", argos_core.models.UTCDateTime(), nullable=False),
         sa.Column("updated_at", argos_core.models.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("org_kind = 'company'", name=op.f("ck_companies_org_kind")),
         sa.ForeignKeyConstraint(
-            ["org_id"],
-            ["org_ids.org_id"],
-            name=op.f("fk_companies_org_id_org_ids"),
+            ["org_id", "org_kind"],
+            ["org_ids.org_id", "org_ids.kind"],
+            name="fk_company_org_id_claim",
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
@@ -126,11 +131,13 @@ def upgrade() -> None:
         "branches",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("org_id", sa.String(length=8), nullable=False),
+        sa.Column("org_kind", sa.String(length=10), server_default="branch", nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("created_at", argos_core.models.UTCDateTime(), nullable=False),
         sa.Column("updated_at", argos_core.models.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("org_kind = 'branch'", name=op.f("ck_branches_org_kind")),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
@@ -138,9 +145,9 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["org_id"],
-            ["org_ids.org_id"],
-            name=op.f("fk_branches_org_id_org_ids"),
+            ["org_id", "org_kind"],
+            ["org_ids.org_id", "org_ids.kind"],
+            name="fk_branch_org_id_claim",
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
