@@ -101,7 +101,7 @@ class IngestRuntime:
 
 
 def _log_request(handler: RequestHandler) -> None:
-    if handler.get_status() >= 500:
+    if handler.get_status() >= 500 and handler.get_status() != 503:
         access_log.error(
             "%d %s %.1fms",
             handler.get_status(),

@@ -9,16 +9,19 @@ import time
 import zlib
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from tornado.web import RequestHandler, stream_request_body
 
 from argos_core.errors import AuthenticationFailed
 from argos_core.services.agent_inventory import AgentInventory
+from argos_core.services.dto import EnrollResult
 from ingest_server.context import IngestContext
 from ingest_server.errors import CODES, ApiError, translate
 from ingest_server.samples import InvalidBatch, parse_batch
 
 log = logging.getLogger(__name__)
 
+ENROLL_ATTEMPTS = 8
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
 
 
@@ -136,9 +139,19 @@ class EnrollHandler(JsonPostHandler):
             },
         )
 
-    def _enroll(self, branch: str, key: str, inventory: AgentInventory):
+    def _enroll(self, branch: str, key: str, inventory: AgentInventory) -> EnrollResult:
+        """Runs in a worker thread. Retries SQLite's "database is locked": an enrollment that
+        read before the writer committed cannot upgrade its lock and must start over."""
         source = f"ingest:{self.request.remote_ip}"
-        return self.ctx.services.enrollment.enroll(branch, key, inventory, source=source)
+        enroll = self.ctx.services.enrollment.enroll
+        for attempt in range(1, ENROLL_ATTEMPTS):
+            try:
+                return enroll(branch, key, inventory, source=source)
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig):
+                    raise
+                time.sleep(0.02 * attempt)
+        return enroll(branch, key, inventory, source=source)
 
 
 class TelemetryHandler(JsonPostHandler):
