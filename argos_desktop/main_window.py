@@ -179,12 +179,12 @@ class MainWindow(QMainWindow):
         self.search_box.textChanged.connect(self._search_changed)
         self.search_box.returnPressed.connect(
             lambda: self.fleet.set_search(
-                self.search_box.text(), self.status_filter.currentData(), immediately=True
+                self.search_box.text(), self.chosen_status(), immediately=True
             )
         )
         self.status_filter.currentIndexChanged.connect(
             lambda _i: self.fleet.set_search(
-                self.search_box.text(), self.status_filter.currentData(), immediately=True
+                self.search_box.text(), self.chosen_status(), immediately=True
             )
         )
         self.interval_box.currentIndexChanged.connect(self._interval_chosen)
@@ -232,6 +232,10 @@ class MainWindow(QMainWindow):
         else:
             self.timer.start()
 
+    def chosen_status(self) -> AgentStatus | None:
+        value = self.status_filter.currentData()
+        return AgentStatus(value) if value else None
+
     def focus_search(self) -> None:
         self.search_box.setFocus()
         self.search_box.selectAll()
@@ -247,7 +251,7 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def _search_changed(self, text: str) -> None:
-        self.fleet.set_search(text, self.status_filter.currentData())
+        self.fleet.set_search(text, self.chosen_status())
 
     def _refreshed(self, at: datetime) -> None:
         self.set_connection_ok(True)

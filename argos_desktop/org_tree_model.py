@@ -258,7 +258,7 @@ class OrgTreeModel(QAbstractItemModel):
         for node in parents:
             node.failed = False
         self._root.failed = False
-        requests = [(p, p.kind, p.key, max(len(p.children), 1)) for p in parents]
+        requests = [(p, p.kind, p.key, self._refresh_count(p)) for p in parents]
         if not requests:
             self.refreshed.emit(datetime.now(UTC))
             return True
@@ -272,6 +272,13 @@ class OrgTreeModel(QAbstractItemModel):
             lambda exc: self._refresh_failed(generation, exc),
         )
         return True
+
+    def _refresh_count(self, parent: TreeNode) -> int:
+        """The loaded range, plus a page when everything was loaded, so new children show."""
+        loaded = len(parent.children)
+        if parent.total is not None and loaded >= parent.total:
+            return loaded + self._page_size
+        return max(loaded, 1)
 
     def reveal(self, path: list[str], key: str) -> None:
         """Load the ancestors in ``path`` (root first) page by page until ``key`` shows."""

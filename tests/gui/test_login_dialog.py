@@ -1,0 +1,114 @@
+"""Signing in: wrong credentials, unreachable or wrong databases, remembered profiles."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from argos_core.bootstrap import bootstrap
+from argos_desktop.connection import database_label, without_password
+from argos_desktop.login_dialog import LoginDialog
+from argos_desktop.profiles import Profile, ProfileStore
+
+PASSWORD = "correct-horse-2026"
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def database(fresh_database_url: str) -> str:
+    services = bootstrap(fresh_database_url)
+    services.users.create_superadmin("ops", PASSWORD, source="tests")
+    services.close()
+    return fresh_database_url
+
+
+def dialog_for(qtbot, settings, url: str) -> LoginDialog:
+    dialog = LoginDialog(settings, url, failure_delay_ms=150)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def sign_in(qtbot, dialog: LoginDialog, url: str, username: str, password: str) -> str:
+    dialog.url_edit.setText(url)
+    dialog.username_edit.setText(username)
+    dialog.password_edit.setText(password)
+    with qtbot.waitSignal(dialog.loginFailed, timeout=15_000) as failed:
+        dialog.submit()
+    return failed.args[0]
+
+
+def test_wrong_password_is_refused_with_a_message_and_a_pause(qtbot, settings, database):
+    dialog = dialog_for(qtbot, settings, database)
+    message = sign_in(qtbot, dialog, database, "ops", "wrong-password-1")
+    assert message == "Wrong username or password."
+    assert dialog.error_label.text() == message and not dialog.error_label.isHidden()
+    assert dialog.is_busy() and not dialog.sign_in_button.isEnabled()
+    assert dialog.password_edit.text() == ""
+    with qtbot.waitSignal(dialog.formUnlocked, timeout=5_000):
+        pass
+    assert dialog.sign_in_button.isEnabled()
+    assert dialog.session is None
+
+
+def test_right_password_signs_in_and_remembers_the_profile(qtbot, settings, database):
+    dialog = dialog_for(qtbot, settings, database)
+    dialog.profile_box.setCurrentText("Production")
+    dialog.url_edit.setText(database)
+    dialog.username_edit.setText("ops")
+    dialog.password_edit.setText(PASSWORD)
+    with qtbot.waitSignal(dialog.signedIn, timeout=15_000):
+        dialog.submit()
+    assert dialog.session.principal.is_superadmin
+    dialog.session.services.close()
+    assert ProfileStore(settings).load() == [Profile("Production", database, "ops")]
+    again = dialog_for(qtbot, settings, "sqlite:///elsewhere.db")
+    assert again.url_edit.text() == database
+    assert again.username_edit.text() == "ops"
+    assert again.password_edit.text() == ""
+
+
+def test_unreachable_database_gives_a_clear_message(qtbot, settings):
+    url = "mysql+pymysql://argos@127.0.0.1:1/argos"
+    dialog = dialog_for(qtbot, settings, url)
+    message = sign_in(qtbot, dialog, url, "ops", PASSWORD)
+    assert message == "The database cannot be reached; check the address and that it is running."
+    assert not dialog.is_busy()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "That is not a valid database URL."),
+        ("postgresql://x@localhost/argos", "Unsupported database 'postgresql'"),
+        ("sqlite:////nonexistent/dir/argos.db", "There is no Argos database at"),
+    ],
+)
+def test_bad_database_urls_give_a_clear_message(qtbot, settings, url, expected):
+    dialog = dialog_for(qtbot, settings, url)
+    assert sign_in(qtbot, dialog, url, "ops", PASSWORD).startswith(expected)
+
+
+def test_a_database_without_schema_says_what_to_do(qtbot, settings, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    (tmp_path / "empty.db").write_bytes(b"")
+    dialog = dialog_for(qtbot, settings, url)
+    assert "argos-admin db upgrade" in sign_in(qtbot, dialog, url, "ops", PASSWORD)
+
+
+def test_profiles_never_store_a_password(settings):
+    store = ProfileStore(settings)
+    store.remember(Profile("Prod", "mysql+pymysql://argos:s3cret@db.example:3306/argos", "ops"))
+    settings.sync()
+    assert store.load() == [Profile("Prod", "mysql+pymysql://argos@db.example:3306/argos", "ops")]
+    with open(settings.fileName()) as handle:
+        assert "s3cret" not in handle.read()
+
+
+def test_database_labels_hide_passwords():
+    assert without_password("mysql+pymysql://u:p@h:1/d") == "mysql+pymysql://u@h:1/d"
+    assert database_label("mysql+pymysql://u:p@h:3306/argos") == "MariaDB/MySQL · u@h:3306/argos"
+    assert database_label("sqlite:////home/x/argos.db") == "SQLite · argos.db"

@@ -1,0 +1,138 @@
+"""The main window: live refresh in place, search, detail wiring, remembered layout."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+
+from argos_core.models import utcnow
+from argos_desktop.main_window import MainWindow
+from argos_desktop.org_tree_model import KEY_ROLE, STATUS_ROLE
+from tests.gui.conftest import FakeDetailPane, Fleet, session_for
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+
+
+def make_window(qtbot, fleet: Fleet, settings: QSettings, timer: QTimer | None = None):
+    window = MainWindow(
+        session_for(fleet),
+        settings,
+        refresh_timer=timer or QTimer(),
+        detail_factory=FakeDetailPane,
+    )
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.fleet.model.pageLoaded, timeout=10_000):
+        window.start()
+    return window
+
+
+def reveal(qtbot, window: MainWindow, path: list[str], key: str):
+    model = window.fleet.model
+    with qtbot.waitSignal(model.revealed, timeout=10_000):
+        window.fleet.reveal(path, key)
+    return model.index_for_key(key)
+
+
+def test_live_refresh_keeps_expansion_and_selection(qtbot, fleet: Fleet, settings):
+    timer = QTimer()
+    window = make_window(qtbot, fleet, settings, timer)
+    f = fleet.org
+    agent = reveal(
+        qtbot, window, [f["acme"], f["alpha"], f["berlin"]], fleet.agents["berlin-db-02"]
+    )
+    tree = window.fleet.tree
+    assert tree.currentIndex() == agent
+    assert agent.data(STATUS_ROLE) == "overdue"
+    expanded = [window.fleet.model.index_for_key(f[k]) for k in ("acme", "alpha", "berlin")]
+    assert all(tree.isExpanded(i) for i in expanded)
+
+    fleet.set_seen("berlin-db-02", utcnow())
+    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+        timer.timeout.emit()
+    assert all(tree.isExpanded(i) for i in expanded)
+    assert tree.currentIndex().data(KEY_ROLE) == fleet.agents["berlin-db-02"]
+    assert tree.currentIndex().data(STATUS_ROLE) == "online"
+    assert window.refresh_label.text().startswith("Last refresh")
+    assert window.detail.refreshes == 1
+    assert window.detail.shown[-1] == ("agent", fleet.agents["berlin-db-02"])
+
+
+def test_refresh_interval_can_be_changed_and_paused(qtbot, fleet: Fleet, settings):
+    timer = QTimer()
+    window = make_window(qtbot, fleet, settings, timer)
+    assert timer.isActive() and timer.interval() == 10_000
+    window.set_interval(60)
+    assert timer.interval() == 60_000
+    window.pause_action.trigger()
+    assert not timer.isActive() and window.is_paused()
+    assert window.refresh_label.text() == "Live refresh paused"
+    window.pause_action.trigger()
+    assert timer.isActive()
+    assert int(settings.value("view/refresh_interval_s")) == 60
+
+
+def test_search_finds_hosts_server_side_and_reveals_them(qtbot, shared_fleet: Fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    with qtbot.waitSignal(window.fleet.searchFinished, timeout=10_000) as found:
+        window.search_box.setText("oslo-node-07")
+        window.fleet.run_search()
+    assert found.args == [1]
+    results = window.fleet.results
+    hit = results.hit(0)
+    assert (hit.kind, hit.name) == ("agent", "oslo-node-07")
+    index = results.index(0, 0)
+    window.fleet.result_view.setCurrentIndex(index)
+    assert window.detail.shown[-1] == ("agent", hit.key)
+    with qtbot.waitSignal(window.fleet.model.revealed, timeout=10_000):
+        window.fleet.result_view.activated.emit(index)
+    assert window.fleet.tree.currentIndex().data(KEY_ROLE) == hit.key
+    assert window.fleet.stack.currentWidget() is window.fleet.tree
+
+
+def test_status_filter_lists_agents_in_that_status(qtbot, shared_fleet: Fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    with qtbot.waitSignal(window.fleet.searchFinished, timeout=10_000):
+        window.status_filter.setCurrentIndex(window.status_filter.findText("Overdue"))
+    hits = [window.fleet.results.hit(r) for r in range(window.fleet.results.rowCount())]
+    assert [(h.name, h.status) for h in hits] == [("berlin-db-02", "overdue")]
+    qtbot.keyClick(window, "\x1b")  # Escape clears the search
+    window.search_box.clear()
+    window.status_filter.setCurrentIndex(0)
+    assert window.fleet.stack.currentWidget() is window.fleet.tree
+
+
+def test_agent_activated_in_the_detail_pane_selects_it_if_loaded(qtbot, shared_fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    f = shared_fleet.org
+    reveal(qtbot, window, [f["acme"], f["alpha"], f["paris"]], shared_fleet.agents["paris-web-01"])
+    window.fleet.tree.setCurrentIndex(window.fleet.model.index_for_key(f["acme"]))
+    window.detail.agentActivated.emit(shared_fleet.agents["paris-web-01"])
+    assert window.fleet.tree.currentIndex().data(KEY_ROLE) == shared_fleet.agents["paris-web-01"]
+    window.detail.agentActivated.emit(shared_fleet.agents["oslo-node-01"])  # not loaded: ignored
+    assert window.fleet.tree.currentIndex().data(KEY_ROLE) == shared_fleet.agents["paris-web-01"]
+
+
+def test_window_layout_is_remembered(qtbot, shared_fleet: Fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    window.show()
+    window.resize(1100, 700)
+    window.splitter.setSizes([300, 800])
+    sizes = window.splitter.sizes()
+    window.close()
+    again = make_window(qtbot, shared_fleet, settings)
+    again.show()
+    # The offscreen screen is small, so Qt fits the restored geometry to it; the saved
+    # geometry itself is what the next start uses.
+    assert not settings.value("window/geometry").isEmpty()
+    assert again.splitter.sizes()[0] == sizes[0]
+
+
+def test_status_bar_names_connection_and_user(qtbot, shared_fleet: Fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    assert "Connected" in window.connection_label.text()
+    assert "root" in window.user_label.text()
+    window.fleet.model.refreshFailed.emit("The database is unavailable right now.")
+    assert "unavailable" in window.connection_label.text()
