@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
@@ -134,11 +134,25 @@ async def _worker(
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await serve(url, signer, sockets, config, stop)
+
+
+async def serve(
+    url: str,
+    signer: TokenSigner,
+    sockets: list[socket.socket],
+    config: IngestConfig,
+    stop: asyncio.Event,
+    runtime_ready: Callable[[IngestRuntime], None] | None = None,
+) -> None:
+    """Serve on ``sockets`` until ``stop`` is set, then stop accepting, flush and close."""
     services = bootstrap(url, pool_size=8)
     runtime = IngestRuntime(services, signer, config)
     server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP)
     server.add_sockets(sockets)
     log.info("worker %d serving", os.getpid())
+    if runtime_ready is not None:
+        runtime_ready(runtime)
     await stop.wait()
     log.info("worker %d stopping: flushing accepted samples", os.getpid())
     server.stop()
