@@ -74,7 +74,9 @@ def test_every_refusal_is_the_same_401(ingest_server, ingest_services):
     assert next(iter(answers.values())).json["error"] == "unauthorized"
 
 
-def test_revoked_agent_cannot_re_enroll_and_gets_the_same_401(ingest_server, branch, ingest_services):
+def test_revoked_agent_cannot_re_enroll_and_gets_the_same_401(
+    ingest_server, branch, ingest_services
+):
     body = branch.inventory()
     agent_id = post_json(ingest_server.url, ENROLL, body).json["agent_id"]
     ingest_services.agents.revoke_agent(ROOT, agent_id)
