@@ -20,10 +20,11 @@ from argos_core.demo import DEMO_SUPERADMIN, seed_demo
 from argos_core.errors import ConfigurationError, DatabaseUnavailable
 from argos_core.migrate import current_revision, head_revision, upgrade
 from argos_core.models import Agent, Branch, PlatformAdmin, Telemetry, utcnow
-from argos_core.settings import StatusPolicy, data_dir
+from argos_core.settings import data_dir
 from argos_core.unit_of_work import is_connection_error
 
 DEMO_MACHINE_PREFIX = "demo-"
+ONLINE_COHORT = timedelta(minutes=1)
 # Restarting the demo within a few minutes needs no shift: the heartbeat kept it fresh.
 DEMO_SHIFT_THRESHOLD_S = 300
 
@@ -151,20 +152,21 @@ def demo_heartbeat(services: Services, now: datetime | None = None) -> int:
     """Keep the seeded demo agents that are meant to be online reporting.
 
     The simulator child process enrolls and animates its own agents over HTTP; the seeded
-    fleet has no process behind it, so the demo console plays its part: seeded agents seen
-    within the last online window are seen again now, with one more telemetry sample a
-    minute. Agents seeded as offline or overdue stay silent and age as real ones would.
-    Returns how many agents reported.
+    fleet has no process behind it, so the demo console plays its part. The seeder saw its
+    'online' agents within seconds of each other and the others minutes or more earlier,
+    so the agents seen within a minute of the freshest seeded agent are the online ones:
+    they are seen again now, with one more telemetry sample a minute. The rest stay silent
+    and age as real ones would. Returns how many agents reported.
     """
     now = (now or utcnow()).replace(microsecond=0)
-    window = timedelta(seconds=StatusPolicy().online_window_s)
-    seeded = Agent.machine_id.like(f"{DEMO_MACHINE_PREFIX}%")
+    seeded = Agent.machine_id.like(f"{DEMO_MACHINE_PREFIX}%") & Agent.revoked_at.is_(None)
     with services.engine.begin() as conn:
+        freshest = conn.scalar(select(func.max(Agent.last_seen)).where(seeded))
+        if freshest is None:
+            return 0
         alive = list(
             conn.scalars(
-                select(Agent.id).where(
-                    seeded, Agent.revoked_at.is_(None), Agent.last_seen >= now - window
-                )
+                select(Agent.id).where(seeded, Agent.last_seen >= freshest - ONLINE_COHORT)
             )
         )
         if not alive:

@@ -13,7 +13,6 @@ from argos_core.bootstrap import Services
 from argos_core.cli.durations import parse_duration
 from argos_core.demo import seed_demo
 from argos_core.errors import ValidationError
-from argos_core.migrate import upgrade
 from argos_core.scope import Principal
 
 
@@ -43,6 +42,8 @@ def read_password_stdin() -> str:
 
 
 def db_upgrade(services: Services, _args: argparse.Namespace) -> Output:
+    from argos_core.migrate import upgrade  # Alembic is only needed here
+
     revision = upgrade(services.engine)
     return Output(f"Schema is at revision {revision}.", {"revision": revision})
 
