@@ -24,8 +24,10 @@ def test_processes_racing_for_one_org_id_get_distinct_ids(fresh_database_url):
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(WORKERS)
     results = context.Queue()
-    processes = [context.Process(target=_claim, args=(fresh_database_url, w, barrier, results))
-                 for w in range(WORKERS)]
+    processes = [
+        context.Process(target=_claim, args=(fresh_database_url, w, barrier, results))
+        for w in range(WORKERS)
+    ]
     for p in processes:
         p.start()
     for p in processes:

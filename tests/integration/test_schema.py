@@ -28,8 +28,18 @@ def test_models_and_migrations_do_not_drift(fresh_engine):
 
 def test_seed_tables_exist_with_their_names(fresh_engine):
     tables = set(inspect(fresh_engine).get_table_names())
-    assert {"platform_admins", "tenants", "companies", "branches", "users", "agents",
-            "telemetry", "enrollment_keys", "audit_log", "org_ids"} <= tables
+    assert {
+        "platform_admins",
+        "tenants",
+        "companies",
+        "branches",
+        "users",
+        "agents",
+        "telemetry",
+        "enrollment_keys",
+        "audit_log",
+        "org_ids",
+    } <= tables
 
 
 def test_telemetry_is_unique_per_agent_and_second():
@@ -40,12 +50,17 @@ def test_an_org_id_cannot_be_reused_by_another_kind_of_node(fresh_engine):
     now = utcnow()
     with fresh_engine.begin() as conn:
         conn.execute(insert(OrgIdRegistry).values(org_id="ABCDE", kind="tenant", created_at=now))
-        conn.execute(insert(Tenant).values(org_id="ABCDE", name="T", created_at=now,
-                                           updated_at=now))
+        conn.execute(
+            insert(Tenant).values(org_id="ABCDE", name="T", created_at=now, updated_at=now)
+        )
     tenant_id = 1
     with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
-        conn.execute(insert(Company).values(org_id="ABCDE", tenant_id=tenant_id, name="C",
-                                            created_at=now, updated_at=now))
+        conn.execute(
+            insert(Company).values(
+                org_id="ABCDE", tenant_id=tenant_id, name="C", created_at=now, updated_at=now
+            )
+        )
     with pytest.raises(IntegrityError), fresh_engine.begin() as conn:
-        conn.execute(insert(Tenant).values(org_id="ABCDE", name="T2", created_at=now,
-                                           updated_at=now))
+        conn.execute(
+            insert(Tenant).values(org_id="ABCDE", name="T2", created_at=now, updated_at=now)
+        )

@@ -28,7 +28,8 @@ from tests.factories import FAKE_HASH
 
 shapes = st.lists(  # tenants -> companies -> branches -> agent count
     st.lists(st.lists(st.integers(0, 2), min_size=1, max_size=2), min_size=1, max_size=2),
-    min_size=1, max_size=3,
+    min_size=1,
+    max_size=3,
 )
 
 
@@ -55,36 +56,52 @@ def build(session, shape) -> World:
         world.kinds[row.org_id] = kind
         world.ids[row.org_id] = row.id
         username = f"u-{row.org_id.lower()}"
-        ancestry = {"tenant_id": row.tenant_id if kind != "tenant" else row.id,
-                    "company_id": None, "branch_id": None}
+        ancestry = {
+            "tenant_id": row.tenant_id if kind != "tenant" else row.id,
+            "company_id": None,
+            "branch_id": None,
+        }
         if kind == "company":
             ancestry["company_id"] = row.id
         if kind == "branch":
             ancestry.update(company_id=row.company_id, branch_id=row.id)
         session.add(User(username=username, password_hash=FAKE_HASH, role="viewer", **ancestry))
-        session.add(AuditLog(actor="t", action=f"{kind}.create", target_kind=kind,
-                             target=row.org_id, **ancestry))
+        session.add(
+            AuditLog(
+                actor="t", action=f"{kind}.create", target_kind=kind, target=row.org_id, **ancestry
+            )
+        )
         world.users[username] = world.nodes[row.org_id]
         return row
 
     for t_index, companies in enumerate(shape):
         tenant = node(Tenant(name=f"T{t_index}"), "tenant", ())
         for c_index, branches in enumerate(companies):
-            company = node(Company(name=f"C{c_index}", tenant_id=tenant.id), "company",
-                           world.nodes[tenant.org_id])
+            company = node(
+                Company(name=f"C{c_index}", tenant_id=tenant.id),
+                "company",
+                world.nodes[tenant.org_id],
+            )
             for b_index, agent_count in enumerate(branches):
-                branch = node(Branch(name=f"B{b_index}", tenant_id=tenant.id,
-                                     company_id=company.id), "branch",
-                              world.nodes[company.org_id])
+                branch = node(
+                    Branch(name=f"B{b_index}", tenant_id=tenant.id, company_id=company.id),
+                    "branch",
+                    world.nodes[company.org_id],
+                )
                 key = EnrollmentKey(branch_id=branch.id, key_hash=uuid.uuid4().hex * 2)
                 session.add(key)
                 session.flush()
                 world.keys[key.id] = world.nodes[branch.org_id]
                 for a in range(agent_count):
-                    agent = Agent(uuid=str(uuid.uuid4()), tenant_id=tenant.id,
-                                  company_id=company.id, branch_id=branch.id,
-                                  machine_id=f"m{a}", hostname=f"host-{branch.org_id}-{a}",
-                                  last_seen=now)
+                    agent = Agent(
+                        uuid=str(uuid.uuid4()),
+                        tenant_id=tenant.id,
+                        company_id=company.id,
+                        branch_id=branch.id,
+                        machine_id=f"m{a}",
+                        hostname=f"host-{branch.org_id}-{a}",
+                        last_seen=now,
+                    )
                     session.add(agent)
                     session.flush()
                     session.add(Telemetry(agent_id=agent.id, ts=1_000, cpu_percent=1.0))
@@ -103,8 +120,11 @@ def principal_for(world: World, choice: int, role: str) -> tuple[Principal, str 
     return Principal("p", role, *ids, *([None] * (3 - len(ids))), scope_org_id=scope), scope
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(shape=shapes, choice=st.integers(0, 1000), role=st.sampled_from(["admin", "viewer"]))
 def test_every_read_method_stays_inside_the_callers_subtree(services, shape, choice, role):
     connection = services.session_factory.kw["bind"]
@@ -125,8 +145,9 @@ def check_world(services, world: World, principal: Principal, scope: str | None)
 
     # roots and children
     roots = services.orgs.list_children(principal).items
-    expected_roots = ([o for o, k in world.kinds.items() if k == "tenant"]
-                      if scope is None else [scope])
+    expected_roots = (
+        [o for o, k in world.kinds.items() if k == "tenant"] if scope is None else [scope]
+    )
     assert sorted(n.org_id for n in roots) == sorted(expected_roots)
     for org_id, path in world.nodes.items():
         if visible(path):
@@ -135,18 +156,22 @@ def check_world(services, world: World, principal: Principal, scope: str | None)
             assert node.counts.total == len(expected_agents)
             children = services.orgs.list_children(principal, org_id, limit=500).items
             assert {c.org_id for c in children} == {
-                o for o, p in world.nodes.items() if len(p) == len(path) + 1 and p[:-1] == path}
+                o for o, p in world.nodes.items() if len(p) == len(path) + 1 and p[:-1] == path
+            }
             agents = services.agents.list_agents(principal, org_id, limit=1000)
             assert {a.uuid for a in agents.items} == set(expected_agents)
             if world.kinds[org_id] == "branch":
                 keys = services.enrollment.list_keys(principal, org_id)
                 assert {k.key_id for k in keys} == {
-                    i for i, p in world.keys.items() if p[-1] == org_id}
+                    i for i, p in world.keys.items() if p[-1] == org_id
+                }
         else:
-            for call in (lambda o=org_id: services.orgs.get_node(principal, o),
-                         lambda o=org_id: services.orgs.list_children(principal, o),
-                         lambda o=org_id: services.agents.list_agents(principal, o),
-                         lambda o=org_id: services.enrollment.list_keys(principal, o)):
+            for call in (
+                lambda o=org_id: services.orgs.get_node(principal, o),
+                lambda o=org_id: services.orgs.list_children(principal, o),
+                lambda o=org_id: services.agents.list_agents(principal, o),
+                lambda o=org_id: services.enrollment.list_keys(principal, o),
+            ):
                 with pytest.raises(UnknownOrgId):
                     call()
     # agents and their telemetry

@@ -27,8 +27,14 @@ def _imports(package: str) -> set[str]:
 
 
 def test_core_never_imports_qt_or_tornado_even_lazily():
-    assert not _imports("argos_core") & {"PySide6", "pyqtgraph", "tornado", "argos_desktop",
-                                         "ingest_server", "argos_agent"}
+    assert not _imports("argos_core") & {
+        "PySide6",
+        "pyqtgraph",
+        "tornado",
+        "argos_desktop",
+        "ingest_server",
+        "argos_agent",
+    }
 
 
 def test_console_never_imports_sqlalchemy_even_lazily():

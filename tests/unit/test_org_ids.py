@@ -23,7 +23,9 @@ def test_lookups_accept_lower_case_and_surrounding_spaces(code, pad):
     assert org_ids.normalize(f"{pad}{code.lower()}{pad}") == code
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "ABCD", "ABCDEFGHJ", "ABC0E", "ABCIE", "AB-CD", "ÄBCDE"])
+@pytest.mark.parametrize(
+    "bad", ["", "   ", "ABCD", "ABCDEFGHJ", "ABC0E", "ABCIE", "AB-CD", "ÄBCDE"]
+)
 def test_malformed_ids_are_unknown(bad):
     with pytest.raises(UnknownOrgId):
         org_ids.normalize(bad)

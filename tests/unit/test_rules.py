@@ -52,8 +52,13 @@ def test_bad_usernames_are_refused(bad):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("7d", timedelta(days=7)), ("12h", timedelta(hours=12)), ("30M", timedelta(minutes=30)),
-     ("2w", timedelta(weeks=2)), ("never", None)],
+    [
+        ("7d", timedelta(days=7)),
+        ("12h", timedelta(hours=12)),
+        ("30M", timedelta(minutes=30)),
+        ("2w", timedelta(weeks=2)),
+        ("never", None),
+    ],
 )
 def test_durations(raw, expected):
     assert parse_duration(raw) == expected

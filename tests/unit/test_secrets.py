@@ -52,8 +52,9 @@ def test_expired_forged_and_garbage_tokens_are_refused():
     signer = tokens.TokenSigner(KEY, ttl_s=10)
     expired = signer.issue("a", now=time.time() - 3600)
     forged = tokens.TokenSigner("z" * 40).issue("a")
-    none_alg = jwt.encode({"sub": "a", "iss": "argos", "iat": 1, "exp": 2**40}, key=None,
-                          algorithm="none")
+    none_alg = jwt.encode(
+        {"sub": "a", "iss": "argos", "iat": 1, "exp": 2**40}, key=None, algorithm="none"
+    )
     for token in (expired, forged, none_alg, "garbage", ""):
         with pytest.raises(AuthenticationFailed):
             signer.verify(token)
