@@ -25,7 +25,7 @@ def test_created_nodes_get_distinct_well_formed_org_ids(services, superadmin, ac
 
 
 def test_duplicate_sibling_names_are_refused_case_insensitively(services, superadmin, acme):
-    tenant, hq, berlin = acme
+    tenant, hq, _berlin = acme
     with pytest.raises(DuplicateName):
         services.orgs.create_tenant(superadmin, " acme ")
     with pytest.raises(DuplicateName):
@@ -49,7 +49,7 @@ def test_unknown_parent_org_id(services, superadmin):
 
 
 def test_children_carry_counts_by_status_and_child_counts(services, superadmin, acme):
-    tenant, hq, berlin = acme
+    _tenant, hq, berlin = acme
     now = utcnow()
     add_agent(services.session_factory, berlin.org_id, "web-01", last_seen=now)
     add_agent(services.session_factory, berlin.org_id, "web-02", last_seen=now)
@@ -95,7 +95,7 @@ def test_rename_is_audited_and_refuses_duplicates(services, superadmin, acme):
 
 
 def test_delete_with_contents_needs_force(services, superadmin, acme):
-    tenant, hq, berlin = acme
+    tenant, _hq, berlin = acme
     add_agent(services.session_factory, berlin.org_id, "web-01")
     with pytest.raises(Conflict, match="1 agents"):
         services.orgs.delete(superadmin, tenant.org_id)
@@ -106,7 +106,7 @@ def test_delete_with_contents_needs_force(services, superadmin, acme):
 
 
 def test_viewers_and_company_admins_cannot_overreach(services, superadmin, acme):
-    tenant, hq, berlin = acme
+    tenant, hq, _berlin = acme
     with services.session_factory() as s:
         from argos_core.models import Company
 

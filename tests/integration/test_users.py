@@ -15,7 +15,7 @@ def org(services, superadmin):
 
 
 def test_superadmin_and_client_admin_log_in_with_their_scope(services, org):
-    tenant, company, branch = org
+    _tenant, company, _branch = org
     services.users.create_superadmin("root-admin", PASSWORD)
     root = services.users.authenticate("root-admin", PASSWORD, source="tests")
     assert root.is_superadmin

@@ -15,7 +15,7 @@ def test_generated_ids_use_only_the_unambiguous_alphabet():
 
 def test_alphabet_has_no_look_alikes():
     assert not set("0O1IL") & set(org_ids.ALPHABET)
-    assert org_ids.ALPHABET == org_ids.ALPHABET.upper()
+    assert org_ids.ALPHABET.upper() == org_ids.ALPHABET
 
 
 @given(st.text(alphabet=org_ids.ALPHABET, min_size=5, max_size=8), st.text(" \t", max_size=3))
