@@ -82,6 +82,7 @@ class GroupCommitWriter:
         self._max_pending_rows = max_pending_rows
         self._queue: deque[_Submission] = deque()
         self._pending_rows = 0
+        self._flushing_rows = 0
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="argos-writer")
         self._task: asyncio.Task | None = None
@@ -89,7 +90,13 @@ class GroupCommitWriter:
 
     @property
     def pending_rows(self) -> int:
+        """Rows queued and not yet handed to the database."""
         return self._pending_rows
+
+    @property
+    def flushing_rows(self) -> int:
+        """Rows in the transaction being written right now."""
+        return self._flushing_rows
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -135,11 +142,14 @@ class GroupCommitWriter:
                         await asyncio.wait_for(self._wake.wait(), wait)
                     continue
             batch = self._take_batch()
+            self._flushing_rows = sum(len(s.rows) for s in batch)
             try:
                 results = await loop.run_in_executor(self._executor, self._flush, batch)
             except Exception as exc:  # every waiting request must hear back, whatever happened
                 self._fail(batch, exc)
                 continue
+            finally:
+                self._flushing_rows = 0
             self._health.mark_available()
             for submission, result in zip(batch, results, strict=True):
                 if not submission.future.done():
