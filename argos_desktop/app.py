@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -145,7 +146,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationDisplayName(APPLICATION)
     app.setWindowIcon(icons.app_icon())
     ThemeManager(app, forced=args.theme)
+    _quit_on_signals(app)
     return Console(app, args).run()
+
+
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C or a TERM/HUP quits cleanly, so the demo's child processes are stopped too."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda *_: app.quit())
+    # Python runs signal handlers only between bytecodes: let it in regularly.
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
 
 
 if __name__ == "__main__":

@@ -145,24 +145,28 @@ class DemoProcesses(QObject):
                 f"http://127.0.0.1:{self.port}",
                 "--branch",
                 self._start.database.branch_org_id,
-                "--enrollment-key",
-                self._start.enrollment_key,
                 "--agents",
                 str(SIMULATED_AGENTS),
                 "--interval",
                 str(SIMULATOR_INTERVAL_S),
             ],
             "agent simulator",
+            {"ARGOS_ENROLLMENT_KEY": self._start.enrollment_key},
         )
         self.note.emit(
             f"Demo: live — ingest server on 127.0.0.1:{self.port}, {SIMULATED_AGENTS} simulated"
             f" agents reporting into branch {self._start.database.branch_org_id}"
         )
 
-    def _spawn(self, program: str, args: list[str], what: str) -> QProcess:
+    def _spawn(
+        self, program: str, args: list[str], what: str, env: dict[str, str] | None = None
+    ) -> QProcess:
+        """Start a child; secrets go in its environment, not on its (visible) command line."""
         process = QProcess(self)
         environment = QProcessEnvironment.systemEnvironment()
         environment.insert("PYTHONUNBUFFERED", "1")
+        for name, value in (env or {}).items():
+            environment.insert(name, value)
         process.setProcessEnvironment(environment)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedChannels)
         process.finished.connect(lambda code, _status: self._exited(what, code))

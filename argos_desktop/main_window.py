@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([460, 900])
+        self.splitter.setSizes([540, 900])
         self.splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.splitter)
 
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self.resize(1440, 880)
+            self._default_geometry()
         state = s.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -315,6 +315,14 @@ class MainWindow(QMainWindow):
         self.pause_action.blockSignals(False)
         self.pause_action.setIcon(icons.icon("play" if paused else "pause"))
         self.pause_action.setText("Resume" if paused else "Pause")
+
+    def _default_geometry(self) -> None:
+        screen = self.screen().availableGeometry()
+        width = max(self.minimumWidth(), min(1680, int(screen.width() * 0.92)))
+        height = max(self.minimumHeight(), min(1050, int(screen.height() * 0.92)))
+        self.resize(width, height)
+        self.move(screen.center() - self.rect().center())
+        self.splitter.setSizes([int(width * 0.36), int(width * 0.64)])
 
     def save_settings(self) -> None:
         s = self._settings

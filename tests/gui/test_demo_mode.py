@@ -1,0 +1,102 @@
+"""``argos --demo``: the demo database, its fleet kept alive, children that may be missing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from argos_core.bootstrap import bootstrap
+from argos_core.console_support import demo_heartbeat, prepare_demo
+from argos_core.models import Agent, Telemetry, utcnow
+from argos_core.status import AgentStatus
+from argos_desktop import demo_mode
+from argos_desktop.demo_mode import DemoProcesses, open_demo
+from argos_desktop.workers import workers_in_flight
+
+SMALL = {"tenants": 1, "companies": 1, "branches": 2, "agents": 10, "days": 0.02}
+
+
+@pytest.fixture
+def demo_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    first = prepare_demo(url, **SMALL)
+    assert first.seeded
+    return url
+
+
+def statuses(url: str) -> dict[AgentStatus, int]:
+    services = bootstrap(url)
+    try:
+        start = open_demo(url)
+        roots = services.orgs.list_children(start.session.principal, None).items
+        start.session.services.close()
+        return {s: sum(r.counts.get(s) for r in roots) for s in AgentStatus}
+    finally:
+        services.close()
+
+
+def test_demo_signs_in_as_the_demo_superadmin_with_a_key_for_the_simulator(demo_url):
+    start = open_demo(demo_url)
+    try:
+        assert start.session.principal.is_superadmin
+        assert start.session.username == "demo"
+        assert start.enrollment_key and start.database.branch_org_id
+        assert not start.database.seeded
+    finally:
+        start.session.services.close()
+
+
+def test_a_later_run_brings_an_old_demo_fleet_up_to_date(demo_url):
+    fresh = statuses(demo_url)
+    assert fresh[AgentStatus.ONLINE] > fresh[AgentStatus.OVERDUE]
+    services = bootstrap(demo_url)
+    with services.engine.begin() as conn:  # as if the demo last ran three days ago
+        for agent_id, seen in conn.execute(select(Agent.id, Agent.last_seen)).all():
+            if seen is not None:
+                conn.execute(
+                    update(Agent)
+                    .where(Agent.id == agent_id)
+                    .values(last_seen=seen - timedelta(days=3))
+                )
+        conn.execute(update(Telemetry).values(ts=-(Telemetry.ts - 3 * 86400)))
+        conn.execute(update(Telemetry).values(ts=-Telemetry.ts))
+        newest = conn.scalar(select(func.max(Telemetry.ts)))
+    services.close()
+    assert statuses(demo_url)[AgentStatus.ONLINE] == fresh[AgentStatus.ONLINE]
+    services = bootstrap(demo_url)
+    with services.engine.connect() as conn:
+        assert conn.scalar(select(func.max(Telemetry.ts))) >= newest + 3 * 86400 - 120
+    services.close()
+
+
+def test_the_heartbeat_keeps_the_online_cohort_online(demo_url):
+    services = bootstrap(demo_url)
+    later = (utcnow() + timedelta(minutes=10)).replace(microsecond=0)
+    try:
+        before = services.engine.connect().scalar(select(func.count()).select_from(Telemetry))
+        reported = demo_heartbeat(services, now=later)
+        assert 0 < reported < SMALL["branches"] * SMALL["agents"]
+        with services.engine.connect() as conn:
+            seen_now = conn.scalar(select(func.count()).where(Agent.last_seen >= later))
+            samples = conn.scalar(select(func.count()).select_from(Telemetry))
+        assert seen_now == reported
+        assert samples == before + reported
+    finally:
+        services.close()
+
+
+def test_demo_without_server_executables_says_so(qtbot, demo_url, monkeypatch):
+    monkeypatch.setattr(demo_mode, "find_executable", lambda name: None)
+    start = open_demo(demo_url)
+    processes = DemoProcesses(start)
+    try:
+        with qtbot.waitSignal(processes.note, timeout=5_000) as note:
+            processes.start()
+        assert "argos-ingest and argos-agent not installed" in note.args[0]
+        assert processes.ingest is None and processes.simulator is None
+    finally:
+        processes.stop()
+        qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
+        start.session.services.close()
