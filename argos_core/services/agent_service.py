@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from argos_core.errors import NotFound, ValidationError
-from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
+from argos_core.errors import Conflict, NotFound, ValidationError
+from argos_core.models import Agent, Branch, Company, EnrollmentKey, Telemetry, Tenant, utcnow
 from argos_core.repositories import Ancestry, ScopedRepository, name_matches
 from argos_core.scope import Principal
 from argos_core.services import audit
@@ -111,6 +111,55 @@ class AgentService:
                     after={"hostname": agent.hostname},
                 )
             uow.commit()
+
+    def delete_agent(self, principal: Principal, agent_uuid: str) -> None:
+        """Delete an agent and all its telemetry."""
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
+            where = Ancestry.of(agent)
+            before = {"hostname": agent.hostname, "machine_id": agent.machine_id}
+            uow.session.execute(delete(Telemetry).where(Telemetry.agent_id == agent.id))
+            uow.session.delete(agent)
+            audit.record(
+                uow.session, principal, "agent.delete", "agent", agent_uuid, where, before=before
+            )
+            uow.commit()
+
+    def move_agent(self, principal: Principal, agent_uuid: str, branch_org_id: str) -> AgentSummary:
+        """Move an agent (with its history) to another branch inside the caller's scope."""
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            agent = repo.find_agent(agent_uuid)
+            target = repo.find_branch(branch_org_id)
+            source = uow.session.get(Branch, agent.branch_id)
+            if target.id == agent.branch_id:
+                raise ValidationError("The agent is already in that branch.")
+            clash = uow.session.scalar(
+                select(Agent.id).where(
+                    Agent.branch_id == target.id, Agent.machine_id == agent.machine_id
+                )
+            )
+            if clash:
+                raise Conflict("That branch already has an agent for the same machine.")
+            agent.tenant_id, agent.company_id, agent.branch_id = (
+                target.tenant_id,
+                target.company_id,
+                target.id,
+            )
+            audit.record(
+                uow.session,
+                principal,
+                "agent.move",
+                "agent",
+                agent.uuid,
+                Ancestry.of(agent),
+                before={"branch": source.org_id},
+                after={"branch": target.org_id},
+            )
+            uow.commit()
+            return self._summary(agent, target.org_id, utcnow())
 
     def credentials(self, agent_uuid: str) -> AgentCredentials:
         """For the ingest server: the agent behind a token subject. System use, no scope."""

@@ -9,7 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core import passwords
-from argos_core.errors import AuthenticationFailed, DuplicateName, ScopeViolation, ValidationError
+from argos_core.errors import (
+    AuthenticationFailed,
+    DuplicateName,
+    NotFound,
+    ScopeViolation,
+    ValidationError,
+)
 from argos_core.models import Branch, Company, PlatformAdmin, Tenant, User, utcnow
 from argos_core.repositories import Ancestry, ScopedRepository
 from argos_core.scope import ROLES_BY_RANK, Principal
@@ -27,7 +33,9 @@ class UserService:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sf = session_factory
 
-    def create_superadmin(self, username: str, password: str, *, source: str = "cli") -> str:
+    def create_superadmin(
+        self, username: str, password: str, *, source: str = "cli", actor: str = "system"
+    ) -> str:
         """Bootstrap path for ``argos-admin create-superadmin``: whoever runs it owns the DB."""
         name = clean_username(username)
         passwords.check_policy(password)
@@ -140,6 +148,142 @@ class UserService:
             account.last_login_at = now
             uow.commit()
             return self._principal(session, account, source)
+
+    def update_user(
+        self,
+        principal: Principal,
+        username: str,
+        *,
+        role: str | None = None,
+        scope_org_id: str | None = None,
+        is_active: bool | None = None,
+    ) -> UserInfo:
+        """Change a client admin's role, scope or active flag, never beyond the caller's own."""
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            user = repo.find_user(username)
+            if user.username == principal.username:
+                raise ScopeViolation("You cannot change your own role, scope or status.")
+            before = {
+                "role": user.role,
+                "scope": self._scope_org_id(uow.session, user),
+                "is_active": user.is_active,
+            }
+            if role is not None:
+                if role not in ("admin", "viewer"):
+                    raise ValidationError("Role must be 'admin' or 'viewer'.")
+                if ROLES_BY_RANK[role] > ROLES_BY_RANK[principal.role]:
+                    raise ScopeViolation("You cannot give a user a higher role than your own.")
+                user.role = role
+            if scope_org_id is not None:
+                where = Ancestry.of(repo.find_org(scope_org_id))
+                user.tenant_id, user.company_id, user.branch_id = (
+                    where.tenant_id,
+                    where.company_id,
+                    where.branch_id,
+                )
+            if is_active is not None:
+                user.is_active = is_active
+            uow.session.flush()
+            scope = self._scope_org_id(uow.session, user)
+            after = {"role": user.role, "scope": scope, "is_active": user.is_active}
+            audit.record(
+                uow.session,
+                principal,
+                "user.update",
+                "user",
+                user.username,
+                Ancestry.of(user),
+                before=before,
+                after=after,
+            )
+            uow.commit()
+            return self._info(user, scope)
+
+    def reset_password(self, principal: Principal, username: str, new_password: str) -> None:
+        """An admin sets a new password for a user in their scope (and lifts any lockout)."""
+        principal.require_write()
+        passwords.check_policy(new_password)
+        with UnitOfWork(self._sf) as uow:
+            user = ScopedRepository(uow.session, principal).find_user(username)
+            user.password_hash = passwords.hash_password(new_password)
+            user.failed_login_count, user.locked_until = 0, None
+            audit.record(
+                uow.session,
+                principal,
+                "user.reset_password",
+                "user",
+                user.username,
+                Ancestry.of(user),
+            )
+            uow.commit()
+
+    def change_own_password(
+        self, principal: Principal, old_password: str, new_password: str
+    ) -> None:
+        passwords.check_policy(new_password)
+        with UnitOfWork(self._sf) as uow:
+            model = PlatformAdmin if principal.is_superadmin else User
+            account = uow.session.scalar(select(model).where(model.username == principal.username))
+            if (
+                account is None
+                or not passwords.verify_password(old_password or "", account.password_hash)[0]
+            ):
+                raise AuthenticationFailed("The current password is not correct.")
+            account.password_hash = passwords.hash_password(new_password)
+            audit.record(
+                uow.session, principal, "password.change", "user", account.username, _where(account)
+            )
+            uow.commit()
+
+    def list_superadmins(self, principal: Principal) -> list[UserInfo]:
+        principal.require_superadmin()
+        with UnitOfWork(self._sf) as uow:
+            admins = uow.session.scalars(select(PlatformAdmin).order_by(PlatformAdmin.username))
+            return [
+                UserInfo(
+                    a.username,
+                    "superadmin",
+                    "platform",
+                    None,
+                    a.is_active,
+                    a.created_at,
+                    a.last_login_at,
+                )
+                for a in admins
+            ]
+
+    def add_superadmin(self, principal: Principal, username: str, password: str) -> UserInfo:
+        principal.require_superadmin()
+        name = self.create_superadmin(
+            username, password, source=principal.source, actor=principal.actor
+        )
+        return next(u for u in self.list_superadmins(principal) if u.username == name)
+
+    def set_superadmin_active(self, principal: Principal, username: str, active: bool) -> None:
+        principal.require_superadmin()
+        if username.strip() == principal.username:
+            raise ScopeViolation("You cannot deactivate yourself.")
+        with UnitOfWork(self._sf) as uow:
+            admin = uow.session.scalar(
+                select(PlatformAdmin).where(PlatformAdmin.username == username.strip())
+            )
+            if admin is None:
+                raise NotFound(f"No superadmin named '{username.strip()}'.")
+            before = admin.is_active
+            admin.is_active = active
+            audit.record(
+                uow.session,
+                principal,
+                "superadmin.update",
+                "superadmin",
+                admin.username,
+                None,
+                before={"is_active": before},
+                after={"is_active": active},
+            )
+            uow.commit()
 
     # --- helpers ---------------------------------------------------------------------------
 
