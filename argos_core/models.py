@@ -255,7 +255,7 @@ class Agent(Base):
     )
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"))
     machine_id: Mapped[str] = mapped_column(String(128))
-    hostname: Mapped[str] = mapped_column(String(HOSTNAME_MAX), index=True)
+    hostname: Mapped[str] = mapped_column(String(HOSTNAME_MAX))
     os: Mapped[str] = mapped_column(String(255), default="")
     agent_version: Mapped[str] = mapped_column(String(64), default="")
     ip_addresses: Mapped[list[str] | None] = mapped_column(JSON)
@@ -274,6 +274,8 @@ class Agent(Base):
     __table_args__ = (
         UniqueConstraint("branch_id", "machine_id"),
         Index("ix_agents_branch_id_hostname", "branch_id", "hostname"),
+        # Covers hostname search with the scope columns: an index-only scan, no row lookups.
+        Index("ix_agents_hostname_scope", "hostname", "tenant_id", "company_id", "branch_id"),
         MYSQL_TABLE,
     )
 

@@ -184,9 +184,13 @@ class ScopedRepository:
 
 
 def name_matches(column: Any, text: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match with LIKE wildcards in the text escaped."""
+    """Substring match with LIKE wildcards in the text escaped.
+
+    LIKE is case-insensitive on both backends (MySQL's ``_ci`` collation, SQLite for ASCII),
+    so no ``lower()`` per row is needed.
+    """
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(column).like(f"%{escaped.lower()}%", escape="\\")
+    return column.like(f"%{escaped}%", escape="\\")
 
 
 def org_id_or_name_matches(model: type[OrgRow], text: str) -> ColumnElement[bool]:

@@ -36,6 +36,10 @@ class TokenSigner:
 
     def verify(self, token: str) -> str:
         """Return the agent uuid the token was issued to, or raise ``AuthenticationFailed``."""
+        return self.verify_with_expiry(token)[0]
+
+    def verify_with_expiry(self, token: str) -> tuple[str, float]:
+        """``(agent uuid, exp)`` of a valid token, so callers may cache it until it expires."""
         try:
             claims = jwt.decode(
                 token,
@@ -48,10 +52,10 @@ class TokenSigner:
             raise AuthenticationFailed("The token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise AuthenticationFailed("The token is not valid.") from exc
-        subject = claims["sub"]
-        if not isinstance(subject, str) or not subject:
+        subject, expires_at = claims["sub"], claims["exp"]
+        if not isinstance(subject, str) or not subject or not isinstance(expires_at, int | float):
             raise AuthenticationFailed("The token is not valid.")
-        return subject
+        return subject, expires_at
 
 
 def new_machine_secret() -> str:

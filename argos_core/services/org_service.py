@@ -264,7 +264,7 @@ class OrgService:
         principal: Principal,
         text: str,
         *,
-        status: AgentStatus | None = None,
+        status: AgentStatus | str | None = None,
         limit: int = 200,
     ) -> list[SearchHit]:
         """Nodes whose name or org id matches, and agents whose hostname matches, in scope.
@@ -272,50 +272,59 @@ class OrgService:
         With ``status``, only agents in that status are returned (``text`` may then be empty).
         """
         text = (text or "").strip()
+        state = AgentStatus(status) if status is not None else None
         limit = max(1, min(limit, MAX_PAGE))
-        hits: list[SearchHit] = []
+        found: list[OrgRow | Agent] = []
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
-            if text and status is None:
+            if text and state is None:
                 for model, scoped in (
                     (Tenant, repo.tenants()),
                     (Company, repo.companies()),
                     (Branch, repo.branches()),
                 ):
-                    rows = uow.session.scalars(
-                        scoped.where(org_id_or_name_matches(model, text))
-                        .order_by(model.name)
-                        .limit(limit - len(hits))
-                    ).all()
-                    for row in rows:
-                        hits.append(
-                            SearchHit(
-                                kind_of(row), row.org_id, row.name, self._path(repo, row), None
+                    if len(found) < limit:
+                        found.extend(
+                            uow.session.scalars(
+                                scoped.where(org_id_or_name_matches(model, text))
+                                .order_by(model.name)
+                                .limit(limit - len(found))
                             )
                         )
-                    if len(hits) >= limit:
-                        return hits
-            agents = repo.agents()
-            if text:
-                agents = agents.where(name_matches(Agent.hostname, text))
-            if status is not None:
-                agents = agents.where(status_expression(now, self._policy) == status.value)
-            elif not text:
-                return hits
-            for agent in uow.session.scalars(
-                agents.order_by(Agent.hostname).limit(limit - len(hits))
-            ).all():
-                hits.append(
-                    SearchHit(
-                        "agent",
-                        agent.uuid,
-                        agent.hostname,
-                        self._path(repo, agent),
-                        agent_status(agent.last_seen, agent.revoked_at, now, self._policy),
+            if (text or state is not None) and len(found) < limit:
+                agents = repo.agents()
+                if text:
+                    agents = agents.where(name_matches(Agent.hostname, text))
+                if state is not None:
+                    agents = agents.where(status_expression(now, self._policy) == state.value)
+                # Pick ids first (an index-only scan for hostname search), then load the rows.
+                ids = list(
+                    uow.session.scalars(
+                        agents.with_only_columns(Agent.id)
+                        .order_by(Agent.hostname, Agent.id)
+                        .limit(limit - len(found))
                     )
                 )
-        return hits
+                by_id = (
+                    {a.id: a for a in uow.session.scalars(select(Agent).where(Agent.id.in_(ids)))}
+                    if ids
+                    else {}
+                )
+                found.extend(by_id[i] for i in ids)
+            paths = self._paths(repo, found)
+            return [
+                SearchHit(
+                    "agent",
+                    row.uuid,
+                    row.hostname,
+                    path,
+                    agent_status(row.last_seen, row.revoked_at, now, self._policy),
+                )
+                if isinstance(row, Agent)
+                else SearchHit(kind_of(row), row.org_id, row.name, path, None)
+                for row, path in zip(found, paths, strict=True)
+            ]
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -352,21 +361,32 @@ class OrgService:
             return repo.companies().where(Company.id == p.company_id)
         return repo.branches().where(Branch.id == p.branch_id)
 
-    def _path(self, repo: ScopedRepository, row: OrgRow | Agent) -> list[str]:
-        """Org ids from the principal's root down to the row's parent."""
-        where = Ancestry.of(row)
-        chain: list[tuple[str, type[OrgRow], int | None]] = [
-            ("tenant", Tenant, where.tenant_id),
-            ("company", Company, where.company_id),
-            ("branch", Branch, where.branch_id),
-        ]
-        own = {Tenant: 0, Company: 1, Branch: 2}.get(type(row), 3)  # type: ignore[arg-type]
+    def _paths(self, repo: ScopedRepository, rows: Sequence[OrgRow | Agent]) -> list[list[str]]:
+        """For each row, the org ids from the principal's root down to the row's parent."""
+        depth_of_row = {Tenant: 0, Company: 1, Branch: 2}
         top = {"platform": 0, "tenant": 0, "company": 1, "branch": 2}[repo.principal.level]
-        path = []
-        for depth, (_, model, ident) in enumerate(chain[:own]):
-            if depth >= top and ident is not None:
-                path.append(repo.session.scalar(select(model.org_id).where(model.id == ident)))
-        return path
+        chains = []
+        wanted: dict[type[OrgRow], set[int]] = {Tenant: set(), Company: set(), Branch: set()}
+        for row in rows:
+            where = Ancestry.of(row)
+            levels = [
+                (Tenant, where.tenant_id),
+                (Company, where.company_id),
+                (Branch, where.branch_id),
+            ]
+            own = depth_of_row.get(type(row), 3)
+            chain = [
+                (m, i)
+                for depth, (m, i) in enumerate(levels[:own])
+                if depth >= top and i is not None
+            ]
+            for model, ident in chain:
+                wanted[model].add(ident)
+            chains.append(chain)
+        org_ids_of = {
+            model: repo.org_ids_by_id(model, sorted(ids)) for model, ids in wanted.items()
+        }
+        return [[org_ids_of[m][i] for m, i in chain] for chain in chains]
 
     def _nodes(self, repo: ScopedRepository, rows: Sequence[OrgRow]) -> list[OrgNode]:
         if not rows:

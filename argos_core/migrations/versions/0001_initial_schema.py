@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 16:03:37.125633
+Create Date: 2026-11-26 16:15:55.841415
 """
 
 import sqlalchemy as sa
@@ -290,7 +290,12 @@ def upgrade() -> None:
         "ix_agents_branch_id_hostname", "agents", ["branch_id", "hostname"], unique=False
     )
     op.create_index(op.f("ix_agents_company_id"), "agents", ["company_id"], unique=False)
-    op.create_index(op.f("ix_agents_hostname"), "agents", ["hostname"], unique=False)
+    op.create_index(
+        "ix_agents_hostname_scope",
+        "agents",
+        ["hostname", "tenant_id", "company_id", "branch_id"],
+        unique=False,
+    )
     op.create_index(op.f("ix_agents_last_seen"), "agents", ["last_seen"], unique=False)
     op.create_index(op.f("ix_agents_tenant_id"), "agents", ["tenant_id"], unique=False)
     op.create_table(
@@ -323,7 +328,7 @@ def downgrade() -> None:
     op.drop_table("telemetry")
     op.drop_index(op.f("ix_agents_tenant_id"), table_name="agents")
     op.drop_index(op.f("ix_agents_last_seen"), table_name="agents")
-    op.drop_index(op.f("ix_agents_hostname"), table_name="agents")
+    op.drop_index("ix_agents_hostname_scope", table_name="agents")
     op.drop_index(op.f("ix_agents_company_id"), table_name="agents")
     op.drop_index("ix_agents_branch_id_hostname", table_name="agents")
     op.drop_table("agents")
