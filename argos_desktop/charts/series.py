@@ -113,13 +113,23 @@ class ChartData:
         self.start = max(self.start, keep_from)
         return len(set(tail.ts.tolist()) - before)
 
+    def between(self, start: float, end: float) -> ChartData:
+        """The samples with ``start <= ts < end`` (rates as computed on the whole series)."""
+        keep = (self.ts >= start) & (self.ts < end)
+        return ChartData(
+            self.ts[keep],
+            {k: v[keep] for k, v in self.values.items()},
+            {k: v[keep] for k, v in self.counters.items()},
+            self.bucket_s,
+            int(max(self.start, start)),
+            int(min(self.end, end)) if self.end else int(end),
+        )
+
     def step(self) -> float:
-        """The usual time between samples (bucket size, else the median spacing)."""
-        if self.bucket_s:
-            return float(self.bucket_s)
+        """The usual time between samples: the median spacing, at least the bucket size."""
         if self.ts.size < 2:
-            return 60.0
-        return float(np.median(np.diff(self.ts)))
+            return float(self.bucket_s or 60)
+        return max(float(self.bucket_s), float(np.median(np.diff(self.ts))))
 
     def to_csv(self) -> str:
         """The shown samples as CSV: local time, Unix seconds, then one column per metric."""
@@ -134,8 +144,8 @@ class ChartData:
 
 
 def bucket_average(data: ChartData, bucket_s: int) -> ChartData:
-    """Average raw samples into ``bucket_s``-second buckets aligned like the database does
-    (``ts - ts % bucket``), ignoring missing values as SQL ``AVG`` does."""
+    """Average raw samples into ``bucket_s``-second buckets on multiples of ``bucket_s`` (the
+    grid ``plan_query`` makes the database use), ignoring missing values as SQL ``AVG`` does."""
     if not bucket_s or data.ts.size == 0:
         return data
     keys = data.ts - np.mod(data.ts, bucket_s)

@@ -58,7 +58,10 @@ class TelemetryChart(QWidget):
         self._readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.plot_widget = pg.PlotWidget(
-            axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}
+            axisItems={
+                "bottom": pg.DateAxisItem(orientation="bottom"),
+                "left": UnitAxis(orientation="left", unit=unit, percent=percent),
+            }
         )
         self.plot_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plot_widget.setMinimumHeight(120)
@@ -69,9 +72,6 @@ class TelemetryChart(QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.getAxis("left").setWidth(64)
-        if unit:
-            item.getAxis("left").setLabel(units=unit)
-            item.getAxis("left").enableAutoSIPrefix(True)
         vb = item.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         vb.setLimits(minXRange=120)
@@ -224,6 +224,22 @@ class TelemetryChart(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.apply_palette()
         super().changeEvent(event)
+
+
+class UnitAxis(pg.AxisItem):
+    """A value axis whose tick labels carry their unit ("20 %", "1.5 kB/s")."""
+
+    def __init__(self, *, unit: str = "", percent: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._unit = unit
+        self._percent = percent
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if self._percent:
+            return [f"{v:g} %" for v in values]
+        if self._unit:
+            return [pg.siFormat(v, precision=3, suffix=self._unit) for v in values]
+        return super().tickStrings(values, scale, spacing)
 
 
 class _LeaveFilter(QObject):

@@ -26,7 +26,7 @@ from argos_core.services.dto import TelemetrySeries
 from argos_desktop.charts.chart_specs import AGENT_CHARTS
 from argos_desktop.charts.series import ChartData, bucket_average
 from argos_desktop.charts.telemetry_chart import TelemetryChart
-from argos_desktop.charts.time_range import DEFAULT_PRESET, PRESETS, TimeRange, points_for_width
+from argos_desktop.charts.time_range import DEFAULT_PRESET, PRESETS, TimeRange, plan_query
 from argos_desktop.detail.custom_range_dialog import CustomRangeDialog
 from argos_desktop.detail.requests import Requests
 from argos_desktop.detail.widgets import caption_label
@@ -39,7 +39,7 @@ CHANNEL = "telemetry"
 
 
 def _resolution(data: ChartData) -> str:
-    if not data.bucket_s:
+    if not data.bucket_s or data.step() > data.bucket_s:
         return "raw samples"
     seconds = data.bucket_s
     if seconds % 3600 == 0:
@@ -170,7 +170,7 @@ class AgentCharts(QWidget):
         button = QToolButton()
         button.setText(text)
         button.setCheckable(checkable)
-        button.setAutoRaise(not checkable)
+        button.setAutoRaise(False)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         return button
 
@@ -228,14 +228,15 @@ class AgentCharts(QWidget):
         fetch = self._fetch
         if fetch is None:
             return
-        start, end = self._range.bounds(self._clock())
-        max_points = points_for_width(self.plot_width())
+        shown = self._range.bounds(self._clock())
+        start, end, max_points = plan_query(*shown, self.plot_width())
         self.last_query = (start, end, max_points)
-        self._window = (start, end)
+        self._window = shown
         self.info_label.setText("Loading…")
 
         def load() -> ChartData:
-            return ChartData.from_series(fetch(start, end, max_points))
+            # The query may be widened to whole buckets; show only the range asked for.
+            return ChartData.from_series(fetch(start, end, max_points)).between(*shown)
 
         self._requests.run(CHANNEL, load, self._loaded, self._failed)
 
@@ -341,15 +342,7 @@ class AgentCharts(QWidget):
         """The samples inside the charts' current x range."""
         chart = next(iter(self.charts.values()))
         (x0, x1), _ = chart.plot_item.getViewBox().viewRange()
-        keep = (self._data.ts >= x0) & (self._data.ts <= x1)
-        return ChartData(
-            self._data.ts[keep],
-            {k: v[keep] for k, v in self._data.values.items()},
-            {k: v[keep] for k, v in self._data.counters.items()},
-            self._data.bucket_s,
-            self._data.start,
-            self._data.end,
-        )
+        return self._data.between(x0, np.nextafter(x1, np.inf))
 
     def export_csv(self, path: str | Path) -> int:
         """Write the samples in view to ``path``; returns how many rows were written."""

@@ -269,7 +269,7 @@ class AgentTableModel(QAbstractTableModel):
             return
         loader, generation = self._loader, self._generation
         sort_key, descending = self._sort_key, self._descending
-        wanted = max(len(self._rows), min(self._page_size, self._total or self._page_size))
+        wanted = max(len(self._rows), self._page_size)
 
         def fetch() -> tuple[list[AgentSummary], int]:
             rows: list[AgentSummary] = []

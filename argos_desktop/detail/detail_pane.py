@@ -106,7 +106,7 @@ class DetailPane(QWidget):
 
         self.org_view.agentActivated.connect(self.agentActivated)
         self.org_view.filtersChanged.connect(self._reload_agents)
-        self.requests.busyChanged.connect(self._busy_changed)
+        self.requests.idle.connect(self._idle)
 
     # --- the agreed interface --------------------------------------------------------------
 
@@ -236,14 +236,14 @@ class DetailPane(QWidget):
     # --- common ----------------------------------------------------------------------------
 
     def _show_error(self, exc: BaseException, what: str) -> None:
-        self.requests.cancel()
         self._failed = True
-        self.agent_view.charts.set_source(None)
-        self.org_view.set_agent_source(None)
         self.message_page.show_message(*describe_error(exc, what))
         self.stack.setCurrentWidget(self.message_page)
+        self.agent_view.charts.set_source(None)
+        self.org_view.set_agent_source(None)
+        self.requests.cancel()
 
-    def _busy_changed(self, busy: bool) -> None:
-        if not busy and self._announce_loaded:
+    def _idle(self) -> None:
+        if self._announce_loaded:
             self._announce_loaded = False
             self.loaded.emit()

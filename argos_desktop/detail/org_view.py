@@ -87,9 +87,9 @@ class OrgView(QWidget):
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DELAY_MS)
-        self._filter_timer.timeout.connect(self.filtersChanged)
+        self._filter_timer.timeout.connect(lambda: self.filtersChanged.emit())
         self.text_filter.textChanged.connect(self._filter_timer.start)
-        self.status_filter.currentIndexChanged.connect(self.filtersChanged)
+        self.status_filter.currentIndexChanged.connect(lambda _index: self.filtersChanged.emit())
         self.agents_title = heading_label("Agents", 1.15)
         self.rows_label = caption_label()
         self.error_label = QLabel()
@@ -158,7 +158,8 @@ class OrgView(QWidget):
         self._filter_timer.stop()
 
     def status_wanted(self) -> AgentStatus | None:
-        return self.status_filter.currentData()
+        value = self.status_filter.currentData()  # Qt hands the StrEnum back as a str
+        return AgentStatus(value) if value else None
 
     def text_wanted(self) -> str:
         return self.text_filter.text().strip()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
+from shiboken6 import isValid
 
 from argos_desktop.workers import run_in_pool
 
@@ -18,17 +19,18 @@ from argos_desktop.workers import run_in_pool
 class Requests(QObject):
     """Runs callables on ``pool`` and hands results to the GUI thread.
 
-    ``busyChanged(bool)`` tells whether any call is still due, so tests and spinners can wait.
+    ``idle`` fires when the last call still due has been answered, so views and tests can
+    wait for it.
     """
 
-    busyChanged = Signal(bool)
+    idle = Signal()
 
     def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = pool
         self._tokens: dict[str, int] = {}
         self._pending: set[tuple[str, int]] = set()
-        self._announced_busy = False
+        self._was_busy = False
 
     @property
     def busy(self) -> bool:
@@ -51,6 +53,8 @@ class Requests(QObject):
         self._pending.add(key)
 
         def finish() -> bool:
+            if not isValid(self):  # the pane is gone; nobody wants the answer
+                return False
             current = self._tokens.get(channel) == token
             self._pending.discard(key)
             return current
@@ -58,12 +62,14 @@ class Requests(QObject):
         def succeeded(result: Any) -> None:
             if finish():
                 on_success(result)
-            self._announce()
+            if isValid(self):
+                self._announce()
 
         def failed(exc: BaseException) -> None:
             if finish():
                 on_failure(exc)
-            self._announce()
+            if isValid(self):
+                self._announce()
 
         self._announce()
         run_in_pool(fn, succeeded, failed, pool=self._pool)
@@ -76,6 +82,6 @@ class Requests(QObject):
         self._announce()
 
     def _announce(self) -> None:
-        if self.busy != self._announced_busy:
-            self._announced_busy = self.busy
-            self.busyChanged.emit(self.busy)
+        if self._was_busy and not self.busy:
+            self.idle.emit()
+        self._was_busy = self.busy

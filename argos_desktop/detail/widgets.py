@@ -21,7 +21,7 @@ class CopyableText(QWidget):
         self.label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QToolButton()
-        self.button.setAutoRaise(True)
+        self.button.setAutoRaise(False)
         self.button.setIcon(QIcon.fromTheme("edit-copy"))
         self.button.setText("Copy")
         self.button.setToolButtonStyle(

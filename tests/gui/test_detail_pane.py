@@ -1,0 +1,245 @@
+"""The detail pane for tenants, companies and branches: summary, agents table, scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt, QThreadPool
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from argos_core.bootstrap import Services
+from argos_core.models import Branch
+from argos_core.scope import Principal
+from argos_core.services.dto import AgentSummary, Page
+from argos_core.status import AgentStatus
+from argos_desktop.detail.agent_table_model import (
+    AGENT_UUID_ROLE,
+    COLUMNS,
+    HOSTNAME,
+    STATUS,
+    AgentTableModel,
+)
+from argos_desktop.detail.detail_pane import DetailPane
+from argos_desktop.session import ConsoleSession
+from tests.factories import add_agent
+
+# Qt's offscreen platform says so whenever a top-level window is shown; it is harmless.
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@dataclass
+class Fleet:
+    services: Services
+    tenant: str
+    company: str
+    branch: str
+    other_branch: str
+    agents: dict[str, str]  # hostname -> uuid
+
+
+@pytest.fixture
+def fleet(services: Services, superadmin: Principal) -> Fleet:
+    orgs = services.orgs
+    tenant = orgs.create_tenant(superadmin, "Northwind").org_id
+    company = orgs.create_company(superadmin, tenant, "Acme").org_id
+    branch = orgs.create_branch(superadmin, company, "Berlin").org_id
+    other = orgs.create_branch(superadmin, company, "Paris").org_id
+    now = datetime.now(UTC)
+    sf = services.session_factory
+    agents = {
+        "web-1": add_agent(sf, branch, "web-1", last_seen=now),
+        "db-1": add_agent(sf, branch, "db-1", last_seen=now - timedelta(minutes=10)),
+        "cache-1": add_agent(sf, branch, "cache-1"),
+        "mail-1": add_agent(sf, other, "mail-1", last_seen=now),
+        "app-1": add_agent(sf, other, "app-1", revoked=True),
+    }
+    return Fleet(services, tenant, company, branch, other, agents)
+
+
+def make_pane(qtbot, services: Services, principal: Principal) -> Iterator[DetailPane]:
+    # The test database is one connection inside a rolled-back transaction: one worker
+    # thread at a time may use it.
+    pool = QThreadPool()
+    pool.setMaxThreadCount(1)
+    pane = DetailPane(ConsoleSession(services, principal, "test"), pool=pool)
+    qtbot.addWidget(pane)
+    pane.resize(1100, 800)
+    pane.show()
+    yield pane
+    qtbot.waitUntil(lambda: not pane.busy, timeout=20_000)
+    pool.waitForDone()
+
+
+@pytest.fixture
+def pane(qtbot, fleet: Fleet, superadmin: Principal) -> Iterator[DetailPane]:
+    yield from make_pane(qtbot, fleet.services, superadmin)
+
+
+def show(qtbot, pane: DetailPane, kind: str, key: str) -> None:
+    with qtbot.waitSignal(pane.loaded, timeout=10_000):
+        pane.show_node(kind, key)
+
+
+def hostnames(model) -> list[str]:
+    return [model.index(r, HOSTNAME).data() for r in range(model.rowCount())]
+
+
+def test_tenant_shows_name_org_id_counts_and_every_agent_under_it(qtbot, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    view = pane.org_view
+    assert pane.stack.currentWidget() is view
+    assert view.name_label.text() == "Northwind"
+    assert view.kind_label.text() == "TENANT"
+    assert view.org_id.text() == fleet.tenant
+    assert view.summary.count_text(AgentStatus.ONLINE) == "2"
+    assert view.summary.count_text(AgentStatus.OFFLINE) == "1"
+    assert view.summary.count_text(AgentStatus.NEVER_SEEN) == "1"
+    assert view.summary.count_text(AgentStatus.REVOKED) == "1"
+    assert sorted(hostnames(view.model)) == sorted(fleet.agents)
+    assert view.model.total == 5
+
+
+def test_copy_button_puts_the_org_id_on_the_clipboard(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    pane.org_view.org_id.button.click()
+    assert QGuiApplication.clipboard().text() == fleet.branch
+
+
+def test_branch_lists_only_its_agents_with_status_colours(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    model = pane.org_view.model
+    assert hostnames(model) == ["cache-1", "db-1", "web-1"]
+    statuses = [model.index(r, STATUS).data() for r in range(3)]
+    assert statuses == ["Never seen", "Offline", "Online"]
+    colours = {model.index(r, STATUS).data(Qt.ItemDataRole.ForegroundRole).name() for r in range(3)}
+    assert len(colours) == 3
+    assert model.index(2, 0).data(AGENT_UUID_ROLE) == fleet.agents["web-1"]
+
+
+def test_agents_table_model_passes_the_model_tester(qtbot, qtmodeltester, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    qtmodeltester.check(pane.org_view.model)
+
+
+def test_sorting_happens_in_the_database(qtbot, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    view = pane.org_view
+    header = view.table.horizontalHeader()
+    with qtbot.waitSignal(view.model.pageLoaded, timeout=10_000):
+        header.setSortIndicator(HOSTNAME, header.sortIndicatorOrder().DescendingOrder)
+    assert view.model.sort_key == "hostname" and view.model.descending
+    assert hostnames(view.model) == sorted(fleet.agents, reverse=True)
+    with qtbot.waitSignal(view.model.pageLoaded, timeout=10_000):
+        header.setSortIndicator(STATUS, header.sortIndicatorOrder().AscendingOrder)
+    assert view.model.sort_key == "status"
+
+
+def test_columns_the_database_cannot_sort_keep_the_previous_order(qtbot, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    view = pane.org_view
+    branch_column = next(i for i, c in enumerate(COLUMNS) if c.sort_key is None)
+    before = hostnames(view.model)
+    view.table.horizontalHeader().setSortIndicator(
+        branch_column, view.table.horizontalHeader().sortIndicatorOrder()
+    )
+    assert view.table.horizontalHeader().sortIndicatorSection() == HOSTNAME
+    assert hostnames(view.model) == before
+
+
+def test_status_filter_asks_the_service_for_that_status_only(qtbot, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    view = pane.org_view
+    with qtbot.waitSignal(view.model.pageLoaded, timeout=10_000):
+        view.status_filter.setCurrentIndex(view.status_filter.findData(AgentStatus.ONLINE))
+    assert sorted(hostnames(view.model)) == ["mail-1", "web-1"]
+
+
+def test_double_clicking_an_agent_row_activates_that_agent(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    with qtbot.waitSignal(pane.agentActivated) as signal:
+        pane.org_view.table.doubleClicked.emit(pane.org_view.model.index(1, HOSTNAME))
+    assert signal.args == [fleet.agents["db-1"]]
+
+
+def test_refresh_updates_rows_in_place_and_keeps_the_selection(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    view = pane.org_view
+    view.select_uuid(fleet.agents["db-1"])
+    resets = []
+    view.model.modelReset.connect(lambda: resets.append(1))
+    add_agent(fleet.services.session_factory, fleet.branch, "zz-new")
+    with qtbot.waitSignal(pane.org_view.model.pageLoaded, timeout=10_000):
+        pane.refresh()
+    qtbot.waitUntil(lambda: not pane.busy, timeout=20_000)
+    assert resets == []
+    assert hostnames(view.model) == ["cache-1", "db-1", "web-1", "zz-new"]
+    assert view.selected_uuid() == fleet.agents["db-1"]
+    assert view.summary.count_text(AgentStatus.NEVER_SEEN) == "2"
+
+
+def test_clear_shows_the_empty_page(qtbot, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    pane.clear()
+    assert pane.current is None
+    assert pane.stack.currentWidget() is pane.placeholder
+
+
+def test_unknown_org_id_shows_a_message_not_a_crash(qtbot, pane):
+    show(qtbot, pane, "company", "ZZZZZZ")
+    assert "ZZZZZZ" in pane.message()
+
+
+def test_branch_admin_cannot_open_an_agent_outside_their_branch(qtbot, fleet):
+    with fleet.services.session_factory() as session:
+        branch = session.query(Branch).filter_by(org_id=fleet.branch).one()
+        ids = (branch.tenant_id, branch.company_id, branch.id)
+    admin = Principal("bea", "admin", *ids, scope_org_id=fleet.branch, source="tests")
+    for pane in make_pane(qtbot, fleet.services, admin):
+        show(qtbot, pane, "agent", fleet.agents["web-1"])
+        assert pane.stack.currentWidget() is pane.agent_view
+        show(qtbot, pane, "agent", fleet.agents["mail-1"])
+        assert pane.stack.currentWidget() is pane.message_page
+        assert "Cannot show this agent" in pane.message()
+        show(qtbot, pane, "branch", fleet.other_branch)
+        assert "Cannot show this" in pane.message()
+        QApplication.processEvents()
+
+
+# --- the model on its own: lazy paging with a fake service -----------------------------------
+
+
+def fake_agents(n: int) -> list[AgentSummary]:
+    enrolled = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        AgentSummary(f"u{i}", f"host-{i:03d}", "BR1", "Linux", "1.0", [], AgentStatus.ONLINE,
+                     enrolled, enrolled, None)
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_model_loads_pages_only_when_the_view_asks_for_more(qtmodeltester):
+    agents = fake_agents(35)
+    calls: list[tuple[int, int]] = []
+
+    def loader(offset: int, limit: int, sort_by: str, descending: bool) -> Page[AgentSummary]:
+        calls.append((offset, limit))
+        ordered = sorted(agents, key=lambda a: a.hostname, reverse=descending)
+        return Page(ordered[offset : offset + limit], len(ordered), offset)
+
+    model = AgentTableModel(lambda fn, ok, fail: ok(fn()), page_size=10)
+    model.set_loader(loader)
+    assert (model.rowCount(), calls) == (10, [(0, 10)])
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 20 and calls[-1] == (10, 10)
+    qtmodeltester.check(model)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == 35 and len(calls) == 4
+    model.sort(HOSTNAME, Qt.SortOrder.DescendingOrder)
+    assert model.index(0, HOSTNAME).data() == "host-034"
+    assert model.rowCount() == 10
