@@ -84,7 +84,8 @@ def existing_keys(conn: Connection, keys: Iterable[tuple[int, int]]) -> set[tupl
 
 
 def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> None:
-    """Move each agent's ``last_seen`` forward (never backwards, e.g. for late batches).
+    """Move each agent's ``last_seen`` forward (never backwards, e.g. for late batches;
+    never for revoked agents).
 
     Agents seen at the same instant (everyone in one writer flush) share one ``UPDATE``.
     """
@@ -100,9 +101,26 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> None:
             conn.execute(
                 update(agents)
                 .where(agents.c.id.in_(ids[start : start + IDS_PER_STATEMENT]))
+                .where(agents.c.revoked_at.is_(None))
                 .where(agents.c.last_seen.is_(None) | (agents.c.last_seen < when))
                 .values(last_seen=when, updated_at=agents.c.updated_at)
             )
+
+
+def revoked_agents(conn: Connection, agent_ids: Iterable[int]) -> set[int]:
+    """Which of ``agent_ids`` are revoked (primary-key lookups)."""
+    wanted = sorted(set(agent_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), IDS_PER_STATEMENT):
+        found.update(
+            conn.execute(
+                select(Agent.id).where(
+                    Agent.id.in_(wanted[start : start + IDS_PER_STATEMENT]),
+                    Agent.revoked_at.is_not(None),
+                )
+            ).scalars()
+        )
+    return found
 
 
 class AgentCredential(NamedTuple):

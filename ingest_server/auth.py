@@ -1,9 +1,9 @@
 """Who is sending telemetry: the token's signature and expiry, then the agent's row.
 
-The agent lookup (exists, not revoked) is cached for ``ttl_s`` seconds, so a revocation takes
-effect within that time. Cache misses arriving together are answered by one ``SELECT ... IN``
-in a worker thread, so a fleet whose agents each report once a minute costs a handful of
-queries per second rather than one per request.
+The agent lookup (uuid to row id and report interval) is cached for ``ttl_s`` seconds; cache
+misses arriving together are answered by one ``SELECT ... IN`` in a worker thread. Revocation
+does not depend on this cache: the writer checks it in the very transaction that stores the
+samples, so a revoked agent's next batch is refused at once.
 """
 
 from __future__ import annotations
@@ -50,17 +50,33 @@ class AgentAuthenticator:
         self._executor = executor
         self._ttl_s = ttl_s
         self._max_entries = max_entries
+        self._tokens: dict[str, tuple[str, float]] = {}
         self._cache: OrderedDict[str, tuple[float, AgentCredential | None]] = OrderedDict()
         self._waiting: dict[str, list[asyncio.Future]] = {}
         self._lookups: set[asyncio.Task] = set()
 
     async def authenticate(self, authorization: str | None) -> AgentIdentity:
         token = _bearer(authorization)
-        agent_uuid = self._signer.verify(token)
+        agent_uuid = self._verify(token)
         credentials = await self._credentials(agent_uuid)
         if credentials is None or credentials.revoked:
             raise AuthenticationFailed(REVOKED)
         return AgentIdentity(credentials.agent_id, agent_uuid, credentials.report_interval_s)
+
+    def _verify(self, token: str) -> str:
+        """The token's subject. A token whose signature checked out once is remembered with
+        its expiry, so the (slow, pure-Python) JWT decoding runs once per token, not per
+        request; expiry is still checked every time."""
+        known = self._tokens.get(token)
+        if known is not None:
+            if known[1] > time.time():
+                return known[0]
+            del self._tokens[token]
+        agent_uuid, expires_at = self._signer.verify_with_expiry(token)
+        if len(self._tokens) >= self._max_entries:
+            self._tokens.clear()
+        self._tokens[token] = (agent_uuid, expires_at)
+        return agent_uuid
 
     async def _credentials(self, agent_uuid: str) -> AgentCredential | None:
         cached = self._cache.get(agent_uuid)

@@ -21,6 +21,7 @@ from ingest_server.samples import InvalidBatch, parse_batch
 
 log = logging.getLogger(__name__)
 
+ACCEPTED = b'{"accepted":%d,"duplicates":%d,"report_interval_s":%d}'
 ENROLL_ATTEMPTS = 8
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
 
@@ -51,7 +52,7 @@ class JsonHandler(RequestHandler):
         self.finish(json.dumps({"error": code, "message": message, "details": details}))
 
     def on_finish(self) -> None:
-        self.ctx.metrics.requests.labels(self.route, str(self.get_status())).inc()
+        self.ctx.metrics.count_request(self.route, self.get_status())
 
 
 @stream_request_body
@@ -170,14 +171,7 @@ class TelemetryHandler(JsonPostHandler):
             self.ctx.metrics.samples_rejected.inc(len(samples) if isinstance(samples, list) else 0)
             raise
         result = await self.ctx.writer.submit(agent.agent_id, rows)
-        self.write_json(
-            200,
-            {
-                "accepted": result.accepted,
-                "duplicates": result.duplicates,
-                "report_interval_s": agent.report_interval_s,
-            },
-        )
+        self.finish(ACCEPTED % (result.accepted, result.duplicates, agent.report_interval_s))
 
 
 class HealthHandler(JsonHandler):

@@ -10,6 +10,7 @@ FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2
 class IngestMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._request_children: dict[tuple[str, int], Counter] = {}
         r = self.registry
         self.samples_accepted = Counter(
             "argos_samples_accepted", "Samples committed to the database.", registry=r
@@ -47,6 +48,13 @@ class IngestMetrics:
         self.database_up = Gauge(
             "argos_database_up", "1 when the database answers, else 0.", registry=r
         )
+
+    def count_request(self, route: str, status: int) -> None:
+        key = (route, status)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.requests.labels(route, str(status))
+        child.inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -21,12 +21,17 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from argos_core.errors import DatabaseUnavailable
 from argos_core.models import utcnow
-from argos_core.telemetry_store import existing_keys, insert_tuples, touch_last_seen
+from argos_core.telemetry_store import (
+    existing_keys,
+    insert_tuples,
+    revoked_agents,
+    touch_last_seen,
+)
 from argos_core.unit_of_work import is_connection_error
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
 FLUSH_ATTEMPTS = 3
+REVOKED = "This agent has been revoked or no longer exists."
 
 
 class Overloaded(Exception):
@@ -192,11 +198,12 @@ class GroupCommitWriter:
                 break
             except IntegrityError:
                 if len(batch) == 1:
-                    return [AgentGone("The agent no longer exists.")]
+                    return [AgentGone(REVOKED)]
                 return [self._flush_one(s) for s in batch]
             except OperationalError as exc:
                 if attempt + 1 == FLUSH_ATTEMPTS or not _is_retryable(exc):
                     raise
+                time.sleep(0.05 * (attempt + 1))
         self._metrics.flush_seconds.observe(time.perf_counter() - started)
         self._metrics.flush_rows.observe(sum(len(s.rows) for s in batch))
         return results
@@ -205,41 +212,54 @@ class GroupCommitWriter:
         try:
             return self._write([submission])[0]
         except IntegrityError:
-            return AgentGone("The agent no longer exists.")
+            return AgentGone(REVOKED)
 
-    def _write(self, batch: list[_Submission]) -> list[WriteResult]:
+    def _write(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
+        try:
+            with self._engine.begin() as conn:
+                results = self._write_in(conn, batch, recount=False)
+        except _MustRecount:
+            with self._engine.begin() as conn:
+                results = self._write_in(conn, batch, recount=True)
+        written = [r for r in results if isinstance(r, WriteResult)]
+        self._metrics.samples_accepted.inc(sum(r.accepted for r in written))
+        self._metrics.samples_duplicate.inc(sum(r.duplicates for r in written))
+        return results
+
+    def _write_in(
+        self, conn: Connection, batch: list[_Submission], *, recount: bool
+    ) -> list[WriteResult | Exception]:
+        """One transaction: move ``last_seen``, refuse revoked agents, insert new rows.
+
+        Checking revocation here, in the writing transaction, makes it take effect at once
+        however long the request path caches who an agent is. The ``last_seen`` update comes
+        first so that SQLite takes its write lock (waiting for it if need be) before reading.
+        """
+        touch_last_seen(conn, dict.fromkeys({s.agent_id for s in batch}, utcnow()))
+        revoked = revoked_agents(conn, {s.agent_id for s in batch})
         keep: list[list[tuple]] = []
         seen: set[tuple[int, int]] = set()
         for submission in batch:
             fresh = []
-            for row in submission.rows:
-                key = (row[0], row[1])
-                if key not in seen:
-                    seen.add(key)
-                    fresh.append(row)
+            if submission.agent_id not in revoked:
+                for row in submission.rows:
+                    key = (row[0], row[1])
+                    if key not in seen:
+                        seen.add(key)
+                        fresh.append(row)
             keep.append(fresh)
+        if recount:
+            stored = existing_keys(conn, seen)
+            keep = [[r for r in fresh if (r[0], r[1]) not in stored] for fresh in keep]
         rows = [row for fresh in keep for row in fresh]
-        last_seen = dict.fromkeys((s.agent_id for s in batch), utcnow())
-        try:
-            with self._engine.begin() as conn:
-                inserted = insert_tuples(conn, rows)
-                if inserted != len(rows):
-                    raise _MustRecount
-                touch_last_seen(conn, last_seen)
-        except _MustRecount:
-            with self._engine.begin() as conn:
-                stored = existing_keys(conn, seen)
-                keep = [[r for r in fresh if (r[0], r[1]) not in stored] for fresh in keep]
-                insert_tuples(conn, [row for fresh in keep for row in fresh])
-                touch_last_seen(conn, last_seen)
-        results = [
-            WriteResult(len(fresh), len(s.rows) - len(fresh))
+        if insert_tuples(conn, rows) != len(rows) and not recount:
+            raise _MustRecount
+        return [
+            AgentGone(REVOKED)
+            if s.agent_id in revoked
+            else WriteResult(len(fresh), len(s.rows) - len(fresh))
             for s, fresh in zip(batch, keep, strict=True)
         ]
-        accepted = sum(r.accepted for r in results)
-        self._metrics.samples_accepted.inc(accepted)
-        self._metrics.samples_duplicate.inc(sum(r.duplicates for r in results))
-        return results
 
 
 def _is_retryable(exc: DBAPIError) -> bool:

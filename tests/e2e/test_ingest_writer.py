@@ -70,7 +70,9 @@ def test_agent_is_answered_only_after_commit_and_a_full_queue_is_503(ingest_db, 
         with ThreadPoolExecutor(2) as pool:
             with WriteLock(ingest_services, ingest_db, first.agent_id):
                 flushing = pool.submit(send, first, 3)
-                assert wait_until(lambda: writer.flushing_rows == 3, 10)
+                assert wait_until(lambda: writer.flushing_rows == 3, 10), (
+                    flushing.done() and flushing.result()
+                )
                 queued = pool.submit(send, second, 2)
                 assert wait_until(lambda: writer.pending_rows == 2, 10)
                 full = send(third, 2)

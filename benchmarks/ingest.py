@@ -1,0 +1,483 @@
+"""Ingest benchmark: end-to-end throughput and latency of ``argos-ingest`` against the
+database's own multi-row INSERT ceiling, plus a database restart under load.
+
+    python benchmarks/ingest.py [--database-url URL] [--processes 2] [--scenarios ...]
+
+It creates a scratch database (dropped afterwards), inserts agents directly and mints their
+tokens (set-up, not measured), starts the server as a child process and drives the load
+from another child process, so the figures include HTTP, auth, validation and the durable
+group commit. Scenarios:
+
+  batched   samples/s with --batch-size samples per request (closed loop)
+  small     1 sample per request from --agents agents: max req/s (closed loop), then a paced
+            run at --rate req/s reporting p50/p99 measured from each request's scheduled time
+  ceiling   rows/s of direct multi-row INSERTs of the same rows with the same driver
+  restart   a private MariaDB (own datadir, port 3307) restarted mid-load; checks that rows
+            stored equal samples acknowledged with 200 (nothing lost, nothing twice)
+
+A benchmark prints figures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import make_url
+
+from argos_agent.http_client import read_response
+from argos_core.bootstrap import bootstrap
+from argos_core.migrate import upgrade
+from argos_core.models import Agent, Branch
+from argos_core.scope import Principal
+from argos_core.telemetry_store import COLUMNS, insert_tuples
+from argos_core.tokens import TokenSigner
+
+SECRET = "benchmark-secret-key-0123456789-abcdefghijkl"
+ROOT = Principal("bench", "superadmin", source="benchmark")
+T0 = 1_700_000_000
+DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/argos_bench"
+PRIVATE_PORT = 3307
+
+
+# --- set-up -------------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    url: str
+    tokens: list[str]
+    agent_ids: list[int]
+
+
+def create_database(base_url: str, workdir: Path) -> str:
+    url = make_url(base_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}"
+    name = f"{url.database or 'argos_bench'}_{uuid.uuid4().hex[:6]}"
+    with _server_engine(url).begin() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(db_url: str) -> None:
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        return
+    with _server_engine(url).begin() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{url.database}`")
+
+
+def _server_engine(url):
+    from argos_core.db import make_engine
+
+    return make_engine(url.set(database="").render_as_string(hide_password=False))
+
+
+def make_fleet(db_url: str, agents: int) -> Fleet:
+    services = bootstrap(db_url)
+    upgrade(services.engine)
+    tag = uuid.uuid4().hex[:6]
+    tenant = services.orgs.create_tenant(ROOT, f"Bench {tag}")
+    company = services.orgs.create_company(ROOT, tenant.org_id, "Bench company")
+    branch = services.orgs.create_branch(ROOT, company.org_id, "Bench branch")
+    with services.engine.begin() as conn:
+        row = conn.execute(select(Branch).where(Branch.org_id == branch.org_id)).one()
+        uuids = [str(uuid.uuid4()) for _ in range(agents)]
+        for start in range(0, agents, 1000):
+            conn.execute(
+                insert(Agent),
+                [
+                    {
+                        "uuid": u,
+                        "tenant_id": row.tenant_id,
+                        "company_id": row.company_id,
+                        "branch_id": row.id,
+                        "machine_id": f"bench-{u}",
+                        "hostname": f"bench-{start + i:06d}",
+                        "report_interval_s": 60,
+                    }
+                    for i, u in enumerate(uuids[start : start + 1000])
+                ],
+            )
+        ids = dict(conn.execute(select(Agent.uuid, Agent.id).where(Agent.uuid.in_(uuids))).all())
+    services.close()
+    signer = TokenSigner(SECRET)
+    return Fleet(db_url, [signer.issue(u) for u in uuids], [ids[u] for u in uuids])
+
+
+def count_rows(db_url: str) -> int:
+    services = bootstrap(db_url)
+    try:
+        with services.engine.connect() as conn:
+            return conn.execute(text("SELECT COUNT(*) FROM telemetry")).scalar_one()
+    finally:
+        services.close()
+
+
+class IngestProcess:
+    def __init__(self, db_url: str, processes: int, flush_ms: float) -> None:
+        env = {**os.environ, "ARGOS_SECRET_KEY": SECRET}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "ingest_server.main", "--database-url", db_url,
+                "--port", "0", "--processes", str(processes), "--agent-rate", "0",
+                "--flush-delay-ms", str(flush_ms), "--log-level", "WARNING",
+            ],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            raise SystemExit(f"the ingest server did not start: {line!r}")
+        self.port = int(line.split("http://")[1].split()[0].rsplit(":", 1)[1])
+        _wait_healthy(self.port)
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(30)
+
+
+def _wait_healthy(port: int) -> None:
+    async def probe() -> bool:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            response = await read_response(reader)
+            writer.close()
+            return response.status == 200
+        except OSError:
+            return False
+
+    for _ in range(200):
+        if asyncio.run(probe()):
+            return
+        time.sleep(0.05)
+    raise SystemExit("the ingest server never became healthy")
+
+
+# --- load (runs in a separate process) ------------------------------------------------------
+
+
+def _request(token: str, samples: list[dict]) -> bytes:
+    body = json.dumps({"samples": samples}, separators=(",", ":")).encode()
+    head = (
+        "POST /api/v1/telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def _sample(ts: int, i: int) -> dict:
+    return {
+        "ts": ts,
+        "cpu_percent": (i * 7) % 100 + 0.5,
+        "mem_percent": (i * 3) % 100 + 0.25,
+        "disk_percent": 55.5,
+        "net_rx_bytes": 1_000_000 + i,
+        "net_tx_bytes": 2_000_000 + i,
+        "load_1m": 0.75,
+        "uptime_s": 86_400 + i,
+    }
+
+
+@dataclass
+class LoadResult:
+    requests: int = 0
+    samples: int = 0
+    seconds: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+    accepted: int = 0
+    duplicates: int = 0
+    errors: int = 0
+
+
+async def _drive(port: int, requests: list[bytes], sizes: list[int], concurrency: int,
+                 rate: float | None, retry: bool) -> LoadResult:
+    result = LoadResult()
+    queue = list(range(len(requests)))
+    queue.reverse()
+    started = time.perf_counter()
+
+    async def connection(slot: int) -> None:
+        reader = writer = None
+        while queue:
+            index = queue.pop()
+            scheduled = started + index / rate if rate else time.perf_counter()
+            if rate:
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            while True:
+                try:
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    sent = time.perf_counter()
+                    writer.write(requests[index])
+                    response = await read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, Exception):
+                    result.errors += 1
+                    writer = None
+                    if not retry:
+                        break
+                    await asyncio.sleep(0.2)
+                    continue
+                done = time.perf_counter()
+                result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+                if response.status == 200:
+                    data = json.loads(response.body)
+                    result.accepted += data["accepted"]
+                    result.duplicates += data["duplicates"]
+                    result.latencies_ms.append(1000 * (done - (scheduled if rate else sent)))
+                    result.samples += sizes[index]
+                    break
+                if not retry:
+                    break
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")) * 0.5)
+            result.requests += 1
+
+    await asyncio.gather(*(connection(i) for i in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def load_worker(port: int, plan: dict, pipe) -> None:
+    tokens, per_request, total = plan["tokens"], plan["per_request"], plan["requests"]
+    ts_base = plan["ts_base"]
+    requests, sizes = [], []
+    for r in range(total):
+        agent = r % len(tokens)
+        round_ = r // len(tokens)
+        first = ts_base + round_ * per_request
+        samples = [_sample(first + k, r + k) for k in range(per_request)]
+        requests.append(_request(tokens[agent], samples))
+        sizes.append(per_request)
+    result = asyncio.run(
+        _drive(port, requests, sizes, plan["concurrency"], plan.get("rate"), plan.get("retry"))
+    )
+    pipe.send(result)
+
+
+def run_load(port: int, plan: dict) -> LoadResult:
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=load_worker, args=(port, plan, child))
+    process.start()
+    result = parent.recv()
+    process.join()
+    return result
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+
+def describe(name: str, r: LoadResult) -> str:
+    lat = sorted(r.latencies_ms)
+    p50 = statistics.median(lat) if lat else float("nan")
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
+    return (
+        f"{name}: {r.requests} requests in {r.seconds:.2f}s = {r.requests / r.seconds:,.0f} req/s,"
+        f" {r.samples / r.seconds:,.0f} samples/s; p50 {p50:.1f} ms, p99 {p99:.1f} ms;"
+        f" statuses {dict(sorted(r.statuses.items()))}, errors {r.errors}"
+    )
+
+
+def ceiling(db_url: str, agent_ids: list[int], rows: int, per_txn: int, per_stmt_rows: int) -> float:
+    services = bootstrap(db_url)
+    data = []
+    for i in range(rows):
+        agent = agent_ids[i % len(agent_ids)]
+        s = _sample(T0 + 50_000_000 + i // len(agent_ids), i)
+        data.append((agent, s["ts"], *(s[c] for c in COLUMNS[2:])))
+    started = time.perf_counter()
+    for start in range(0, rows, per_txn):
+        with services.engine.begin() as conn:
+            insert_tuples(conn, data[start : start + per_txn])
+    seconds = time.perf_counter() - started
+    services.close()
+    return rows / seconds
+
+
+class PrivateMariaDB:
+    """A throw-away MariaDB server with its own datadir, so restarting it disturbs nobody."""
+
+    def __init__(self, workdir: Path, port: int = PRIVATE_PORT) -> None:
+        self.datadir = workdir / "mariadb"
+        self.port = port
+        self.socket = workdir / "mariadb.sock"
+        self.proc: subprocess.Popen | None = None
+        subprocess.run(
+            ["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
+             "--auth-root-authentication-method=normal", "--user=root", "--skip-test-db"],
+            check=True, capture_output=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"mysql+pymysql://root@127.0.0.1:{self.port}/argos_restart"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
+             f"--socket={self.socket}", "--bind-address=127.0.0.1", "--user=root",
+             "--innodb-buffer-pool-size=128M", "--skip-log-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            probe = subprocess.run(
+                ["mysqladmin", "--protocol=tcp", "-h127.0.0.1", f"-P{self.port}", "-uroot", "ping"],
+                capture_output=True,
+            )
+            if probe.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise SystemExit("the private MariaDB did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(60)
+            self.proc = None
+
+
+def restart_scenario(args, workdir: Path) -> None:
+    if not shutil.which("mariadbd") or not shutil.which("mariadb-install-db"):
+        print("restart: skipped (mariadbd/mariadb-install-db not installed)")
+        return
+    db = PrivateMariaDB(workdir)
+    db.start()
+    try:
+        with _server_engine(make_url(db.url)).begin() as conn:
+            conn.exec_driver_sql("CREATE DATABASE argos_restart CHARACTER SET utf8mb4")
+        fleet = make_fleet(db.url, args.restart_agents)
+        server = IngestProcess(db.url, args.processes, args.flush_ms)
+        plan = {
+            "tokens": fleet.tokens, "per_request": args.restart_batch,
+            "requests": int(args.restart_seconds * args.restart_rate), "ts_base": T0,
+            "concurrency": 64, "rate": args.restart_rate, "retry": True,
+        }
+        ctx = multiprocessing.get_context("fork")
+        parent, child = ctx.Pipe(duplex=False)
+        loader = ctx.Process(target=load_worker, args=(server.port, plan, child))
+        loader.start()
+        time.sleep(args.restart_seconds / 3)
+        down = time.perf_counter()
+        db.stop()
+        time.sleep(args.restart_downtime)
+        db.start()
+        outage = time.perf_counter() - down
+        result = parent.recv()
+        loader.join()
+        code = server.stop()
+        rows = count_rows(db.url)
+        acknowledged = result.accepted + result.duplicates
+        print(f"restart: MariaDB stopped and restarted mid-run ({outage:.1f}s without database)")
+        print("  " + describe("load", result))
+        print(
+            f"  samples acknowledged with 200: {acknowledged:,} ({result.accepted:,} new,"
+            f" {result.duplicates:,} already stored by a commit whose answer was lost)"
+        )
+        print(f"  rows in telemetry: {rows:,}; planned samples: {plan['requests'] * plan['per_request']:,}")
+        lost = acknowledged - rows
+        print(
+            f"  lost acknowledged samples: {max(0, lost)}; rows beyond acknowledged: {max(0, -lost)};"
+            f" duplicate rows: 0 by primary key; server exit code {code}"
+        )
+    finally:
+        db.stop()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database-url", default=os.environ.get("ARGOS_BENCH_DATABASE_URL", DEFAULT_MYSQL))
+    p.add_argument("--processes", type=int, default=2)
+    p.add_argument("--flush-ms", type=float, default=5.0)
+    p.add_argument("--scenarios", nargs="+", default=["batched", "ceiling", "small", "restart"])
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--batched-requests", type=int, default=800)
+    p.add_argument("--batched-concurrency", type=int, default=8)
+    p.add_argument("--agents", type=int, default=5000)
+    p.add_argument("--small-requests", type=int, default=40_000)
+    p.add_argument("--small-concurrency", type=int, default=128)
+    p.add_argument("--rate", type=float, default=1700.0)
+    p.add_argument("--paced-seconds", type=float, default=20.0)
+    p.add_argument("--restart-agents", type=int, default=500)
+    p.add_argument("--restart-batch", type=int, default=10)
+    p.add_argument("--restart-rate", type=float, default=400.0)
+    p.add_argument("--restart-seconds", type=float, default=20.0)
+    p.add_argument("--restart-downtime", type=float, default=3.0)
+    args = p.parse_args()
+
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {platform.platform()}")
+    print(f"parameters: {vars(args)}")
+    workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
+    db_url = create_database(args.database_url, workdir)
+    try:
+        fleet = make_fleet(db_url, max(args.agents, args.batched_concurrency))
+        print(f"database: {make_url(db_url).render_as_string(hide_password=True)}; "
+              f"{len(fleet.tokens)} agents")
+        batched_rate = None
+        if "batched" in args.scenarios or "small" in args.scenarios:
+            server = IngestProcess(db_url, args.processes, args.flush_ms)
+            if "batched" in args.scenarios:
+                plan = {
+                    "tokens": fleet.tokens[: max(64, args.batched_concurrency)],
+                    "per_request": args.batch_size, "requests": args.batched_requests,
+                    "ts_base": T0, "concurrency": args.batched_concurrency,
+                }
+                r = run_load(server.port, plan)
+                batched_rate = r.samples / r.seconds
+                print(describe(f"(a) batched, {args.batch_size} samples/request", r))
+            if "small" in args.scenarios:
+                plan = {
+                    "tokens": fleet.tokens, "per_request": 1, "requests": args.small_requests,
+                    "ts_base": T0 + 10_000_000, "concurrency": args.small_concurrency,
+                }
+                r = run_load(server.port, plan)
+                print(describe(f"(b) small, 1 sample/request, {len(fleet.tokens)} agents, "
+                               f"{args.small_concurrency} connections, closed loop", r))
+                plan = {
+                    "tokens": fleet.tokens, "per_request": 1,
+                    "requests": int(args.rate * args.paced_seconds),
+                    "ts_base": T0 + 20_000_000, "concurrency": args.small_concurrency,
+                    "rate": args.rate,
+                }
+                r = run_load(server.port, plan)
+                print(describe(f"(b) small, paced at {args.rate:,.0f} req/s "
+                               "(latency from scheduled send time)", r))
+            print(f"server exit code after SIGTERM: {server.stop()}")
+        if "ceiling" in args.scenarios:
+            rows = args.batched_requests * args.batch_size
+            rate = ceiling(db_url, fleet.agent_ids[:64], rows, 5000, args.batch_size)
+            print(f"(c) database ceiling: {rows:,} rows by direct multi-row INSERT (PyMySQL "
+                  f"executemany, 5,000 rows per transaction, 1 connection): {rate:,.0f} rows/s")
+            if batched_rate:
+                print(f"    ratio (a)/(c): {batched_rate / rate:.0%}")
+        if "restart" in args.scenarios:
+            restart_scenario(args, workdir)
+    finally:
+        drop_database(db_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
