@@ -73,13 +73,16 @@ class ChartData:
             self.counters.setdefault(counter, np.empty(0))
 
     @classmethod
-    def from_series(cls, series: TelemetrySeries) -> ChartData:
+    def from_series(cls, series: TelemetrySeries, known_until: int | None = None) -> ChartData:
+        """Arrays from a service answer. ``known_until`` is when the data ends if earlier than
+        the query's end (a query widened to whole buckets ends in the future)."""
         ts = np.asarray(series.ts, dtype=float)
         values = {m: _floats(series.metrics.get(m, [None] * len(ts))) for m in RAW_METRICS}
         counters = {c: _floats(series.metrics.get(c, [None] * len(ts))) for c in COUNTERS.values()}
-        for rate_col, counter in COUNTERS.items():
-            values[rate_col] = counter_rate(ts, counters[counter])
-        return cls(ts, values, counters, series.bucket_s, series.start, series.end)
+        end = series.end if known_until is None else min(series.end, known_until)
+        data = cls(ts, values, counters, series.bucket_s, series.start, end)
+        data.update_rates()
+        return data
 
     def __len__(self) -> int:
         return int(self.ts.size)
@@ -107,11 +110,20 @@ class ChartData:
         self.ts = ts[window]
         self.counters = {c: v[window] for c, v in counters.items()}
         self.values = {m: values[m][window] for m in RAW_METRICS}
-        for rate_col, counter in COUNTERS.items():
-            self.values[rate_col] = counter_rate(self.ts, self.counters[counter])
         self.end = max(self.end, tail.end)
         self.start = max(self.start, keep_from)
+        self.update_rates()
         return len(set(tail.ts.tolist()) - before)
+
+    def update_rates(self) -> None:
+        """Network rates from the counters. When buckets average several samples, the last
+        one may still be filling (it reaches past ``end``): its average understates the
+        counter, so its rate stays unknown."""
+        for rate_col, counter in COUNTERS.items():
+            rate = counter_rate(self.ts, self.counters[counter])
+            if self.bucket_s and self.end and self.step() <= self.bucket_s:
+                rate[self.ts + self.bucket_s > self.end] = np.nan
+            self.values[rate_col] = rate
 
     def between(self, start: float, end: float) -> ChartData:
         """The samples with ``start <= ts < end`` (rates as computed on the whole series)."""
@@ -122,7 +134,7 @@ class ChartData:
             {k: v[keep] for k, v in self.counters.items()},
             self.bucket_s,
             int(max(self.start, start)),
-            int(min(self.end, end)) if self.end else int(end),
+            self.end,
         )
 
     def step(self) -> float:
@@ -160,9 +172,9 @@ def bucket_average(data: ChartData, bucket_s: int) -> ChartData:
 
     counters = {c: avg(v) for c, v in data.counters.items()}
     values = {m: avg(data.values[m]) for m in RAW_METRICS}
-    for rate_col, counter in COUNTERS.items():
-        values[rate_col] = counter_rate(uniq, counters[counter])
-    return ChartData(uniq, values, counters, bucket_s, data.start, data.end)
+    averaged = ChartData(uniq, values, counters, bucket_s, data.start, data.end)
+    averaged.update_rates()
+    return averaged
 
 
 def with_gaps(ts: np.ndarray, y: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.DateAxisItem import (
+    DAY_SPACING,
+    MONTH_SPACING,
+    TickSpec,
+    ZoomLevel,
+    makeMStepper,
+    makeSStepper,
+)
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -59,7 +67,7 @@ class TelemetryChart(QWidget):
 
         self.plot_widget = pg.PlotWidget(
             axisItems={
-                "bottom": pg.DateAxisItem(orientation="bottom"),
+                "bottom": LocalDateAxis(orientation="bottom"),
                 "left": UnitAxis(orientation="left", unit=unit, percent=percent),
             }
         )
@@ -68,7 +76,7 @@ class TelemetryChart(QWidget):
         item = self.plot_item
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)
-        item.showGrid(x=True, y=True, alpha=0.15)
+        item.showGrid(x=False, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.hideButtons()
         item.getAxis("left").setWidth(64)
@@ -85,14 +93,14 @@ class TelemetryChart(QWidget):
         for spec in curves:
             color = QColor(spec.color)
             fill = QColor(color)
-            fill.setAlpha(40)
+            fill.setAlpha(40 if len(curves) == 1 else 20)
             self._curves[spec.column] = item.plot(
                 [],
                 [],
                 name=spec.label,
                 pen=pg.mkPen(color, width=1.5),
-                fillLevel=0 if len(curves) == 1 else None,
-                fillBrush=fill if len(curves) == 1 else None,
+                fillLevel=0,
+                fillBrush=fill,
                 connect="finite",
             )
         self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
@@ -224,6 +232,27 @@ class TelemetryChart(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.apply_palette()
         super().changeEvent(event)
+
+
+# Over several days pyqtgraph labels days by number alone ("20"); add the weekday.
+_MONTH_DAY_ZOOM_LEVEL = ZoomLevel(
+    [
+        TickSpec(MONTH_SPACING, makeMStepper(1), "%b"),
+        TickSpec(DAY_SPACING, makeSStepper(DAY_SPACING), "%a %d", autoSkip=[1, 2, 7]),
+    ],
+    "Wed 00",
+)
+
+
+class LocalDateAxis(pg.DateAxisItem):
+    """Unix seconds shown in the local time zone, days labelled with their weekday."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.zoomLevels = type(self.zoomLevels)(
+            (spacing, _MONTH_DAY_ZOOM_LEVEL if spacing == 5 * 86400 else level)
+            for spacing, level in self.zoomLevels.items()
+        )
 
 
 class UnitAxis(pg.AxisItem):

@@ -236,7 +236,8 @@ class AgentCharts(QWidget):
 
         def load() -> ChartData:
             # The query may be widened to whole buckets; show only the range asked for.
-            return ChartData.from_series(fetch(start, end, max_points)).between(*shown)
+            series = fetch(start, end, max_points)
+            return ChartData.from_series(series, known_until=shown[1]).between(*shown)
 
         self._requests.run(CHANNEL, load, self._loaded, self._failed)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,6 +20,7 @@ from argos_core.status import AgentStatus
 from argos_desktop.detail import status_style
 from argos_desktop.detail.agent_table_model import (
     AGENT_UUID_ROLE,
+    BRANCH,
     COLUMNS,
     AgentTableModel,
     PageLoader,
@@ -72,7 +73,8 @@ class OrgView(QWidget):
         self.table.setSortingEnabled(True)
         header.sortIndicatorChanged.connect(self._keep_sortable_indicator)
         self.table.doubleClicked.connect(self._activate)
-        self.table.setToolTip("Double-click an agent to open it.")
+        self.table.setToolTip("Double-click an agent (or press Enter) to open it.")
+        self.table.installEventFilter(self)
 
         self.status_filter = QComboBox()
         self.status_filter.addItem("All statuses", None)
@@ -143,6 +145,7 @@ class OrgView(QWidget):
         facts.append(f"created {node.created_at.astimezone():%Y-%m-%d}")
         self.facts_label.setText("   ·   ".join(facts))
         self.summary.set_counts(node.counts)
+        self.table.setColumnHidden(BRANCH, node.kind == "branch")
 
     def set_agent_source(self, loader: PageLoader | None) -> None:
         self.error_label.hide()
@@ -183,6 +186,17 @@ class OrgView(QWidget):
             return False
         self.table.selectRow(row)
         return True
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            obj is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and self.table.currentIndex().isValid()
+        ):
+            self._activate(self.table.currentIndex())
+            return True
+        return super().eventFilter(obj, event)
 
     # --- slots -----------------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ class StatusTile(QFrame):
 
     def set_count(self, n: int, total: int) -> None:
         self.count.setText(f"{n:,}")
+        self.count.setEnabled(n > 0)  # a zero is drawn dimmed, so the non-zero ones stand out
         share = f"{100 * n / total:.0f} % of {total:,} agents" if total else "no agents"
         self.setToolTip(f"{status_style.LABELS[self.status]}: {share}")
 

@@ -184,7 +184,11 @@ def test_live_refresh_of_averaged_ranges_matches_a_full_reload(qtbot, pane, agen
     reloaded = charts.data
     assert appended.ts[-20:].tolist() == reloaded.ts[-20:].tolist()
     for column in ("cpu_percent", "mem_percent", "net_rx_rate"):
-        assert np.allclose(appended.values[column][-20:], reloaded.values[column][-20:])
+        assert np.allclose(
+            appended.values[column][-20:], reloaded.values[column][-20:], equal_nan=True
+        )
+    assert np.isnan(appended.values["net_rx_rate"][-1])  # the last bucket is still filling
+    assert np.allclose(appended.values["net_rx_rate"][-20:-1], 100.0)
 
 
 def test_user_zoom_survives_live_refresh(qtbot, pane, agent, services, clock):

@@ -18,6 +18,7 @@ from argos_core.services.dto import AgentSummary, Page
 from argos_core.status import AgentStatus
 from argos_desktop.detail.agent_table_model import (
     AGENT_UUID_ROLE,
+    BRANCH,
     COLUMNS,
     HOSTNAME,
     STATUS,
@@ -163,6 +164,22 @@ def test_double_clicking_an_agent_row_activates_that_agent(qtbot, pane, fleet):
     with qtbot.waitSignal(pane.agentActivated) as signal:
         pane.org_view.table.doubleClicked.emit(pane.org_view.model.index(1, HOSTNAME))
     assert signal.args == [fleet.agents["db-1"]]
+
+
+def test_enter_on_the_current_row_activates_that_agent(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    table = pane.org_view.table
+    table.setCurrentIndex(pane.org_view.model.index(2, HOSTNAME))
+    with qtbot.waitSignal(pane.agentActivated) as signal:
+        qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert signal.args == [fleet.agents["web-1"]]
+
+
+def test_branch_column_is_hidden_for_a_branch_and_shown_above(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    assert pane.org_view.table.isColumnHidden(BRANCH)
+    show(qtbot, pane, "company", fleet.company)
+    assert not pane.org_view.table.isColumnHidden(BRANCH)
 
 
 def test_refresh_updates_rows_in_place_and_keeps_the_selection(qtbot, pane, fleet):
