@@ -30,6 +30,11 @@ class IngestMetrics:
         self.queue_samples = Gauge(
             "argos_writer_queue_samples", "Samples waiting for the writer.", registry=r
         )
+        self.flushing_samples = Gauge(
+            "argos_writer_flushing_samples",
+            "Samples in the transaction being written.",
+            registry=r,
+        )
         self.flush_seconds = Histogram(
             "argos_writer_flush_seconds",
             "Time to write and commit one batch.",

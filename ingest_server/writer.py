@@ -149,6 +149,7 @@ class GroupCommitWriter:
                     continue
             batch = self._take_batch()
             self._flushing_rows = sum(len(s.rows) for s in batch)
+            self._metrics.flushing_samples.set(self._flushing_rows)
             try:
                 results = await loop.run_in_executor(self._executor, self._flush, batch)
             except Exception as exc:  # every waiting request must hear back, whatever happened
@@ -156,6 +157,7 @@ class GroupCommitWriter:
                 continue
             finally:
                 self._flushing_rows = 0
+                self._metrics.flushing_samples.set(0)
             self._health.mark_available()
             for submission, result in zip(batch, results, strict=True):
                 if not submission.future.done():

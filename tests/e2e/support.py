@@ -165,7 +165,11 @@ class EnrolledAgent:
 
 
 def enroll(server: ServerThread, branch: Branch, services: Services) -> EnrolledAgent:
-    reply = post_json(server.url, "/api/v1/enroll", branch.inventory())
+    return enroll_http(server.url, branch, services)
+
+
+def enroll_http(base_url: str, branch: Branch, services: Services) -> EnrolledAgent:
+    reply = post_json(base_url, "/api/v1/enroll", branch.inventory())
     assert reply.status == 201, reply.body
     data = reply.json
     credentials = services.agents.credentials(data["agent_id"])

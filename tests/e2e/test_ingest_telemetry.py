@@ -11,8 +11,9 @@ import jwt
 import pytest
 
 from argos_core.tokens import ISSUER, TokenSigner
+from ingest_server.context import IngestConfig
 from tests.e2e.conftest import count_rows
-from tests.e2e.support import ROOT, enroll, post_json, request, sample
+from tests.e2e.support import ROOT, ServerThread, enroll, make_branch, post_json, request, sample
 
 TELEMETRY = "/api/v1/telemetry"
 T0 = 1_790_000_000
@@ -257,9 +258,7 @@ def test_token_of_an_agent_that_does_not_exist_is_401(ingest_server):
     assert send(ingest_server, token, [sample(T0)]).status == 401
 
 
-def test_revoking_an_agent_takes_effect_on_its_next_request(
-    ingest_server, agent, ingest_services
-):
+def test_revoking_an_agent_takes_effect_on_its_next_request(ingest_server, agent, ingest_services):
     assert send(ingest_server, agent.token, [sample(T0)]).status == 200
     ingest_services.agents.revoke_agent(ROOT, agent.agent_uuid)
     refused = send(ingest_server, agent.token, [sample(T0 + 1)])
@@ -306,3 +305,20 @@ def test_unknown_paths_and_methods_answer_json(ingest_server):
     wrong_method = request(ingest_server.url, "GET", TELEMETRY)
     assert (missing.status, wrong_method.status) == (404, 405)
     assert wrong_method.json["error"] == "method_not_allowed"
+
+
+def test_an_agent_over_its_rate_gets_429_with_retry_after(ingest_db, ingest_services):
+    server = ServerThread(ingest_db, IngestConfig(agent_rate=0.5, agent_burst=3)).start()
+    try:
+        branch = make_branch(ingest_services)
+        agent = enroll(server, branch, ingest_services)
+        neighbour = enroll(server, branch, ingest_services)
+        replies = [send(server, agent.token, [sample(T0 + i)]) for i in range(5)]
+        other = send(server, neighbour.token, [sample(T0)])
+    finally:
+        server.stop()
+    assert [r.status for r in replies] == [200, 200, 200, 429, 429]
+    assert replies[3].json["error"] == "rate_limited"
+    assert 1 <= int(replies[3].headers["retry-after"]) <= 2
+    assert other.status == 200
+    assert count_rows(ingest_services, agent.agent_id) == 3

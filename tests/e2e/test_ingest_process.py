@@ -1,0 +1,128 @@
+"""``argos-ingest`` as a process: start-up checks, SIGTERM with work in flight, --processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.e2e.conftest import count_rows
+from tests.e2e.processes import environment, ingest, listening_url
+from tests.e2e.support import enroll_http, make_branch, post_json, request, sample, wait_until
+from tests.e2e.test_ingest_writer import WriteLock
+
+T0 = 1_790_000_000
+
+
+def test_sigterm_stops_accepting_flushes_in_flight_samples_and_exits_0(ingest_db, ingest_services):
+    server = ingest("--database-url", ingest_db, "--port", "0")
+    try:
+        url = listening_url(server.first_line())
+        assert wait_until(lambda: _healthy(url), 20)
+        branch = make_branch(ingest_services)
+        agent = enroll_http(url, branch, ingest_services)
+        with ThreadPoolExecutor(1) as pool:
+            with WriteLock(ingest_services, ingest_db, agent.agent_id):
+                in_flight = pool.submit(
+                    post_json,
+                    url,
+                    "/api/v1/telemetry",
+                    {"samples": [sample(T0 + i) for i in range(5)]},
+                    token=agent.token,
+                )
+                assert wait_until(lambda: _metric(url, "argos_writer_flushing_samples") == 5, 10)
+                assert not in_flight.done()
+                server.proc.terminate()
+                assert not in_flight.done()
+            reply = in_flight.result(timeout=30)
+        code = server.wait(30)
+    finally:
+        server.kill()
+    assert (reply.status, reply.json["accepted"]) == (200, 5)
+    assert code == 0, server.stderr
+    assert count_rows(ingest_services, agent.agent_id) == 5
+
+
+def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ingest_services):
+    server = ingest(
+        "--database-url", ingest_db, "--port", "0", "--processes", "2", "--agent-rate", "0"
+    )
+    try:
+        url = listening_url(server.first_line())
+        assert "2 processes" in server.lines[0]
+        assert wait_until(lambda: _healthy(url), 20)
+        branch = make_branch(ingest_services)
+        agent = enroll_http(url, branch, ingest_services)
+        with ThreadPoolExecutor(8) as pool:
+            replies = list(
+                pool.map(
+                    lambda i: post_json(
+                        url, "/api/v1/telemetry", {"samples": [sample(T0 + i)]}, token=agent.token
+                    ),
+                    range(40),
+                )
+            )
+        code = server.terminate(30)
+    finally:
+        server.kill()
+    assert {r.status for r in replies} == {200}
+    assert code == 0, server.stderr
+    assert count_rows(ingest_services, agent.agent_id) == 40
+
+
+def test_mysql_without_secret_key_refuses_to_start_with_one_line():
+    env = environment()
+    env.pop("ARGOS_SECRET_KEY")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ingest_server.main",
+            "--database-url",
+            "mysql+pymysql://nobody@127.0.0.1:1/none",
+            "--port",
+            "0",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0
+    assert "ARGOS_SECRET_KEY" in result.stderr
+
+
+def test_unreachable_database_and_bad_arguments_are_one_line_errors(tmp_path):
+    cases = [
+        ["--database-url", "mysql+pymysql://root@127.0.0.1:1/none", "--port", "0"],
+        ["--database-url", "postgres://x/y", "--port", "0"],
+        ["--port", "70000"],
+        ["--processes", "-1"],
+        ["--bogus"],
+    ]
+    for args in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "ingest_server.main", *args],
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0, args
+        assert result.stderr.strip() and result.stderr.strip().count("\n") == 0, (args, result)
+        assert "Traceback" not in result.stderr
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return request(url, "GET", "/healthz", timeout=2).status == 200
+    except OSError:
+        return False
+
+
+def _metric(url: str, name: str) -> float | None:
+    for line in request(url, "GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
