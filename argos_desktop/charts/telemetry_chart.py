@@ -90,10 +90,11 @@ class TelemetryChart(QWidget):
             vb.setAutoVisible(y=True)
 
         self._curves: dict[str, pg.PlotDataItem] = {}
-        for spec in curves:
+        for i, spec in enumerate(curves):
             color = QColor(spec.color)
             fill = QColor(color)
-            fill.setAlpha(40 if len(curves) == 1 else 20)
+            # Only the first curve is filled: overlapping fills turn muddy.
+            fill.setAlpha(40 if i == 0 else 0)
             self._curves[spec.column] = item.plot(
                 [],
                 [],

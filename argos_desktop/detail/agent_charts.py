@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -36,6 +36,9 @@ TelemetryFetch = Callable[[int, int, int], TelemetrySeries]
 # The service answers at most this many raw points; a longer live tail is re-read whole.
 TAIL_MAX_POINTS = 20_000
 CHANNEL = "telemetry"
+DETAIL_CHANNEL = "telemetry-detail"
+# After the user stops zooming or panning for this long, finer samples are fetched.
+DETAIL_DELAY_MS = 250
 
 
 def _resolution(data: ChartData) -> str:
@@ -55,9 +58,14 @@ class AgentCharts(QWidget):
     ``dataShown`` fires once a full load has been drawn; ``samplesAppended(n)`` after a live
     refresh added ``n`` samples. The user's zoom is kept across refreshes: a "last …" range
     keeps following the clock only until the user zooms or pans (``Reset zoom`` resumes it).
+
+    The whole range is loaded at plot-width resolution (the *overview*). Zooming into part
+    of it fetches that part again at plot-width resolution (the *detail*, ``detailShown``),
+    so hourly averages of a month turn into minutes when the user zooms into an afternoon.
     """
 
     dataShown = Signal()
+    detailShown = Signal()
     samplesAppended = Signal(int)
     loadFailed = Signal(str)
 
@@ -73,6 +81,8 @@ class AgentCharts(QWidget):
         self._fetch: TelemetryFetch | None = None
         self._range = TimeRange.preset(DEFAULT_PRESET)
         self._data = ChartData()
+        self._detail: ChartData | None = None
+        self._displayed = self._data
         self._window: tuple[int, int] = (0, 0)
         self._follow = True
         self.last_query: tuple[int, int, int] | None = None
@@ -96,6 +106,13 @@ class AgentCharts(QWidget):
         first = next(iter(self.charts.values()))
         for chart in list(self.charts.values())[1:]:
             chart.link_x_to(first)
+        self.detail_timer = QTimer(self)
+        self.detail_timer.setSingleShot(True)
+        self.detail_timer.setInterval(DETAIL_DELAY_MS)
+        self.detail_timer.timeout.connect(self.update_detail)
+        first.plot_item.getViewBox().sigXRangeChanged.connect(
+            lambda *_: self.detail_timer.start() if not self._follow else None
+        )
 
         self.preset_group = QButtonGroup(self)
         self.preset_group.setExclusive(True)
@@ -178,7 +195,13 @@ class AgentCharts(QWidget):
 
     @property
     def data(self) -> ChartData:
+        """The whole range, at the resolution it was loaded with."""
         return self._data
+
+    @property
+    def displayed(self) -> ChartData:
+        """What the charts draw now: the detail of a zoomed-in part, or the whole range."""
+        return self._displayed
 
     @property
     def time_range(self) -> TimeRange:
@@ -190,7 +213,7 @@ class AgentCharts(QWidget):
 
     def set_source(self, fetch: TelemetryFetch | None) -> None:
         """Chart the agent ``fetch`` reads (``None`` empties the charts)."""
-        self._requests.cancel(CHANNEL)
+        self._requests.cancel(CHANNEL, DETAIL_CHANNEL)
         self._fetch = fetch
         self._show_data(ChartData())
         if fetch is not None:
@@ -212,6 +235,7 @@ class AgentCharts(QWidget):
 
     def reset_zoom(self) -> None:
         self._follow = True
+        self._drop_detail()
         self._apply_window()
 
     def plot_width(self) -> float:
@@ -232,6 +256,8 @@ class AgentCharts(QWidget):
         start, end, max_points = plan_query(*shown, self.plot_width())
         self.last_query = (start, end, max_points)
         self._window = shown
+        self._requests.cancel(DETAIL_CHANNEL)
+        self._detail = None
         self.info_label.setText("Loading…")
 
         def load() -> ChartData:
@@ -265,6 +291,7 @@ class AgentCharts(QWidget):
         def appended(tail: ChartData) -> None:
             added = self._data.merge_tail(tail, keep_from)
             self._window = (keep_from, end)
+            self.message.hide()
             self._show_data(self._data)
             self.samplesAppended.emit(added)
 
@@ -285,16 +312,76 @@ class AgentCharts(QWidget):
 
     def _show_data(self, data: ChartData) -> None:
         self._data = data
+        if self._follow:
+            self._detail = None
+        self._display()
+        self._apply_window()
+
+    def _display(self) -> None:
+        """Draw the detail when it covers the view, else the whole range."""
+        data = self._detail if self._detail is not None else self._data
+        self._displayed = data
         for chart in self.charts.values():
             chart.set_data(data)
-        self._apply_window()
         if len(data):
-            self.info_label.setText(f"{len(data):,} points · {_resolution(data)}")
+            zoomed = " (zoomed in)" if data is self._detail else ""
+            self.info_label.setText(f"{len(data):,} points · {_resolution(data)}{zoomed}")
         elif self._fetch is not None and self.last_query is not None:
             self.info_label.setText("No telemetry in this range.")
         else:
             self.info_label.setText("")
         self._update_buttons()
+
+    def _drop_detail(self) -> None:
+        self._requests.cancel(DETAIL_CHANNEL)
+        if self._detail is not None:
+            self._detail = None
+            self._display()
+
+    def view_range(self) -> tuple[float, float]:
+        chart = next(iter(self.charts.values()))
+        (x0, x1), _ = chart.plot_item.getViewBox().viewRange()
+        return float(x0), float(x1)
+
+    def update_detail(self) -> None:
+        """After a zoom or pan: fetch the part in view at full resolution, or fall back to
+        the whole range when that is fine enough (or the view left the detail)."""
+        fetch = self._fetch
+        if fetch is None or self._follow or not len(self._data) or not self._data.bucket_s:
+            return
+        x0, x1 = self.view_range()
+        w0, w1 = self._window
+        x0, x1 = max(x0, w0), min(x1, w1)
+        if x1 - x0 < 60:
+            return
+        start, end, max_points = plan_query(int(x0), int(x1) + 1, self.plot_width())
+        wanted = -(-(end - start) // max_points) if end - start > max_points else 0
+        detail = self._detail
+        covers = detail is not None and detail.start <= x0 and x1 <= detail.end
+        if covers and (not detail.bucket_s or detail.bucket_s <= 2 * max(wanted, 1)):
+            return
+        if self._data.bucket_s <= 2 * max(wanted, 1):
+            self._drop_detail()
+            return
+        # Fetch a margin of half a view on each side, so a little panning stays sharp.
+        margin = (x1 - x0) / 2
+        lo, hi = int(max(w0, x0 - margin)), int(min(w1, x1 + margin)) + 1
+        start, end, max_points = plan_query(lo, hi, self.plot_width() * (hi - lo) / (x1 - x0))
+
+        def load() -> ChartData:
+            series = fetch(start, end, max_points)
+            detail = ChartData.from_series(series, known_until=min(hi, w1)).between(lo, hi)
+            detail.start, detail.end = lo, hi
+            return detail
+
+        def loaded(detail: ChartData) -> None:
+            if self._follow:
+                return
+            self._detail = detail
+            self._display()
+            self.detailShown.emit()
+
+        self._requests.run(DETAIL_CHANNEL, load, loaded, self._failed)
 
     def _apply_window(self) -> None:
         start, end = self._window
@@ -308,6 +395,7 @@ class AgentCharts(QWidget):
     def _user_zoomed(self) -> None:
         self._follow = False
         self.reset_zoom_button.setEnabled(True)
+        self.detail_timer.start()
 
     def _on_hover(self, x: float) -> None:
         for chart in self.charts.values():
@@ -340,10 +428,9 @@ class AgentCharts(QWidget):
     # --- export ----------------------------------------------------------------------------
 
     def visible_data(self) -> ChartData:
-        """The samples inside the charts' current x range."""
-        chart = next(iter(self.charts.values()))
-        (x0, x1), _ = chart.plot_item.getViewBox().viewRange()
-        return self._data.between(x0, np.nextafter(x1, np.inf))
+        """The samples drawn inside the charts' current x range."""
+        x0, x1 = self.view_range()
+        return self._displayed.between(x0, np.nextafter(x1, np.inf))
 
     def export_csv(self, path: str | Path) -> int:
         """Write the samples in view to ``path``; returns how many rows were written."""

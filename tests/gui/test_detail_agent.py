@@ -211,6 +211,33 @@ def test_user_zoom_survives_live_refresh(qtbot, pane, agent, services, clock):
     assert x1 == pytest.approx(NOW + 61, abs=300)
 
 
+def zoom(charts, start: float, end: float) -> None:
+    """What a mouse wheel or drag does: set the range, then say the user did it."""
+    vb = charts.charts["cpu"].plot_item.getViewBox()
+    vb.setXRange(start, end, padding=0)
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])
+
+
+def test_zooming_into_averages_fetches_the_samples_in_view(
+    qtbot, pane, agent, services, superadmin
+):
+    open_agent(qtbot, pane, agent)  # 24 h in 2-minute averages
+    charts = pane.agent_view.charts
+    overview = charts.data
+    assert overview.bucket_s >= 120
+    zoom(charts, NOW - 3600, NOW - 1800)
+    charts.detail_timer.stop()
+    with qtbot.waitSignal(charts.detailShown, timeout=10_000):
+        charts.update_detail()
+    assert charts.data is overview
+    assert charts.displayed.step() == 60
+    expected = stored(services, agent, superadmin, NOW - 3600, NOW - 1799)
+    assert charts.visible_data().ts.tolist() == expected.ts
+    assert "zoomed in" in charts.info_label.text()
+    charts.reset_zoom()
+    assert charts.displayed is overview
+
+
 def test_custom_range_queries_exactly_that_range_and_is_not_live(qtbot, pane, agent):
     open_agent(qtbot, pane, agent)
     charts = pane.agent_view.charts
