@@ -44,6 +44,7 @@ class Reporter:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
         on_enrolled: Callable[[Enrollment], None] | None = None,
+        sleep: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
         self._client = client
         self._enroll = enroll
@@ -56,6 +57,7 @@ class Reporter:
         self._backoff = backoff or Backoff()
         self._clock = clock
         self._on_enrolled = on_enrolled
+        self._sleep = sleep or sleep_until_stopped
         self._server_interval_s = DEFAULT_INTERVAL_S
         if enrollment is not None and enrollment.report_interval_s > 0:
             self._server_interval_s = enrollment.report_interval_s
@@ -82,7 +84,7 @@ class Reporter:
             if self.buffer and now >= next_send:
                 next_send = await self._send_some(stop)
             wake = min(next_sample, next_send if self.buffer else next_sample)
-            await _sleep_until_stopped(stop, wake - self._clock())
+            await self._sleep(stop, wake - self._clock())
 
     async def ensure_enrolled(self, stop: asyncio.Event) -> None:
         while self.enrollment is None and not stop.is_set():
@@ -95,7 +97,7 @@ class Reporter:
             except RetryLater as exc:
                 delay = self._backoff.next_delay(exc.retry_after)
                 log.warning("%s: enrollment failed (%s); retrying in %.1fs", self._name, exc, delay)
-                await _sleep_until_stopped(stop, delay)
+                await self._sleep(stop, delay)
                 continue
             self._backoff.reset()
             if self.enrollment.report_interval_s > 0:
@@ -141,7 +143,7 @@ class Reporter:
             self.buffer.popleft()
 
 
-async def _sleep_until_stopped(stop: asyncio.Event, seconds: float) -> None:
+async def sleep_until_stopped(stop: asyncio.Event, seconds: float) -> None:
     if seconds <= 0:
         await asyncio.sleep(0)
         return
