@@ -8,7 +8,15 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from argos_core.settings import resolve_database_url
 from argos_desktop import icons
@@ -150,11 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return Console(app, args).run()
 
 
+def _quit(app: QApplication) -> None:
+    for widget in app.topLevelWidgets():
+        if isinstance(widget, QDialog) and widget.isVisible():
+            widget.done(QDialog.DialogCode.Rejected)
+    app.quit()
+
+
 def _quit_on_signals(app: QApplication) -> None:
     """Ctrl+C or a TERM/HUP quits cleanly, so the demo's child processes are stopped too."""
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
-            signal.signal(getattr(signal, name), lambda *_: app.quit())
+            signal.signal(getattr(signal, name), lambda *_: _quit(app))
     # Python runs signal handlers only between bytecodes: let it in regularly.
     ticker = QTimer(app)
     ticker.timeout.connect(lambda: None)

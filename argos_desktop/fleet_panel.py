@@ -137,6 +137,13 @@ class FleetPanel(QFrame):
         self.select_index(index)
         return True
 
+    def focus_list(self) -> None:
+        """Move the keyboard into the visible list (results or tree), on its first row."""
+        view = self.tree if self.stack.currentWidget() is self.tree else self.result_view
+        view.setFocus()
+        if not view.currentIndex().isValid() and view.model().rowCount():
+            view.setCurrentIndex(view.model().index(0, 0))
+
     def current_node(self) -> tuple[str, str] | None:
         view = self.tree if self.stack.currentWidget() is self.tree else self.result_view
         index = view.currentIndex()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -113,9 +114,11 @@ class LoginDialog(QDialog):
         self.sign_in_button = self.buttons.addButton(
             "Sign in", QDialogButtonBox.ButtonRole.AcceptRole
         )
+        self.sign_in_button.setObjectName("primaryButton")
         self.sign_in_button.setIcon(icons.icon("sign-in", "#ffffff"))
         self.sign_in_button.setDefault(True)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setIcon(QIcon())
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search_box.setAccessibleName("Search")
+        self.search_box.installEventFilter(self)
         bar.addWidget(self.search_box)
 
         find = QAction(self)
@@ -249,6 +250,16 @@ class MainWindow(QMainWindow):
             self.fleet.tree.setFocus()
             return
         super().keyPressEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:
+        if (
+            watched is self.search_box
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Down
+        ):
+            self.fleet.focus_list()
+            return True
+        return super().eventFilter(watched, event)
 
     def _search_changed(self, text: str) -> None:
         self.fleet.set_search(text, self.chosen_status())
