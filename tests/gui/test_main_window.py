@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 
 from argos_core.models import utcnow
 from argos_desktop.main_window import MainWindow
@@ -136,3 +136,13 @@ def test_status_bar_names_connection_and_user(qtbot, shared_fleet: Fleet, settin
     assert "root" in window.user_label.text()
     window.fleet.model.refreshFailed.emit("The database is unavailable right now.")
     assert "unavailable" in window.connection_label.text()
+
+
+def test_down_arrow_in_the_search_box_moves_into_the_results(qtbot, shared_fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    with qtbot.waitSignal(window.fleet.searchFinished, timeout=10_000):
+        window.search_box.setText("berlin-web")
+        window.fleet.run_search()
+    qtbot.keyClick(window.search_box, Qt.Key.Key_Down)
+    assert window.fleet.result_view.currentIndex().row() == 0
+    assert window.detail.shown[-1][0] == "agent"
