@@ -83,14 +83,17 @@ def existing_keys(conn: Connection, keys: Iterable[tuple[int, int]]) -> set[tupl
     return found
 
 
-def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> None:
+def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> int:
     """Move each agent's ``last_seen`` forward (never backwards, e.g. for late batches;
     never for revoked agents).
 
     Agents seen at the same instant (everyone in one writer flush) share one ``UPDATE``.
+    Returns how many agents matched (MySQL connections report found, not changed, rows):
+    fewer than given means some are revoked, gone, or already seen later.
     """
     if not seen:
-        return
+        return 0
+    matched = 0
     by_time: dict[datetime, list[int]] = defaultdict(list)
     for agent_id, when in seen.items():
         by_time[when].append(agent_id)
@@ -98,13 +101,14 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> None:
     for when, ids in sorted(by_time.items()):
         ids.sort()
         for start in range(0, len(ids), IDS_PER_STATEMENT):
-            conn.execute(
+            matched += conn.execute(
                 update(agents)
                 .where(agents.c.id.in_(ids[start : start + IDS_PER_STATEMENT]))
                 .where(agents.c.revoked_at.is_(None))
                 .where(agents.c.last_seen.is_(None) | (agents.c.last_seen < when))
                 .values(last_seen=when, updated_at=agents.c.updated_at)
-            )
+            ).rowcount
+    return matched
 
 
 def revoked_agents(conn: Connection, agent_ids: Iterable[int]) -> set[int]:

@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import shutil
 import signal
 import statistics
@@ -37,6 +38,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -135,9 +137,21 @@ class IngestProcess:
         env = {**os.environ, "ARGOS_SECRET_KEY": SECRET}
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "ingest_server.main", "--database-url", db_url,
-                "--port", "0", "--processes", str(processes), "--agent-rate", "0",
-                "--flush-delay-ms", str(flush_ms), "--log-level", "WARNING",
+                sys.executable,
+                "-m",
+                "ingest_server.main",
+                "--database-url",
+                db_url,
+                "--port",
+                "0",
+                "--processes",
+                str(processes),
+                "--agent-rate",
+                "0",
+                "--flush-delay-ms",
+                str(flush_ms),
+                "--log-level",
+                "WARNING",
             ],
             stdout=subprocess.PIPE,
             env=env,
@@ -148,6 +162,24 @@ class IngestProcess:
             raise SystemExit(f"the ingest server did not start: {line!r}")
         self.port = int(line.split("http://")[1].split()[0].rsplit(":", 1)[1])
         _wait_healthy(self.port)
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server and its worker processes."""
+        root = psutil.Process(self.proc.pid)
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    def measure(self, plan: dict) -> LoadResult:
+        before = self.cpu_seconds()
+        result = run_load(self.port, plan)
+        result.server_cpu_s = self.cpu_seconds() - before
+        return result
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -208,10 +240,18 @@ class LoadResult:
     accepted: int = 0
     duplicates: int = 0
     errors: int = 0
+    load_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
 
 
-async def _drive(port: int, requests: list[bytes], sizes: list[int], concurrency: int,
-                 rate: float | None, retry: bool) -> LoadResult:
+async def _drive(
+    port: int,
+    requests: list[bytes],
+    sizes: list[int],
+    concurrency: int,
+    rate: float | None,
+    retry: bool,
+) -> LoadResult:
     result = LoadResult()
     queue = list(range(len(requests)))
     queue.reverse()
@@ -280,9 +320,12 @@ def run_load(port: int, plan: dict) -> LoadResult:
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=load_worker, args=(port, plan, child))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process.start()
     result = parent.recv()
     process.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result.load_cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     return result
 
 
@@ -293,14 +336,22 @@ def describe(name: str, r: LoadResult) -> str:
     lat = sorted(r.latencies_ms)
     p50 = statistics.median(lat) if lat else float("nan")
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
-    return (
+    text = (
         f"{name}: {r.requests} requests in {r.seconds:.2f}s = {r.requests / r.seconds:,.0f} req/s,"
         f" {r.samples / r.seconds:,.0f} samples/s; p50 {p50:.1f} ms, p99 {p99:.1f} ms;"
         f" statuses {dict(sorted(r.statuses.items()))}, errors {r.errors}"
     )
+    if not r.server_cpu_s:
+        return text
+    return (
+        f"{text}\n    CPU: server {r.server_cpu_s:.1f}s"
+        f" ({1e6 * r.server_cpu_s / max(1, r.requests):,.0f} us/request,"
+        f" {1e6 * r.server_cpu_s / max(1, r.samples):,.1f} us/sample),"
+        f" load generator {r.load_cpu_s:.1f}s incl. building the requests"
+    )
 
 
-def ceiling(db_url: str, agent_ids: list[int], rows: int, per_txn: int, per_stmt_rows: int) -> float:
+def ceiling(db_url: str, agent_ids: list[int], rows: int, per_txn: int) -> float:
     services = bootstrap(db_url)
     data = []
     for i in range(rows):
@@ -325,9 +376,16 @@ class PrivateMariaDB:
         self.socket = workdir / "mariadb.sock"
         self.proc: subprocess.Popen | None = None
         subprocess.run(
-            ["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
-             "--auth-root-authentication-method=normal", "--user=root", "--skip-test-db"],
-            check=True, capture_output=True,
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                "--auth-root-authentication-method=normal",
+                "--user=root",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
         )
 
     @property
@@ -336,10 +394,19 @@ class PrivateMariaDB:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}",
-             f"--socket={self.socket}", "--bind-address=127.0.0.1", "--user=root",
-             "--innodb-buffer-pool-size=128M", "--skip-log-bin"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={self.datadir}",
+                f"--port={self.port}",
+                f"--socket={self.socket}",
+                "--bind-address=127.0.0.1",
+                "--user=root",
+                "--innodb-buffer-pool-size=128M",
+                "--skip-log-bin",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(300):
             probe = subprocess.run(
@@ -370,9 +437,13 @@ def restart_scenario(args, workdir: Path) -> None:
         fleet = make_fleet(db.url, args.restart_agents)
         server = IngestProcess(db.url, args.processes, args.flush_ms)
         plan = {
-            "tokens": fleet.tokens, "per_request": args.restart_batch,
-            "requests": int(args.restart_seconds * args.restart_rate), "ts_base": T0,
-            "concurrency": 64, "rate": args.restart_rate, "retry": True,
+            "tokens": fleet.tokens,
+            "per_request": args.restart_batch,
+            "requests": int(args.restart_seconds * args.restart_rate),
+            "ts_base": T0,
+            "concurrency": 64,
+            "rate": args.restart_rate,
+            "retry": True,
         }
         ctx = multiprocessing.get_context("fork")
         parent, child = ctx.Pipe(duplex=False)
@@ -395,10 +466,14 @@ def restart_scenario(args, workdir: Path) -> None:
             f"  samples acknowledged with 200: {acknowledged:,} ({result.accepted:,} new,"
             f" {result.duplicates:,} already stored by a commit whose answer was lost)"
         )
-        print(f"  rows in telemetry: {rows:,}; planned samples: {plan['requests'] * plan['per_request']:,}")
+        print(
+            f"  rows in telemetry: {rows:,};"
+            f" samples sent: {plan['requests'] * plan['per_request']:,}"
+        )
         lost = acknowledged - rows
         print(
-            f"  lost acknowledged samples: {max(0, lost)}; rows beyond acknowledged: {max(0, -lost)};"
+            f"  lost acknowledged samples: {max(0, lost)};"
+            f" rows beyond acknowledged: {max(0, -lost)};"
             f" duplicate rows: 0 by primary key; server exit code {code}"
         )
     finally:
@@ -406,8 +481,12 @@ def restart_scenario(args, workdir: Path) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--database-url", default=os.environ.get("ARGOS_BENCH_DATABASE_URL", DEFAULT_MYSQL))
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--database-url", default=os.environ.get("ARGOS_BENCH_DATABASE_URL", DEFAULT_MYSQL)
+    )
     p.add_argument("--processes", type=int, default=2)
     p.add_argument("--flush-ms", type=float, default=5.0)
     p.add_argument("--scenarios", nargs="+", default=["batched", "ceiling", "small", "restart"])
@@ -426,50 +505,81 @@ def main() -> None:
     p.add_argument("--restart-downtime", type=float, default=3.0)
     args = p.parse_args()
 
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.platform()}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
     print(f"parameters: {vars(args)}")
     workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
     db_url = create_database(args.database_url, workdir)
     try:
         fleet = make_fleet(db_url, max(args.agents, args.batched_concurrency))
-        print(f"database: {make_url(db_url).render_as_string(hide_password=True)}; "
-              f"{len(fleet.tokens)} agents")
+        print(
+            f"database: {make_url(db_url).render_as_string(hide_password=True)}; "
+            f"{len(fleet.tokens)} agents"
+        )
         batched_rate = None
         if "batched" in args.scenarios or "small" in args.scenarios:
             server = IngestProcess(db_url, args.processes, args.flush_ms)
             if "batched" in args.scenarios:
                 plan = {
                     "tokens": fleet.tokens[: max(64, args.batched_concurrency)],
-                    "per_request": args.batch_size, "requests": args.batched_requests,
-                    "ts_base": T0, "concurrency": args.batched_concurrency,
+                    "per_request": args.batch_size,
+                    "requests": args.batched_requests,
+                    "ts_base": T0,
+                    "concurrency": args.batched_concurrency,
                 }
-                r = run_load(server.port, plan)
+                r = server.measure(plan)
                 batched_rate = r.samples / r.seconds
                 print(describe(f"(a) batched, {args.batch_size} samples/request", r))
             if "small" in args.scenarios:
-                plan = {
-                    "tokens": fleet.tokens, "per_request": 1, "requests": args.small_requests,
-                    "ts_base": T0 + 10_000_000, "concurrency": args.small_concurrency,
+                warm = {
+                    "tokens": fleet.tokens,
+                    "per_request": 1,
+                    "requests": len(fleet.tokens),
+                    "ts_base": T0 + 9_000_000,
+                    "concurrency": args.small_concurrency,
                 }
-                r = run_load(server.port, plan)
-                print(describe(f"(b) small, 1 sample/request, {len(fleet.tokens)} agents, "
-                               f"{args.small_concurrency} connections, closed loop", r))
+                run_load(server.port, warm)  # a fleet that has reported before: caches warm
                 plan = {
-                    "tokens": fleet.tokens, "per_request": 1,
+                    "tokens": fleet.tokens,
+                    "per_request": 1,
+                    "requests": args.small_requests,
+                    "ts_base": T0 + 10_000_000,
+                    "concurrency": args.small_concurrency,
+                }
+                r = server.measure(plan)
+                print(
+                    describe(
+                        f"(b) small, 1 sample/request, {len(fleet.tokens)} agents, "
+                        f"{args.small_concurrency} connections, closed loop",
+                        r,
+                    )
+                )
+                plan = {
+                    "tokens": fleet.tokens,
+                    "per_request": 1,
                     "requests": int(args.rate * args.paced_seconds),
-                    "ts_base": T0 + 20_000_000, "concurrency": args.small_concurrency,
+                    "ts_base": T0 + 20_000_000,
+                    "concurrency": args.small_concurrency,
                     "rate": args.rate,
                 }
-                r = run_load(server.port, plan)
-                print(describe(f"(b) small, paced at {args.rate:,.0f} req/s "
-                               "(latency from scheduled send time)", r))
+                r = server.measure(plan)
+                print(
+                    describe(
+                        f"(b) small, paced at {args.rate:,.0f} req/s "
+                        "(latency from scheduled send time)",
+                        r,
+                    )
+                )
             print(f"server exit code after SIGTERM: {server.stop()}")
         if "ceiling" in args.scenarios:
             rows = args.batched_requests * args.batch_size
-            rate = ceiling(db_url, fleet.agent_ids[:64], rows, 5000, args.batch_size)
-            print(f"(c) database ceiling: {rows:,} rows by direct multi-row INSERT (PyMySQL "
-                  f"executemany, 5,000 rows per transaction, 1 connection): {rate:,.0f} rows/s")
+            rate = ceiling(db_url, fleet.agent_ids[:64], rows, 5000)
+            print(
+                f"(c) database ceiling: {rows:,} rows by direct multi-row INSERT (PyMySQL "
+                f"executemany, 5,000 rows per transaction, 1 connection): {rate:,.0f} rows/s"
+            )
             if batched_rate:
                 print(f"    ratio (a)/(c): {batched_rate / rate:.0%}")
         if "restart" in args.scenarios:

@@ -237,8 +237,9 @@ class GroupCommitWriter:
         however long the request path caches who an agent is. The ``last_seen`` update comes
         first so that SQLite takes its write lock (waiting for it if need be) before reading.
         """
-        touch_last_seen(conn, dict.fromkeys({s.agent_id for s in batch}, utcnow()))
-        revoked = revoked_agents(conn, {s.agent_id for s in batch})
+        agents = {s.agent_id for s in batch}
+        touched = touch_last_seen(conn, dict.fromkeys(agents, utcnow()))
+        revoked = revoked_agents(conn, agents) if touched < len(agents) else set()
         keep: list[list[tuple]] = []
         seen: set[tuple[int, int]] = set()
         for submission in batch:
