@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -63,13 +65,13 @@ class AgentService:
             order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
             order = order.desc() if descending else order.asc()
             rows = uow.session.execute(
-                query.add_columns(Branch.org_id)
+                query.add_columns(Branch.org_id, Branch.name)
                 .join(Branch, Branch.id == Agent.branch_id)
                 .order_by(order, Agent.id)
                 .offset(offset)
                 .limit(limit)
             ).all()
-            return Page([self._summary(a, b, now) for a, b in rows], total, offset)
+            return Page([self._summary(a, b, now, name) for a, b, name in rows], total, offset)
 
     def get_agent(self, principal: Principal, agent_uuid: str) -> AgentDetail:
         with UnitOfWork(self._sf) as uow:
@@ -83,7 +85,7 @@ class AgentService:
                 else None
             )
             return AgentDetail(
-                summary=self._summary(agent, branch.org_id, utcnow()),
+                summary=self._summary(agent, branch.org_id, utcnow(), branch.name),
                 machine_id=agent.machine_id,
                 tenant_org_id=tenant.org_id,
                 company_org_id=company.org_id,
@@ -159,7 +161,7 @@ class AgentService:
                 after={"branch": target.org_id},
             )
             uow.commit()
-            return self._summary(agent, target.org_id, utcnow())
+            return self._summary(agent, target.org_id, utcnow(), target.name)
 
     def credentials(self, agent_uuid: str) -> AgentCredentials:
         """For the ingest server: the agent behind a token subject. System use, no scope."""
@@ -171,7 +173,9 @@ class AgentService:
                 raise NotFound("No agent with that id.")
             return AgentCredentials(row.id, agent_uuid, row.revoked_at is not None)
 
-    def _summary(self, agent: Agent, branch_org_id: str, now) -> AgentSummary:
+    def _summary(
+        self, agent: Agent, branch_org_id: str, now: datetime, branch_name: str
+    ) -> AgentSummary:
         return AgentSummary(
             uuid=agent.uuid,
             hostname=agent.hostname,
@@ -183,4 +187,5 @@ class AgentService:
             last_seen=agent.last_seen,
             enrolled_at=agent.enrolled_at,
             revoked_at=agent.revoked_at,
+            branch_name=branch_name,
         )

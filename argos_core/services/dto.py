@@ -60,6 +60,7 @@ class AgentSummary:
     last_seen: datetime | None
     enrolled_at: datetime
     revoked_at: datetime | None
+    branch_name: str = ""
 
 
 @dataclass(frozen=True)
