@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -31,6 +31,7 @@ from argos_desktop.workers import run_in_pool
 ORGANIZATION = "Argos"
 APPLICATION = "Argos Console"
 SELF_TEST_TIMEOUT_MS = 60_000
+SHUTDOWN_WAIT_MS = 5_000
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -120,7 +121,9 @@ class Console:
         if self.demo is not None:
             self.demo.stop()
         if self.window is not None:
+            self.window.timer.stop()
             self.window.save_settings()
+        QThreadPool.globalInstance().waitForDone(SHUTDOWN_WAIT_MS)
         if self.session is not None:
             self.session.services.close()
 

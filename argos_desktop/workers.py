@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +32,16 @@ class Worker(QRunnable):
         try:
             result = self._fn()
         except Exception as exc:  # delivered to the GUI, which shows it; never lost
-            self.signals.failed.emit(exc)
+            self._emit(self.signals.failed, exc)
         else:
-            self.signals.succeeded.emit(result)
-        self.signals.finished.emit()
+            self._emit(self.signals.succeeded, result)
+        self._emit(self.signals.finished)
+
+    @staticmethod
+    def _emit(signal, *args) -> None:
+        # RuntimeError: the application is shutting down and nobody is left to tell.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(*args)
 
 
 # Workers stay referenced until their result has reached the GUI thread: otherwise Python

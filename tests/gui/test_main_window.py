@@ -146,3 +146,14 @@ def test_down_arrow_in_the_search_box_moves_into_the_results(qtbot, shared_fleet
     qtbot.keyClick(window.search_box, Qt.Key.Key_Down)
     assert window.fleet.result_view.currentIndex().row() == 0
     assert window.detail.shown[-1][0] == "agent"
+
+
+def test_search_results_model_passes_the_qt_model_tester(
+    qtbot, qtmodeltester, shared_fleet, settings
+):
+    window = make_window(qtbot, shared_fleet, settings)
+    with qtbot.waitSignal(window.fleet.searchFinished, timeout=10_000):
+        window.search_box.setText("o")
+        window.fleet.run_search()
+    assert window.fleet.results.rowCount() > 3
+    qtmodeltester.check(window.fleet.results)
