@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from argos_core.errors import DatabaseUnavailable
 from argos_core.models import utcnow
@@ -35,6 +35,7 @@ from argos_core.telemetry_store import (
 from argos_core.unit_of_work import is_connection_error
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
+from ingest_server.samples import InvalidBatch
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +199,11 @@ class GroupCommitWriter:
             try:
                 results = self._write(batch)
                 break
-            except IntegrityError:
+            except (IntegrityError, DataError) as exc:
+                # One request's rows (or its agent, deleted meanwhile) spoil the batch: write
+                # each request on its own so only the culprit is refused.
                 if len(batch) == 1:
-                    return [AgentGone(REVOKED)]
+                    return [_refusal(exc)]
                 return [self._flush_one(s) for s in batch]
             except OperationalError as exc:
                 if attempt + 1 == FLUSH_ATTEMPTS or not _is_retryable(exc):
@@ -213,8 +216,8 @@ class GroupCommitWriter:
     def _flush_one(self, submission: _Submission) -> WriteResult | Exception:
         try:
             return self._write([submission])[0]
-        except IntegrityError:
-            return AgentGone(REVOKED)
+        except (IntegrityError, DataError) as exc:
+            return _refusal(exc)
 
     def _write(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
         try:
@@ -263,6 +266,13 @@ class GroupCommitWriter:
             else WriteResult(len(fresh), len(s.rows) - len(fresh))
             for s, fresh in zip(batch, keep, strict=True)
         ]
+
+
+def _refusal(exc: DBAPIError) -> Exception:
+    if isinstance(exc, IntegrityError):
+        return AgentGone(REVOKED)
+    log.warning("The database refused a batch: %s", exc.orig)
+    return InvalidBatch("The database refused these values.")
 
 
 def _is_retryable(exc: DBAPIError) -> bool:
