@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from argos_core.errors import ValidationError
 from argos_core.models import AuditLog
 from argos_core.repositories import ScopedRepository, name_matches
 from argos_core.scope import Principal
 from argos_core.services.dto import AuditEntry, Page
 from argos_core.unit_of_work import UnitOfWork
+
+SORT_COLUMNS = {
+    "at": AuditLog.at,
+    "actor": AuditLog.actor,
+    "action": AuditLog.action,
+    "target": AuditLog.target,
+    "source": AuditLog.source,
+}
 
 
 class AuditService:
@@ -23,7 +32,13 @@ class AuditService:
         limit: int = 200,
         action: str | None = None,
         text: str = "",
+        sort_by: str = "at",
+        descending: bool = True,
     ) -> Page[AuditEntry]:
+        """Newest first by default; ``sort_by`` one of ``SORT_COLUMNS`` (ties: newest first)."""
+        if sort_by not in SORT_COLUMNS:
+            raise ValidationError(f"Cannot sort the audit log by '{sort_by}'.")
+        order = SORT_COLUMNS[sort_by].desc() if descending else SORT_COLUMNS[sort_by].asc()
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             query = repo.audit_entries()
@@ -35,7 +50,7 @@ class AuditService:
                 )
             total = repo.count(query)
             rows = uow.session.scalars(
-                query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+                query.order_by(order, AuditLog.id.desc())
                 .offset(max(0, offset))
                 .limit(max(1, min(limit, 1000)))
             ).all()
@@ -55,4 +70,12 @@ class AuditService:
                 ],
                 total,
                 offset,
+            )
+
+    def list_actions(self, principal: Principal) -> list[str]:
+        """The distinct actions recorded in the caller's scope, for a filter list."""
+        with UnitOfWork(self._sf) as uow:
+            query = ScopedRepository(uow.session, principal).audit_entries()
+            return sorted(
+                uow.session.scalars(query.with_only_columns(AuditLog.action).distinct()).all()
             )

@@ -49,6 +49,21 @@ class OrgNode:
 
 
 @dataclass(frozen=True)
+class OrgChoice:
+    """A tenant, company or branch to pick from a list; ``path`` names its ancestors in scope."""
+
+    kind: OrgKind
+    org_id: str
+    name: str
+    path: str
+
+    @property
+    def label(self) -> str:
+        where = f"{self.path} / " if self.path else ""
+        return f"{where}{self.name} ({self.org_id})"
+
+
+@dataclass(frozen=True)
 class AgentSummary:
     uuid: str
     hostname: str

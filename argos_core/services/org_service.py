@@ -22,7 +22,14 @@ from argos_core.repositories import (
 )
 from argos_core.scope import Principal
 from argos_core.services import audit
-from argos_core.services.dto import OrgKind, OrgNode, Page, SearchHit, StatusCounts
+from argos_core.services.dto import (
+    OrgChoice,
+    OrgKind,
+    OrgNode,
+    Page,
+    SearchHit,
+    StatusCounts,
+)
 from argos_core.services.validation import clean_name
 from argos_core.settings import StatusPolicy
 from argos_core.status import AgentStatus, agent_status, status_expression
@@ -258,6 +265,54 @@ class OrgService:
                 query.order_by(model.name, model.id).offset(offset).limit(limit)
             ).all()
             return Page(self._nodes(repo, list(rows)), total, offset)
+
+    def list_choices(
+        self,
+        principal: Principal,
+        kinds: Sequence[OrgKind] = ("tenant", "company", "branch"),
+        text: str = "",
+        limit: int = MAX_PAGE,
+    ) -> list[OrgChoice]:
+        """Nodes in scope to pick from (a scope for a user, a branch to move an agent to)."""
+        text = (text or "").strip()
+        limit = max(1, min(limit, MAX_PAGE))
+        with UnitOfWork(self._sf) as uow:
+            repo = ScopedRepository(uow.session, principal)
+            rows: list[OrgRow] = []
+            for kind, model, query in (
+                ("tenant", Tenant, repo.tenants()),
+                ("company", Company, repo.companies()),
+                ("branch", Branch, repo.branches()),
+            ):
+                if kind not in kinds or len(rows) >= limit:
+                    continue
+                if text:
+                    query = query.where(org_id_or_name_matches(model, text))
+                rows.extend(
+                    uow.session.scalars(
+                        query.order_by(model.name, model.id).limit(limit - len(rows))
+                    )
+                )
+            paths = self._paths(repo, rows)
+            wanted = {org_id for path in paths for org_id in path}
+            names: dict[str, str] = {}
+            for model, query in (
+                (Tenant, repo.tenants()),
+                (Company, repo.companies()),
+            ):
+                if wanted:
+                    names.update(
+                        uow.session.execute(
+                            query.with_only_columns(model.org_id, model.name).where(
+                                model.org_id.in_(wanted)
+                            )
+                        ).all()
+                    )
+            choices = [
+                OrgChoice(kind_of(row), row.org_id, row.name, " / ".join(names[i] for i in path))
+                for row, path in zip(rows, paths, strict=True)
+            ]
+            return sorted(choices, key=lambda c: (c.path.lower(), c.name.lower(), c.org_id))
 
     def search(
         self,
