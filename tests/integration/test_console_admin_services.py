@@ -22,7 +22,7 @@ def org(services, superadmin):
 
 
 def test_superadmin_picks_from_every_node_with_its_path(services, superadmin, org):
-    acme, hq, berlin, plant, lyon, zeta = org
+    _acme, _hq, berlin, _plant, _lyon, zeta = org
     choices = services.orgs.list_choices(superadmin)
     labels = {c.org_id: c.label for c in choices}
     assert set(labels) == {n.org_id for n in org}
@@ -45,9 +45,7 @@ def test_company_admin_picks_only_inside_the_company(services, org):
 
 def test_choices_filter_by_name_or_org_id(services, superadmin, org):
     _acme, _hq, berlin, _plant, lyon, _zeta = org
-    assert [c.org_id for c in services.orgs.list_choices(superadmin, text="ber")] == [
-        berlin.org_id
-    ]
+    assert [c.org_id for c in services.orgs.list_choices(superadmin, text="ber")] == [berlin.org_id]
     assert [c.org_id for c in services.orgs.list_choices(superadmin, text=lyon.org_id)] == [
         lyon.org_id
     ]
