@@ -18,11 +18,11 @@ from ingest_server.handlers import (
     HealthHandler,
     MetricsHandler,
     NotFoundHandler,
-    TelemetryHandler,
 )
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
 from ingest_server.rate_limit import RateLimiter
+from ingest_server.telemetry import TelemetryEndpoint
 from ingest_server.writer import GroupCommitWriter
 
 access_log = logging.getLogger("tornado.access")
@@ -34,7 +34,7 @@ def make_app(ctx: IngestContext) -> Application:
     return Application(
         [
             (r"/api/v1/enroll", EnrollHandler, args),
-            (r"/api/v1/telemetry", TelemetryHandler, args),
+            (r"/api/v1/telemetry", TelemetryEndpoint(ctx)),
             (r"/healthz", HealthHandler, args),
             (r"/metrics", MetricsHandler, args),
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -39,6 +40,12 @@ class ApiError(HTTPError):
         self.message = message
         self.details = details or []
         self.retry_after = retry_after
+
+
+def error_body(error: ApiError) -> bytes:
+    return json.dumps(
+        {"error": error.code, "message": error.message, "details": error.details}
+    ).encode()
 
 
 def translate(exc: Exception, *, db_retry_after: int, busy_retry_after: int) -> ApiError | None:

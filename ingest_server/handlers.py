@@ -1,4 +1,7 @@
-"""HTTP handlers: parse, call the service or the writer, write JSON. Errors come from one place."""
+"""HTTP handlers: parse, call the service, write JSON. Errors come from one place.
+
+The telemetry endpoint, the hot path, lives in ``ingest_server.telemetry``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import asyncio
 import json
 import logging
 import time
-import zlib
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -15,13 +17,12 @@ from tornado.web import RequestHandler, stream_request_body
 from argos_core.errors import AuthenticationFailed
 from argos_core.services.agent_inventory import AgentInventory
 from argos_core.services.dto import EnrollResult
+from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.context import IngestContext
-from ingest_server.errors import CODES, ApiError, translate
-from ingest_server.samples import InvalidBatch, parse_batch
+from ingest_server.errors import ApiError, error_body, translate
 
 log = logging.getLogger(__name__)
 
-ACCEPTED = b'{"accepted":%d,"duplicates":%d,"report_interval_s":%d}'
 ENROLL_ATTEMPTS = 8
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
 
@@ -42,14 +43,12 @@ class JsonHandler(RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
-            code, message, details = exc.code, exc.message, exc.details
-            if exc.retry_after is not None:
-                self.set_header("Retry-After", str(exc.retry_after))
-        else:
-            code, message, details = CODES.get(status_code, "error"), f"{self._reason}.", []
+        if not isinstance(exc, ApiError):
+            exc = ApiError(status_code, f"{self._reason}.")
+        if exc.retry_after is not None:
+            self.set_header("Retry-After", str(exc.retry_after))
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": code, "message": message, "details": details}))
+        self.finish(error_body(exc))
 
     def on_finish(self) -> None:
         self.ctx.metrics.count_request(self.route, self.get_status())
@@ -57,22 +56,13 @@ class JsonHandler(RequestHandler):
 
 @stream_request_body
 class JsonPostHandler(JsonHandler):
-    """Reads a JSON body (optionally gzip-compressed) of at most ``max_body_bytes``.
-
-    The body is streamed so an oversized one is counted and dropped rather than held, and
-    the client still gets a proper ``413`` on a connection that stays usable.
-    """
+    """Streams its body into a ``BodyBuffer`` (bounded; see ``ingest_server.bodies``)."""
 
     def prepare(self) -> None:
-        self._chunks: list[bytes] = []
-        self._received = 0
+        self._body = BodyBuffer(self.ctx.config.max_body_bytes)
 
     def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._received <= self.ctx.config.max_body_bytes:
-            self._chunks.append(chunk)
-        else:
-            self._chunks.clear()
+        self._body.add(chunk)
 
     async def post(self) -> None:
         cfg = self.ctx.config
@@ -93,22 +83,7 @@ class JsonPostHandler(JsonHandler):
         raise NotImplementedError
 
     def json_body(self) -> Any:
-        media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            raise ApiError(415, "Send the body as application/json.")
-        limit = self.ctx.config.max_body_bytes
-        if self._received > limit:
-            raise ApiError(413, f"The body may be at most {limit} bytes.")
-        body = b"".join(self._chunks)
-        encoding = self.request.headers.get("Content-Encoding", "identity").strip().lower()
-        if encoding == "gzip":
-            body = _gunzip(body, limit)
-        elif encoding != "identity":
-            raise ApiError(415, "Only gzip content encoding is supported.")
-        try:
-            return json.loads(body, parse_constant=_reject_constant)
-        except (ValueError, RecursionError) as exc:
-            raise ApiError(400, "The body is not valid JSON.", code="invalid_json") from exc
+        return decode_json(self.request.headers, self._body)
 
 
 class EnrollHandler(JsonPostHandler):
@@ -155,25 +130,6 @@ class EnrollHandler(JsonPostHandler):
         return enroll(branch, key, inventory, source=source)
 
 
-class TelemetryHandler(JsonPostHandler):
-    route = "telemetry"
-
-    async def handle(self) -> None:
-        agent = await self.ctx.auth.authenticate(self.request.headers.get("Authorization"))
-        body = self.json_body()
-        wait = self.ctx.limiter.retry_after(agent.agent_id)
-        if wait:
-            raise ApiError(429, "This agent is sending too often.", retry_after=wait)
-        try:
-            rows = parse_batch(body, agent.agent_id, time.time())
-        except InvalidBatch:
-            samples = body.get("samples") if isinstance(body, dict) else None
-            self.ctx.metrics.samples_rejected.inc(len(samples) if isinstance(samples, list) else 0)
-            raise
-        result = await self.ctx.writer.submit(agent.agent_id, rows)
-        self.finish(ACCEPTED % (result.accepted, result.duplicates, agent.report_interval_s))
-
-
 class HealthHandler(JsonHandler):
     route = "healthz"
 
@@ -196,20 +152,3 @@ class MetricsHandler(JsonHandler):
 class NotFoundHandler(JsonHandler):
     def prepare(self) -> None:
         raise ApiError(404, "No such endpoint.")
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise ApiError(400, "The gzip body is corrupt.", code="invalid_encoding") from exc
-    if len(data) > limit:
-        raise ApiError(413, f"The decompressed body may be at most {limit} bytes.")
-    if not inflater.eof:
-        raise ApiError(400, "The gzip body is truncated.", code="invalid_encoding")
-    return data
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")

@@ -76,12 +76,13 @@ def test_agent_restarting_with_its_state_file_keeps_its_identity(
         assert first.terminate(10) == 0
     finally:
         first.kill()
+    agent_uuid = json.loads(state.read_text())["agent_id"]
+    agent_id = ingest_services.agents.credentials(agent_uuid).agent_id
+    before = count_rows(ingest_services, agent_id)
     second = agent_process(*args)  # no key needed: the token is in the state file
     try:
-        agent_uuid = json.loads(state.read_text())["agent_id"]
-        agent_id = ingest_services.agents.credentials(agent_uuid).agent_id
-        before = count_rows(ingest_services, agent_id)
-        assert wait_until(lambda: count_rows(ingest_services, agent_id) > before, 20)
+        reported = wait_until(lambda: count_rows(ingest_services, agent_id) > before, 30)
+        assert reported, second.terminate() and second.stderr
         assert second.terminate(10) == 0
     finally:
         second.kill()
