@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -22,6 +22,7 @@ from argos_desktop.session import ConsoleSession
 from argos_desktop.workers import run_in_pool
 
 SEARCH_LIMIT = 200
+LEVELS = ("tenant", "company", "branch", "agent")
 SEARCH_DELAY_MS = 300
 
 
@@ -30,6 +31,7 @@ class FleetPanel(QFrame):
     selectionCleared = Signal()
     searchFinished = Signal(int)
     problem = Signal(str)
+    contextMenuWanted = Signal(QPoint)
 
     def __init__(
         self,
@@ -99,6 +101,12 @@ class FleetPanel(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.stack, 1)
 
+        for view in (self.tree, self.result_view):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(
+                lambda pos, v=view: self.contextMenuWanted.emit(v.viewport().mapToGlobal(pos))
+            )
+
         self.model.pageLoaded.connect(self._page_loaded)
         self.model.revealed.connect(self.select_index)
         self.model.revealFailed.connect(self.problem)
@@ -150,6 +158,21 @@ class FleetPanel(QFrame):
         if not index.isValid():
             return None
         return index.data(KIND_ROLE), index.data(KEY_ROLE)
+
+    def current_path(self) -> list[tuple[str, str]]:
+        """``(kind, key)`` from the top of the visible tree down to the current node."""
+        if self.stack.currentWidget() is self.tree:
+            path = []
+            index = self.tree.currentIndex().siblingAtColumn(0)
+            while index.isValid():
+                path.append((index.data(KIND_ROLE), index.data(KEY_ROLE)))
+                index = index.parent()
+            return path[::-1]
+        hit = self.result_view.currentIndex().siblingAtColumn(0).data(HIT_ROLE)
+        if hit is None:
+            return []
+        top = LEVELS.index(hit.kind) - len(hit.path)
+        return [(LEVELS[top + i], key) for i, key in enumerate(hit.path)] + [(hit.kind, hit.key)]
 
     def _tree_selection_changed(
         self, selected: QItemSelection, _deselected: QItemSelection

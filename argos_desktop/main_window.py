@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
 from argos_core.status import AgentStatus
 from argos_desktop import icons, theme
+from argos_desktop.admin.admin_actions import AdminActions
 from argos_desktop.detail.detail_pane import DetailPane
 from argos_desktop.fleet_panel import FleetPanel
 from argos_desktop.session import ConsoleSession
@@ -71,7 +73,9 @@ class MainWindow(QMainWindow):
         self.timer = refresh_timer if refresh_timer is not None else QTimer(self)
         self.timer.timeout.connect(self.refresh_now)
 
+        self.admin = AdminActions(session, self.fleet, self)
         self._build_toolbar()
+        self._build_menus()
         self._build_status_bar()
         self._connect()
         self._restore_settings()
@@ -111,6 +115,17 @@ class MainWindow(QMainWindow):
         for label, seconds in REFRESH_CHOICES:
             self.interval_box.addItem(icons.icon("clock"), label, seconds)
         bar.addWidget(self.interval_box)
+        bar.addSeparator()
+        new_button = QToolButton(objectName="newButton")
+        new_button.setMenu(self.admin.new_menu)
+        new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        new_button.setIcon(icons.icon("tenant"))
+        new_button.setText("New")
+        new_button.setToolTip("Create a tenant, company or branch")
+        new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addWidget(new_button)
+        bar.addAction(self.admin.users)
+        bar.addAction(self.admin.audit)
 
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -152,6 +167,27 @@ class MainWindow(QMainWindow):
         focus_detail.triggered.connect(lambda: self.detail.setFocus())
         self.addAction(focus_detail)
 
+    def _build_menus(self) -> None:
+        admin = self.admin
+        bar = self.menuBar()
+        fleet = bar.addMenu("&Fleet")
+        fleet.addAction(self.refresh_action)
+        fleet.addSeparator()
+        fleet.addMenu(admin.new_menu)
+        fleet.addActions([admin.rename, admin.delete])
+        fleet.addSeparator()
+        fleet.addAction(admin.enrollment)
+        fleet.addSeparator()
+        fleet.addActions([admin.move_agent, admin.revoke_agent, admin.delete_agent])
+        fleet.addSeparator()
+        quit_action = fleet.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        manage = bar.addMenu("&Administration")
+        manage.addActions([admin.users, admin.audit])
+        account = bar.addMenu("&Account")
+        account.addAction(admin.change_password)
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setSizeGripEnabled(True)
@@ -177,6 +213,7 @@ class MainWindow(QMainWindow):
         self.fleet.model.refreshFailed.connect(self._refresh_failed)
         self.fleet.model.pageLoaded.connect(self._page_loaded)
         self.detail.agentActivated.connect(self.fleet.select_key)
+        self.admin.changed.connect(self.detail.refresh)
         self.search_box.textChanged.connect(self._search_changed)
         self.search_box.returnPressed.connect(
             lambda: self.fleet.set_search(

@@ -8,6 +8,7 @@ place, so expansion and selection survive a live refresh.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -284,6 +285,77 @@ class OrgTreeModel(QAbstractItemModel):
         """Load the ancestors in ``path`` (root first) page by page until ``key`` shows."""
         self._reveal_chain = [*path, key]
         self._continue_reveal()
+
+    # --- changes made in this console ---------------------------------------------------------
+
+    def add_item(self, parent_key: str | None, item: OrgNode | AgentSummary) -> QModelIndex:
+        """Show a node just created (or moved) here under its parent, in name order.
+
+        Returns its index, or an invalid one when the parent's children are not (all) loaded
+        yet: then only the parent's count changes and the node arrives with its page.
+        """
+        parent = self._root if parent_key is None else self._by_key.get(parent_key)
+        if parent is None:
+            return QModelIndex()
+        known = self._by_key.get(item.org_id if isinstance(item, OrgNode) else item.uuid)
+        if known is not None:
+            return self._index_of(known)
+        node = self._convert(item)
+        empty = parent.total is None and parent.child_count == 0 and parent is not self._root
+        complete = parent.total is not None and len(parent.children) >= parent.total
+        if parent is not self._root:
+            parent.child_count += 1
+            self._changed(parent)
+        if not (empty or complete) or parent.loading:
+            if parent.total is not None:
+                parent.total += 1
+            return QModelIndex()
+        names = [child.name.lower() for child in parent.children]
+        row = bisect.bisect_right(names, node.name.lower())
+        self.beginInsertRows(self._index_of(parent), row, row)
+        node.parent = parent
+        parent.children.insert(row, node)
+        self._by_key[node.key] = node
+        self._renumber(parent, row)
+        self.endInsertRows()
+        parent.total = len(parent.children)
+        return self._index_of(node)
+
+    def update_item(self, item: OrgNode | AgentSummary) -> None:
+        """Show a renamed node (or an agent's new state) in its row."""
+        fresh = self._convert(item)
+        node = self._by_key.get(fresh.key)
+        if node is not None and node.update_from(fresh):
+            self._changed(node)
+
+    def remove_key(self, key: str) -> bool:
+        """Take a deleted (or moved-away) node out of the tree; False when it was not loaded."""
+        node = self._by_key.get(key)
+        if node is None or node.parent is None:
+            return False
+        parent = node.parent
+        self.beginRemoveRows(self._index_of(parent), node.row, node.row)
+        del parent.children[node.row]
+        self._forget(node)
+        self._renumber(parent, node.row)
+        self.endRemoveRows()
+        if parent.total is not None:
+            parent.total = max(len(parent.children), parent.total - 1)
+        if parent is not self._root:
+            parent.child_count = max(0, parent.child_count - 1)
+            self._changed(parent)
+        return True
+
+    def parent_key(self, key: str) -> str | None:
+        node = self._by_key.get(key)
+        if node is None or node.parent is None or node.parent is self._root:
+            return None
+        return node.parent.key
+
+    @staticmethod
+    def _renumber(parent: TreeNode, start: int) -> None:
+        for row in range(start, len(parent.children)):
+            parent.children[row].row = row
 
     # --- loading -----------------------------------------------------------------------------
 
