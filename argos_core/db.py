@@ -67,9 +67,10 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     try:
-        cursor.execute("SELECT sin(0)")
+        cursor.execute("SELECT sin(0), cos(0), floor(0.5)")
     except sqlite3.OperationalError:  # SQLite built without its math functions
-        dbapi_connection.create_function("sin", 1, math.sin, deterministic=True)
+        for name, fn in (("sin", math.sin), ("cos", math.cos), ("floor", math.floor)):
+            dbapi_connection.create_function(name, 1, fn, deterministic=True)
     cursor.close()
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import random
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from argos_core import org_ids, passwords
+from argos_core.demo_telemetry import generate_telemetry
 from argos_core.errors import Conflict, ValidationError
 from argos_core.models import (
     Agent,
@@ -23,7 +23,6 @@ from argos_core.models import (
     Company,
     OrgIdRegistry,
     PlatformAdmin,
-    Telemetry,
     Tenant,
     utcnow,
 )
@@ -224,7 +223,7 @@ def seed_demo(
             "agents_per_branch": agents,
             "days": days,
         }
-    samples = _generate_telemetry(engine, days, telemetry_agents, now) if days else 0
+    samples = generate_telemetry(engine, days, telemetry_agents, now, seed) if days else 0
     with engine.begin() as conn:
         from sqlalchemy.orm import Session
 
@@ -357,74 +356,3 @@ def _agent_row(
         "last_seen": last_seen,
         "revoked_at": revoked,
     }
-
-
-def _generate_telemetry(engine: Engine, days: float, limit: int | None, now: datetime) -> int:
-    """One sample a minute per agent, ending now, computed by the database itself.
-
-    On MySQL the agents are split between two connections (the server then uses both
-    cores), and each session skips the per-row foreign-key check: the rows are made from
-    the ``agents`` table itself, so the check could never fail.
-    """
-    minutes = int(days * 1440)
-    if minutes <= 0:
-        return 0
-    start = int(now.timestamp()) // 60 * 60 - minutes * 60
-    with engine.begin() as conn:
-        agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id).limit(limit)))
-    if not agent_ids:
-        return 0
-    if engine.dialect.name == "sqlite":
-        return _fill(engine, agent_ids, start, minutes)
-    halves = [agent_ids[: len(agent_ids) // 2], agent_ids[len(agent_ids) // 2 :]]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return sum(pool.map(lambda ids: _fill(engine, ids, start, minutes), halves))
-
-
-# Double literals (``1440e0``) keep MySQL in floating point instead of DECIMAL arithmetic.
-_TELEMETRY_SELECT = """
-    SELECT a.id, :start + m.n * 60,
-      8e0 + (a.id % 25) + 11e0 * (1e0 + sin(6.283185307179586e0 * ((m.n + a.id * 37) % 1440)
-        / 1440e0)) + 12e0 * ((a.id * 7919 + m.n * 104729) % 997) / 997e0,
-      30e0 + (a.id % 40) + 5e0 * sin(6.283185307179586e0 * ((m.n + a.id * 11) % 1440) / 1440e0)
-        + 3e0 * ((a.id * 104729 + m.n * 7919) % 991) / 991e0,
-      20e0 + (a.id % 60) + 10e0 * m.n / :minutes,
-      a.id * 1000 + (a.id % 50 + 1) * 1000 * m.n,
-      a.id * 300 + (a.id % 50 + 1) * 300 * m.n,
-      0.1e0 + (a.id % 8) * 0.25e0 + 0.6e0 * (1e0 + sin(6.283185307179586e0
-        * ((m.n + a.id * 37) % 1440) / 1440e0)),
-      (a.id % 30) * 86400 + m.n * 60
-    FROM agents a CROSS JOIN demo_minutes m
-    WHERE a.id = :agent
-"""
-
-
-def _fill(engine: Engine, agent_ids: list[int], start: int, minutes: int) -> int:
-    if not agent_ids:
-        return 0
-    cols = ", ".join(c.name for c in Telemetry.__table__.columns)
-    sql = text(f"INSERT INTO telemetry ({cols}) {_TELEMETRY_SELECT}")
-    samples = 0
-    with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
-        conn.exec_driver_sql("CREATE TEMPORARY TABLE demo_minutes (n INTEGER PRIMARY KEY)")
-        for first in range(0, minutes, 10_000):
-            conn.execute(
-                text("INSERT INTO demo_minutes (n) VALUES (:n)"),
-                [{"n": n} for n in range(first, min(minutes, first + 10_000))],
-            )
-        conn.commit()
-        # One agent per statement keeps each insert in primary-key order (an append to the
-        # clustered index) instead of interleaving agents; commit every few agents.
-        for i, agent_id in enumerate(agent_ids, start=1):
-            result = conn.execute(sql, {"start": start, "minutes": minutes, "agent": agent_id})
-            samples += result.rowcount
-            if i % AGENTS_PER_COMMIT == 0:
-                conn.commit()
-        conn.commit()
-        conn.exec_driver_sql("DROP TABLE demo_minutes")
-        if conn.dialect.name != "sqlite":
-            conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
-        conn.commit()
-    return samples
