@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import os
+
+# GUI tests never need a screen; set before anything creates a QApplication.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator
 
 import pytest
