@@ -224,9 +224,7 @@ def test_company_admin_manages_only_inside_the_company(qtbot, admin_fleet, peopl
     ):
         qtbot.addWidget(refused)
         refused.show()
-        if isinstance(refused, CreateOrgDialog):
-            refused.name_edit.setText("Sneaky")
-        elif isinstance(refused, RenameOrgDialog):
+        if isinstance(refused, CreateOrgDialog | RenameOrgDialog):
             refused.name_edit.setText("Sneaky")
         text = submit_refused(qtbot, refused)
         assert any(
