@@ -92,6 +92,7 @@ class GroupCommitWriter:
         self._flushing_rows = 0
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="argos-writer")
+        self._conn: Connection | None = None
         self._task: asyncio.Task | None = None
         self._stopping = False
 
@@ -130,6 +131,7 @@ class GroupCommitWriter:
         self._wake.set()
         if self._task is not None:
             await self._task
+        self._executor.submit(self._release_connection)
         self._executor.shutdown(wait=True)
 
     async def _run(self) -> None:
@@ -220,16 +222,42 @@ class GroupCommitWriter:
             return _refusal(exc)
 
     def _write(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
+        conn = self._connection()
         try:
-            with self._engine.begin() as conn:
-                results = self._write_in(conn, batch, recount=False)
-        except _MustRecount:
-            with self._engine.begin() as conn:
-                results = self._write_in(conn, batch, recount=True)
+            try:
+                with conn.begin():
+                    results = self._write_in(conn, batch, recount=False)
+            except _MustRecount:
+                with conn.begin():
+                    results = self._write_in(conn, batch, recount=True)
+        except DBAPIError as exc:
+            if is_connection_error(exc) or isinstance(exc, OperationalError):
+                self._drop_connection()
+            raise
         written = [r for r in results if isinstance(r, WriteResult)]
         self._metrics.samples_accepted.inc(sum(r.accepted for r in written))
         self._metrics.samples_duplicate.inc(sum(r.duplicates for r in written))
         return results
+
+    def _connection(self) -> Connection:
+        """The writer keeps one connection (no pool checkout and ping per flush); it is
+        replaced after any error that may have broken it."""
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _release_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(DBAPIError):
+                self._conn.close()
+            self._conn = None
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(DBAPIError):
+                self._conn.invalidate()
+                self._conn.close()
+            self._conn = None
 
     def _write_in(
         self, conn: Connection, batch: list[_Submission], *, recount: bool
