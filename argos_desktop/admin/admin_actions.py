@@ -210,10 +210,9 @@ class AdminActions(QObject):
         current = self._current()
         if current is None or current[0] != "agent":
             return
-        dialog = AgentDialog(self.session, action, current[1], self._name(current[1]), self.window)  # type: ignore[arg-type]
-        dialog.done.connect(
-            lambda done, result, uuid=current[1]: self._agent_done(done, uuid, result)
-        )
+        uuid = current[1]
+        dialog = AgentDialog(self.session, action, uuid, self._name(uuid), self.window)  # type: ignore[arg-type]
+        dialog.completed.connect(lambda done, result: self._agent_done(done, uuid, result))
         self._open(dialog)
 
     def _agent_done(self, action: str, uuid: str, result: AgentSummary | None) -> None:

@@ -38,7 +38,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
 class AgentDialog(FormDialog):
     """One form for the three agent actions: facts first, then the consequence and the button."""
 
-    done = Signal(str, object)
+    completed = Signal(str, object)
     loaded = Signal()
 
     def __init__(
@@ -98,13 +98,13 @@ class AgentDialog(FormDialog):
     def on_accept(self) -> None:
         agents, p, uuid = self.session.services.agents, self.session.principal, self.agent_uuid
         if self.action == "revoke":
-            self.submit(lambda: agents.revoke_agent(p, uuid), self._done)
+            self.submit(lambda: agents.revoke_agent(p, uuid), self._completed)
         elif self.action == "delete":
-            self.submit(lambda: agents.delete_agent(p, uuid), self._done)
+            self.submit(lambda: agents.delete_agent(p, uuid), self._completed)
         else:
             target = self.branch_picker.org_id() if self.branch_picker else ""
-            self.submit(lambda: agents.move_agent(p, uuid, target), self._done)
+            self.submit(lambda: agents.move_agent(p, uuid, target), self._completed)
 
-    def _done(self, result: AgentSummary | None) -> None:
-        self.done.emit(self.action, result)
+    def _completed(self, result: AgentSummary | None) -> None:
+        self.completed.emit(self.action, result)
         self.accept()
