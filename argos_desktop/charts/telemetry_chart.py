@@ -72,7 +72,7 @@ class TelemetryChart(QWidget):
             }
         )
         self.plot_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.plot_widget.setMinimumHeight(120)
+        self.plot_widget.setMinimumHeight(110)
         item = self.plot_item
         item.setDownsampling(auto=True, mode="peak")
         item.setClipToView(True)

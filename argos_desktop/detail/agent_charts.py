@@ -15,8 +15,10 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -99,7 +101,6 @@ class AgentCharts(QWidget):
                 percent=spec.percent,
                 precision=spec.precision,
             )
-            chart.setMinimumHeight(150)
             chart.hovered.connect(self._on_hover)
             chart.plot_item.getViewBox().sigRangeChangedManually.connect(self._user_zoomed)
             self.charts[spec.key] = chart
@@ -142,20 +143,24 @@ class AgentCharts(QWidget):
         bar.addWidget(self.reset_zoom_button)
         bar.addSpacing(12)
         self.info_label = caption_label()
+        # Status texts may be cut short rather than make the pane wider.
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.info_label, 1)
         self.cursor_label = QLabel()
-        self.cursor_label.setMinimumWidth(150)
+        self.cursor_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cursor_label.setMinimumWidth(60)
         self.cursor_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.cursor_label)
         bar.addSpacing(12)
-        self.csv_button = self._tool_button("Export CSV…")
-        self.csv_button.setToolTip("Save the samples in view as CSV")
-        self.csv_button.clicked.connect(self._ask_csv_path)
-        self.png_button = self._tool_button("Export PNG…")
-        self.png_button.setToolTip("Save the charts as a picture")
-        self.png_button.clicked.connect(self._ask_png_path)
-        bar.addWidget(self.csv_button)
-        bar.addWidget(self.png_button)
+        self.export_button = self._tool_button("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(self.export_button)
+        self.csv_action = export_menu.addAction("Samples in view as CSV…")
+        self.csv_action.triggered.connect(self._ask_csv_path)
+        self.png_action = export_menu.addAction("Charts as PNG picture…")
+        self.png_action.triggered.connect(self._ask_png_path)
+        self.export_button.setMenu(export_menu)
+        bar.addWidget(self.export_button)
 
         self.message = QLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -422,8 +427,8 @@ class AgentCharts(QWidget):
 
     def _update_buttons(self) -> None:
         has_data = len(self._data) > 0
-        self.csv_button.setEnabled(has_data)
-        self.png_button.setEnabled(has_data)
+        self.csv_action.setEnabled(has_data)
+        self.png_action.setEnabled(has_data)
 
     # --- export ----------------------------------------------------------------------------
 

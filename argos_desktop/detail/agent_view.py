@@ -78,7 +78,7 @@ class AgentView(QWidget):
             ("interval", "Report interval"),
             ("cpus", "CPUs"),
             ("memory", "Memory"),
-            ("boot", "Booted"),
+            ("boot", "Uptime"),
             ("where", "Branch / company / tenant"),
             ("machine", "Machine id"),
             ("key", "Enrollment key"),
@@ -87,6 +87,7 @@ class AgentView(QWidget):
             row, col = divmod(i, INVENTORY_COLUMNS)
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)
             self.values[key] = value
             grid.addWidget(caption_label(caption), row, col * 2, Qt.AlignmentFlag.AlignLeft)
             grid.addWidget(value, row, col * 2 + 1, Qt.AlignmentFlag.AlignLeft)
@@ -112,36 +113,41 @@ class AgentView(QWidget):
         self.status_label.setStyleSheet(f"color: {color};")
         self.subtitle.setText(f"{agent.os}   ·   {', '.join(agent.ip_addresses) or 'no address'}")
         self.uuid.set_text(agent.uuid)
-        seen = (
-            f"{relative_time(agent.last_seen, now)} ({local_time(agent.last_seen)})"
-            if agent.last_seen
-            else "never"
-        )
         key = "-"
         if detail.enrollment_key_id is not None:
             key = f"#{detail.enrollment_key_id}"
             if detail.enrollment_key_note:
-                key += f" — {detail.enrollment_key_note}"
-        boot = "-"
+                key += f" ({detail.enrollment_key_note})"
+        # Short values in the grid; the exact times are in the tooltips.
+        texts: dict[str, tuple[str, str]] = {
+            "os": (agent.os, ""),
+            "ips": (", ".join(agent.ip_addresses) or "-", ""),
+            "version": (agent.agent_version, ""),
+            "last_seen": (relative_time(agent.last_seen, now), local_time(agent.last_seen)),
+            "enrolled": (
+                f"{agent.enrolled_at.astimezone():%Y-%m-%d}",
+                local_time(agent.enrolled_at),
+            ),
+            "interval": (f"every {detail.report_interval_s} s", ""),
+            "cpus": ("-" if detail.cpu_count is None else str(detail.cpu_count), ""),
+            "memory": (_gib(detail.memory_total_bytes), ""),
+            "boot": ("-", ""),
+            "where": (
+                f"{agent.branch_org_id} / {detail.company_org_id} / {detail.tenant_org_id}",
+                "Org ids of the agent's branch, company and tenant",
+            ),
+            "machine": (detail.machine_id, ""),
+            "key": (key, ""),
+        }
         if detail.boot_time is not None:
             uptime = _duration((now - detail.boot_time).total_seconds())
-            boot = f"{local_time(detail.boot_time)} (up {uptime})"
-        texts = {
-            "os": agent.os,
-            "ips": ", ".join(agent.ip_addresses) or "-",
-            "version": agent.agent_version,
-            "last_seen": seen,
-            "enrolled": local_time(agent.enrolled_at),
-            "interval": f"every {detail.report_interval_s} s",
-            "cpus": "-" if detail.cpu_count is None else str(detail.cpu_count),
-            "memory": _gib(detail.memory_total_bytes),
-            "boot": boot,
-            "where": f"{agent.branch_org_id} / {detail.company_org_id} / {detail.tenant_org_id}",
-            "machine": detail.machine_id,
-            "key": key,
-        }
+            texts["boot"] = (f"up {uptime}", f"Booted {local_time(detail.boot_time)}")
         if agent.revoked_at is not None:
-            texts["last_seen"] += f" — revoked {local_time(agent.revoked_at)}"
-        for name, text in texts.items():
+            texts["last_seen"] = (
+                f"{texts['last_seen'][0]}, revoked",
+                f"Revoked {local_time(agent.revoked_at)}",
+            )
+        for name, (text, tip) in texts.items():
             self.values[name].setText(text)
+            self.values[name].setToolTip(tip)
         self.charts.file_stem = f"{agent.hostname}-telemetry"

@@ -7,30 +7,57 @@ left never overwrites the one they are looking at now.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from shiboken6 import isValid
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from argos_desktop.workers import run_in_pool
+Key = tuple[str, int]
+
+
+class _Call(QRunnable):
+    """Runs ``fn`` on a pool thread and reports through ``Requests._answered``.
+
+    Every answer travels through the one long-lived ``Requests`` object (a queued signal
+    into the GUI thread), never through a short-lived QObject per call, whose queued
+    deliveries Qt may drop when it is destroyed.
+    """
+
+    def __init__(self, key: Key, fn: Callable[[], Any], requests: Requests) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self._key = key
+        self._fn = fn
+        self._requests = requests
+
+    def run(self) -> None:
+        try:
+            answer: tuple[str, Any] = ("ok", self._fn())
+        except Exception as exc:  # delivered to the GUI, which shows it
+            answer = ("error", exc)
+        with contextlib.suppress(RuntimeError):  # the pane is gone; nobody wants the answer
+            self._requests._answered.emit(self._key, answer)
 
 
 class Requests(QObject):
-    """Runs callables on ``pool`` and hands results to the GUI thread.
+    """Runs callables on ``pool`` and hands their results to the GUI thread.
 
     ``idle`` fires when the last call still due has been answered, so views and tests can
     wait for it.
     """
 
     idle = Signal()
+    _answered = Signal(object, object)
 
     def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = pool
         self._tokens: dict[str, int] = {}
-        self._pending: set[tuple[str, int]] = set()
+        self._pending: set[Key] = set()
+        self._calls: dict[Key, tuple[_Call, Callable, Callable]] = {}
         self._was_busy = False
+        self._answered.connect(self._deliver)
 
     @property
     def busy(self) -> bool:
@@ -51,34 +78,25 @@ class Requests(QObject):
         key = (channel, token)
         self._pending = {p for p in self._pending if p[0] != channel}
         self._pending.add(key)
-
-        def finish() -> bool:
-            if not isValid(self):  # the pane is gone; nobody wants the answer
-                return False
-            current = self._tokens.get(channel) == token
-            self._pending.discard(key)
-            return current
-
-        def succeeded(result: Any) -> None:
-            if finish():
-                on_success(result)
-            if isValid(self):
-                self._announce()
-
-        def failed(exc: BaseException) -> None:
-            if finish():
-                on_failure(exc)
-            if isValid(self):
-                self._announce()
-
+        call = _Call(key, fn, self)
+        self._calls[key] = (call, on_success, on_failure)
         self._announce()
-        run_in_pool(fn, succeeded, failed, pool=self._pool)
+        self._pool.start(call)
 
     def cancel(self, *channels: str) -> None:
         """Forget the answers still due on these channels (all when none are given)."""
         for channel in channels or tuple(self._tokens):
             self._tokens[channel] = self._tokens.get(channel, 0) + 1
         self._pending = {p for p in self._pending if p[0] not in (channels or self._tokens)}
+        self._announce()
+
+    def _deliver(self, key: Key, answer: tuple[str, Any]) -> None:
+        _call, on_success, on_failure = self._calls.pop(key)
+        current = key in self._pending and self._tokens.get(key[0]) == key[1]
+        self._pending.discard(key)
+        if current:
+            kind, value = answer
+            (on_success if kind == "ok" else on_failure)(value)
         self._announce()
 
     def _announce(self) -> None:

@@ -77,12 +77,15 @@ def pane(qtbot, services, superadmin, clock) -> Iterator[DetailPane]:
     pool = QThreadPool()
     pool.setMaxThreadCount(1)  # the rolled-back test connection serves one thread at a time
     pane = DetailPane(ConsoleSession(services, superadmin, "test"), clock=clock, pool=pool)
-    qtbot.addWidget(pane)
     pane.resize(1200, 900)
     pane.show()
+    qtbot.waitExposed(pane)
     yield pane
+    # Let answers still due arrive before the pane (and the test's transaction) go away.
     qtbot.waitUntil(lambda: not pane.busy, timeout=20_000)
     pool.waitForDone()
+    pane.close()
+    pane.deleteLater()
 
 
 def open_agent(qtbot, pane: DetailPane, uuid: str) -> None:
@@ -296,4 +299,4 @@ def test_agent_without_telemetry_says_so(qtbot, pane, services, superadmin):
     charts = pane.agent_view.charts
     assert len(charts.data) == 0
     assert "No telemetry" in charts.info_label.text()
-    assert not charts.csv_button.isEnabled()
+    assert not charts.csv_action.isEnabled()

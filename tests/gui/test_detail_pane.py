@@ -67,12 +67,15 @@ def make_pane(qtbot, services: Services, principal: Principal) -> Iterator[Detai
     pool = QThreadPool()
     pool.setMaxThreadCount(1)
     pane = DetailPane(ConsoleSession(services, principal, "test"), pool=pool)
-    qtbot.addWidget(pane)
     pane.resize(1100, 800)
     pane.show()
+    qtbot.waitExposed(pane)
     yield pane
+    # Let answers still due arrive before the pane (and the test's transaction) go away.
     qtbot.waitUntil(lambda: not pane.busy, timeout=20_000)
     pool.waitForDone()
+    pane.close()
+    pane.deleteLater()
 
 
 @pytest.fixture
