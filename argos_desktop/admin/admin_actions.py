@@ -37,6 +37,9 @@ class AdminActions(QObject):
         self.window = window
         self.dialog: QDialog | None = None
         self.audit_window: AuditLogDialog | None = None
+        self._refresh_again = False
+        fleet.model.refreshed.connect(self._refresh_if_asked)
+        fleet.model.refreshFailed.connect(self._refresh_if_asked)
 
         def action(text: str, slot, icon: str | None = None, shortcut: str = "") -> QAction:
             made = QAction(text, window)
@@ -257,6 +260,12 @@ class AdminActions(QObject):
 
     def _after_change(self) -> None:
         """Counts and statuses of the ancestors follow with a refresh in place."""
-        self.fleet.model.refresh()
+        self._refresh_again = not self.fleet.model.refresh()
         self.update_actions()
         self.changed.emit()
+
+    def _refresh_if_asked(self, *_args) -> None:
+        """A change made while a refresh was already reading is shown by one more refresh."""
+        if self._refresh_again:
+            self._refresh_again = False
+            self.fleet.model.refresh()
