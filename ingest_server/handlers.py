@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import time
 from typing import Any
 
@@ -20,8 +19,6 @@ from argos_core.services.dto import EnrollResult
 from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.context import IngestContext
 from ingest_server.errors import ApiError, error_body, translate
-
-log = logging.getLogger(__name__)
 
 ENROLL_ATTEMPTS = 8
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."

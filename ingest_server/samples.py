@@ -31,6 +31,14 @@ METRICS = (
 )
 
 
+_FAST_CHECKS = tuple(
+    (name, int, 0, MAX_COUNTER)
+    if name in COUNTERS
+    else (name, float, 0.0, 100.0 if name in PERCENTS else MAX_LOAD)
+    for name in METRICS
+)
+
+
 class InvalidBatch(Exception):
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -71,13 +79,26 @@ def parse_batch(body: Any, agent_id: int, now: float) -> list[tuple]:
 
 
 def _row(sample: Any, agent_id: int, latest: float) -> tuple:
-    if not isinstance(sample, dict):
+    if type(sample) is not dict:
         raise _BadField("sample", "Each sample must be a JSON object.")
-    ts = _timestamp(sample.get("ts"), latest)
-    values = [_metric(name, sample.get(name)) for name in METRICS]
-    if all(v is None for v in values):
+    get = sample.get
+    ts = get("ts")
+    if type(ts) is not int or not 0 <= ts <= latest:
+        ts = _timestamp(ts, latest)
+    row = [agent_id, ts]
+    empty = True
+    for name, kind, low, high in _FAST_CHECKS:
+        value = get(name)
+        if value is not None:
+            empty = False
+            # Common case first (the JSON type the column wants, inside its range); anything
+            # else takes the slow path, which converts ints to floats or names the problem.
+            if type(value) is not kind or not low <= value <= high:
+                value = _metric(name, value)
+        row.append(value)
+    if empty:
         raise _BadField("sample", "A sample needs at least one metric besides 'ts'.")
-    return (agent_id, ts, *values)
+    return tuple(row)
 
 
 def _timestamp(value: Any, latest: float) -> int:
