@@ -364,17 +364,15 @@ def run(args: argparse.Namespace, url: str, note: str, rng: random.Random) -> No
         f" = {args.tenants * args.companies * args.branches * args.agents:,} agents;"
         f" {args.days:g} days of 1-minute telemetry for {args.telemetry_agents} agents;"
         f" window {WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}, QT_QPA_PLATFORM="
-        f"{os.environ.get('QT_QPA_PLATFORM')}"
+        f"{os.environ.get('QT_QPA_PLATFORM')}, live refresh on (every 10 s, as shipped)"
     )
     process = psutil.Process()
     rss_mb: dict[str, float] = {}
     app = QApplication.instance() or QApplication(["argos-bench"])
     ThemeManager(app)
     driver = Driver(app)
-    settings = QSettings(
-        str(Path(tempfile.mkdtemp(prefix="argos-bench-qs-")) / "console.ini"),
-        QSettings.Format.IniFormat,
-    )
+    settings_dir = tempfile.TemporaryDirectory(prefix="argos-bench-settings-")
+    settings = QSettings(str(Path(settings_dir.name) / "console.ini"), QSettings.Format.IniFormat)
     rss_mb["before login"] = process.memory_info().rss / 1024**2
 
     started = time.perf_counter()
@@ -430,6 +428,7 @@ def run(args: argparse.Namespace, url: str, note: str, rng: random.Random) -> No
     finally:
         QThreadPool.globalInstance().waitForDone(10_000)
         services.close()
+        settings_dir.cleanup()
 
 
 def agent_uuid(url: str, agent_id: int) -> str:
