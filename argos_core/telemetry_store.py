@@ -44,18 +44,42 @@ def insert_statement(conn: Connection) -> str:
 def insert_tuples(conn: Connection, rows: Sequence[tuple]) -> int:
     """Insert rows given as tuples in ``COLUMNS`` order; returns how many were new.
 
-    Goes straight to the driver's ``executemany``: PyMySQL folds it into multi-row
-    ``INSERT`` statements (up to its packet limit) and sqlite3 runs it in a tight C loop,
-    which is several times cheaper than compiling a SQLAlchemy multi-values construct.
+    MySQL gets multi-row ``INSERT IGNORE`` statements. When every value is an int, a float
+    or None (always so for validated telemetry) the VALUES list is written as numeric
+    literals, about seven times cheaper than PyMySQL escaping each value, and nothing but
+    digits, signs, dots, exponents and NULL can reach the SQL. Any other value type falls
+    back to the driver's own ``executemany``. SQLite uses ``executemany`` (a C loop).
     """
     if not rows:
         return 0
-    sql = insert_statement(conn)
     inserted = 0
-    for start in range(0, len(rows), ROWS_PER_STATEMENT * 10):
-        chunk = rows[start : start + ROWS_PER_STATEMENT * 10]
-        inserted += conn.exec_driver_sql(sql, list(chunk)).rowcount
+    for start in range(0, len(rows), ROWS_PER_STATEMENT * 5):
+        chunk = rows[start : start + ROWS_PER_STATEMENT * 5]
+        values = None if conn.dialect.name == "sqlite" else _numeric_values(chunk)
+        if values is None:
+            inserted += conn.exec_driver_sql(insert_statement(conn), list(chunk)).rowcount
+        else:
+            inserted += conn.exec_driver_sql(
+                f"INSERT IGNORE INTO telemetry ({', '.join(COLUMNS)}) VALUES {values}"
+            ).rowcount
     return inserted
+
+
+_LITERAL = {int: int.__repr__, float: float.__repr__}
+
+
+def _numeric_values(rows: Sequence[tuple]) -> str | None:
+    """``(1,2.5,NULL),(...)`` for rows of finite numbers and Nones, else None."""
+    try:
+        text = ",".join(
+            [
+                f"({','.join(['NULL' if v is None else _LITERAL[type(v)](v) for v in row])})"
+                for row in rows
+            ]
+        )
+    except KeyError:  # a value of another type (bool, Decimal, str...): let the driver escape
+        return None
+    return None if "n" in text.replace("NULL", "") else text  # inf / nan never pass
 
 
 def insert_ignoring_duplicates(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
