@@ -366,8 +366,8 @@ def _insert_share(db_url: str, data: list[tuple], per_txn: int, go, pipe) -> Non
 def ceiling(
     db_url: str, agent_ids: list[int], rows: int, per_txn: int, connections: int, ts_base: int
 ) -> float:
-    """Rows/s of the writer's own INSERT path (``insert_tuples``: PyMySQL executemany, i.e.
-    multi-row INSERT statements) with no HTTP in front, from ``connections`` processes."""
+    """Rows/s of the writer's own INSERT path (``insert_tuples``: multi-row INSERT statements
+    over PyMySQL) with no HTTP in front, from ``connections`` processes."""
     data = []
     for i in range(rows):
         agent = agent_ids[i % len(agent_ids)]
@@ -519,7 +519,7 @@ def main() -> None:
     p.add_argument("--scenarios", nargs="+", default=["batched", "ceiling", "small", "restart"])
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--batched-requests", type=int, default=800)
-    p.add_argument("--batched-concurrency", type=int, default=8)
+    p.add_argument("--batched-concurrency", type=int, default=24)
     p.add_argument("--agents", type=int, default=5000)
     p.add_argument("--small-requests", type=int, default=40_000)
     p.add_argument("--small-concurrency", type=int, default=128)
@@ -610,7 +610,7 @@ def main() -> None:
                 best = max(best, rate)
                 print(
                     f"(c) database ceiling: {rows:,} rows by direct multi-row INSERT (the writer's"
-                    f" insert_tuples: PyMySQL executemany), 5,000 rows per transaction,"
+                    f" own insert_tuples over PyMySQL), 5,000 rows per transaction,"
                     f" {connections} connection(s) in separate processes: {rate:,.0f} rows/s"
                 )
             if batched_rate:
