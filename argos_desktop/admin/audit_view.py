@@ -86,8 +86,7 @@ class AuditLogDialog(QDialog):
         filters.addWidget(self.refresh_button)
 
         self.entries = RecordTableModel(AUDIT_COLUMNS, self)
-        self.view = record_table(self.entries, "Audit log")
-        self.view.setSortingEnabled(False)
+        self.view = record_table(self.entries, "Audit log", sortable=False)
         self.view.setWordWrap(False)
         header = self.view.horizontalHeader()
         header.setSectionsClickable(True)

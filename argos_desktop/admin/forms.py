@@ -119,7 +119,6 @@ class FormDialog(QDialog):
         self.message.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = QPushButton(action, objectName="primaryButton")
-        self.ok_button.setDefault(True)
         self.buttons.addButton(self.ok_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.on_accept)
         self.buttons.rejected.connect(self.reject)
@@ -135,6 +134,7 @@ class FormDialog(QDialog):
         layout.addWidget(self.message)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
+        self.ok_button.setDefault(True)  # only takes once the button lives in the dialog
 
     def on_accept(self) -> None:
         """Subclasses validate nothing themselves: they call ``submit`` with a service call."""

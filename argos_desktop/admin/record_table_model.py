@@ -31,12 +31,15 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         super().__init__(parent)
         self._columns = list(columns)
         self._rows: list[T] = []
+        self._sorted: tuple[int, Qt.SortOrder] | None = None
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
     def set_rows(self, rows: Sequence[T]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
+        if self._sorted is not None:
+            self.sort(*self._sorted)
 
     def record(self, row: int) -> T | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -78,6 +81,7 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not 0 <= column < len(self._columns):
             return
+        self._sorted = (column, order)
         spec = self._columns[column]
         key = spec.sort_key or (lambda r: spec.text(r).lower())
         self.layoutAboutToBeChanged.emit()

@@ -44,14 +44,14 @@ SUPERADMIN_COLUMNS: list[Column[UserInfo]] = [
 ]
 
 
-def record_table(model: RecordTableModel, name: str) -> QTableView:
+def record_table(model: RecordTableModel, name: str, sortable: bool = True) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setSortingEnabled(True)
+    view.setSortingEnabled(sortable)
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     view.horizontalHeader().setStretchLastSection(True)

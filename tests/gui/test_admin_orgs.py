@@ -273,3 +273,13 @@ def test_context_menu_offers_what_fits_the_node(qtbot, admin_fleet, tmp_path):
     window.fleet.tree.setFocus()
     qtbot.keyClick(window.fleet.tree, Qt.Key.Key_Up)
     assert window.fleet.current_path()[-1][0] in ("branch", "agent")
+
+
+def test_enter_in_a_field_submits_the_form(qtbot, admin_fleet):
+    dialog = CreateOrgDialog(session(admin_fleet, ROOT), "branch", admin_fleet.org["beta"], "Beta")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name_edit, "Enter Street")
+    with qtbot.waitSignal(dialog.created, timeout=10_000):
+        qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    assert "Enter Street" in children(admin_fleet, admin_fleet.org["beta"])
