@@ -247,12 +247,8 @@ class Agent(Base):
 
     id: Mapped[IntPK]
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    tenant_id: Mapped[int] = mapped_column(
-        ForeignKey("tenants.id", ondelete="RESTRICT"), index=True
-    )
-    company_id: Mapped[int] = mapped_column(
-        ForeignKey("companies.id", ondelete="RESTRICT"), index=True
-    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="RESTRICT"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="RESTRICT"))
     machine_id: Mapped[str] = mapped_column(String(128))
     hostname: Mapped[str] = mapped_column(String(HOSTNAME_MAX))
@@ -274,6 +270,9 @@ class Agent(Base):
     __table_args__ = (
         UniqueConstraint("branch_id", "machine_id"),
         Index("ix_agents_branch_id_hostname", "branch_id", "hostname"),
+        # Per-node counts by status read only these columns: index-only scans.
+        Index("ix_agents_tenant_status", "tenant_id", "revoked_at", "last_seen"),
+        Index("ix_agents_company_status", "company_id", "revoked_at", "last_seen"),
         # Covers hostname search with the scope columns: an index-only scan, no row lookups.
         Index("ix_agents_hostname_scope", "hostname", "tenant_id", "company_id", "branch_id"),
         MYSQL_TABLE,
