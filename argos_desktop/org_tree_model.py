@@ -122,6 +122,7 @@ class OrgTreeModel(QAbstractItemModel):
         self._generation = 0
         self._refreshing = False
         self._reveal_chain: list[str] = []
+        self._added_while_loading: dict[str, list[OrgNode | AgentSummary]] = {}
         self._id_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
     # --- Qt model interface ------------------------------------------------------------------
@@ -246,6 +247,7 @@ class OrgTreeModel(QAbstractItemModel):
         self._by_key.clear()
         self._refreshing = False
         self._reveal_chain = []
+        self._added_while_loading.clear()
         self.endResetModel()
 
     def refresh(self) -> bool:
@@ -303,10 +305,14 @@ class OrgTreeModel(QAbstractItemModel):
         node = self._convert(item)
         empty = parent.total is None and parent.child_count == 0 and parent is not self._root
         complete = parent.total is not None and len(parent.children) >= parent.total
+        if parent.loading:
+            # The page on its way may have been read before this node existed: add it after.
+            self._added_while_loading.setdefault(parent.key, []).append(item)
+            return QModelIndex()
         if parent is not self._root:
             parent.child_count += 1
             self._changed(parent)
-        if not (empty or complete) or parent.loading:
+        if not (empty or complete):
             if parent.total is not None:
                 parent.total += 1
             return QModelIndex()
@@ -393,6 +399,8 @@ class OrgTreeModel(QAbstractItemModel):
         if node is not self._root and node.child_count != node.total:
             node.child_count = node.total
             self._changed(node)
+        for item in self._added_while_loading.pop(node.key, []):
+            self.add_item(node.key or None, item)
         self.pageLoaded.emit(parent_index)
         self._continue_reveal()
 
