@@ -96,9 +96,9 @@ class DetailPane(QWidget):
         )
         self.message_page = MessagePage()
         self.org_view = OrgView(self._run_agents_page)
-        self.agent_view = AgentView(self.requests, clock)
+        self._agent_view: AgentView | None = None
         self.stack = QStackedWidget()
-        for page in (self.placeholder, self.message_page, self.org_view, self.agent_view):
+        for page in (self.placeholder, self.message_page, self.org_view):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -130,7 +130,7 @@ class DetailPane(QWidget):
         self._current = None
         self._failed = False
         self.org_view.set_agent_source(None)
-        self.agent_view.charts.set_source(None)
+        self._stop_charts()
         self.stack.setCurrentWidget(self.placeholder)
 
     def refresh(self) -> None:
@@ -152,6 +152,19 @@ class DetailPane(QWidget):
     # --- state for the shell and tests ----------------------------------------------------
 
     @property
+    def agent_view(self) -> AgentView:
+        """Built when first needed: its five pyqtgraph charts cost more than half of the
+        main window's start-up, and many sessions never open an agent."""
+        if self._agent_view is None:
+            self._agent_view = AgentView(self.requests, self._clock)
+            self.stack.addWidget(self._agent_view)
+        return self._agent_view
+
+    def _stop_charts(self) -> None:
+        if self._agent_view is not None:
+            self._agent_view.charts.set_source(None)
+
+    @property
     def current(self) -> tuple[str, str] | None:
         return self._current
 
@@ -168,7 +181,7 @@ class DetailPane(QWidget):
     # --- org nodes -------------------------------------------------------------------------
 
     def _show_org(self, org_id: str) -> None:
-        self.agent_view.charts.set_source(None)
+        self._stop_charts()
         self.org_view.reset_filters()
         self._fetch_node(org_id, first=True)
         self._reload_agents()
@@ -239,7 +252,7 @@ class DetailPane(QWidget):
         self._failed = True
         self.message_page.show_message(*describe_error(exc, what))
         self.stack.setCurrentWidget(self.message_page)
-        self.agent_view.charts.set_source(None)
+        self._stop_charts()
         self.org_view.set_agent_source(None)
         self.requests.cancel()
 
