@@ -23,7 +23,8 @@ from argos_desktop.workers import run_in_pool
 
 SEARCH_LIMIT = 200
 LEVELS = ("tenant", "company", "branch", "agent")
-SEARCH_DELAY_MS = 300
+# Long enough to skip the keystrokes of a word, short enough to leave the search its budget.
+SEARCH_DELAY_MS = 150
 
 
 class FleetPanel(QFrame):
