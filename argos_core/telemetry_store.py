@@ -135,20 +135,20 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> int:
     return matched
 
 
-def revoked_agents(conn: Connection, agent_ids: Iterable[int]) -> set[int]:
-    """Which of ``agent_ids`` are revoked (primary-key lookups)."""
+def unusable_agents(conn: Connection, agent_ids: Iterable[int]) -> set[int]:
+    """Which of ``agent_ids`` are revoked or no longer exist (primary-key lookups)."""
     wanted = sorted(set(agent_ids))
-    found: set[int] = set()
+    usable: set[int] = set()
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
-        found.update(
+        usable.update(
             conn.execute(
                 select(Agent.id).where(
                     Agent.id.in_(wanted[start : start + IDS_PER_STATEMENT]),
-                    Agent.revoked_at.is_not(None),
+                    Agent.revoked_at.is_(None),
                 )
             ).scalars()
         )
-    return found
+    return set(wanted) - usable
 
 
 class AgentCredential(NamedTuple):

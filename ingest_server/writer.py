@@ -29,8 +29,8 @@ from argos_core.models import utcnow
 from argos_core.telemetry_store import (
     existing_keys,
     insert_tuples,
-    revoked_agents,
     touch_last_seen,
+    unusable_agents,
 )
 from argos_core.unit_of_work import is_connection_error
 from ingest_server.health import DatabaseHealth
@@ -270,7 +270,7 @@ class GroupCommitWriter:
         """
         agents = {s.agent_id for s in batch}
         touched = touch_last_seen(conn, dict.fromkeys(agents, utcnow()))
-        revoked = revoked_agents(conn, agents) if touched < len(agents) else set()
+        revoked = unusable_agents(conn, agents) if touched < len(agents) else set()
         keep: list[list[tuple]] = []
         seen: set[tuple[int, int]] = set()
         for submission in batch:

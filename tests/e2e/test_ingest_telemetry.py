@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import jwt
 import pytest
+from sqlalchemy import text
 
 from argos_core.tokens import ISSUER, TokenSigner
 from ingest_server.context import IngestConfig
@@ -322,3 +323,15 @@ def test_an_agent_over_its_rate_gets_429_with_retry_after(ingest_db, ingest_serv
     assert 1 <= int(replies[3].headers["retry-after"]) <= 2
     assert other.status == 200
     assert count_rows(ingest_services, agent.agent_id) == 3
+
+
+def test_a_deleted_agent_is_refused_even_while_its_id_is_cached(
+    ingest_server, agent, ingest_services
+):
+    assert send(ingest_server, agent.token, [sample(T0)]).status == 200
+    with ingest_services.engine.begin() as conn:
+        conn.execute(text("DELETE FROM telemetry WHERE agent_id = :a"), {"a": agent.agent_id})
+        conn.execute(text("DELETE FROM agents WHERE id = :a"), {"a": agent.agent_id})
+    reply = send(ingest_server, agent.token, [sample(T0 + 1)])
+    assert reply.status == 401
+    assert count_rows(ingest_services, agent.agent_id) == 0
