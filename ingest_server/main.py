@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 
 from tornado.httpserver import HTTPServer
@@ -27,6 +28,7 @@ from argos_core.settings import SECRET_KEY_ENV, is_sqlite, resolve_database_url,
 from argos_core.tokens import TokenSigner
 from ingest_server.app import IngestRuntime
 from ingest_server.context import MIB, IngestConfig
+from ingest_server.metrics import forget_process, share_between_processes
 
 log = logging.getLogger("argos.ingest")
 HARD_BODY_CAP = 64 * MIB
@@ -171,6 +173,18 @@ def _supervise(
     config: IngestConfig,
 ) -> int:
     """Fork workers that share the listening sockets; forward SIGTERM; restart crashed ones."""
+    with tempfile.TemporaryDirectory(prefix="argos-ingest-metrics-") as metrics_dir:
+        share_between_processes(metrics_dir)
+        return _run_workers(processes, url, signer, sockets, config)
+
+
+def _run_workers(
+    processes: int,
+    url: str,
+    signer: TokenSigner,
+    sockets: list[socket.socket],
+    config: IngestConfig,
+) -> int:
     stopping = False
     children: set[int] = set()
 
@@ -200,6 +214,7 @@ def _supervise(
         except ChildProcessError:
             break
         children.discard(pid)
+        forget_process(pid)
         code = os.waitstatus_to_exitcode(status)
         if code != 0 and not stopping:
             failed = True

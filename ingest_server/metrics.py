@@ -1,8 +1,39 @@
-"""Prometheus metrics of one ingest process (each app gets its own registry)."""
+"""Prometheus metrics of the ingest server.
+
+One process: each app keeps its own registry. With ``--processes N`` the supervisor calls
+:func:`share_between_processes` before forking, so every worker writes its values to files
+in one directory and any worker's ``/metrics`` answers for all of them (prometheus-client's
+multiprocess mode).
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def share_between_processes(directory: str) -> None:
+    """Make metrics created from now on (in this process and its forks) live in files."""
+    os.environ[MULTIPROC_ENV] = directory
+    values.ValueClass = values.MultiProcessValue()
+
+
+def forget_process(pid: int) -> None:
+    """Drop a finished worker's live gauges (its counters keep counting in the totals)."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)
+
 
 FLUSH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -28,12 +59,16 @@ class IngestMetrics:
             registry=r,
         )
         self.queue_samples = Gauge(
-            "argos_writer_queue_samples", "Samples waiting for the writer.", registry=r
+            "argos_writer_queue_samples",
+            "Samples waiting for the writer.",
+            registry=r,
+            multiprocess_mode="livesum",
         )
         self.flushing_samples = Gauge(
             "argos_writer_flushing_samples",
             "Samples in the transaction being written.",
             registry=r,
+            multiprocess_mode="livesum",
         )
         self.flush_seconds = Histogram(
             "argos_writer_flush_seconds",
@@ -51,7 +86,10 @@ class IngestMetrics:
             "argos_writer_flush_failures", "Batches that could not be committed.", registry=r
         )
         self.database_up = Gauge(
-            "argos_database_up", "1 when the database answers, else 0.", registry=r
+            "argos_database_up",
+            "1 when the database answers, else 0.",
+            registry=r,
+            multiprocess_mode="livemin",
         )
 
     def count_request(self, route: str, status: int) -> None:
@@ -62,4 +100,9 @@ class IngestMetrics:
         child.inc()
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = os.environ.get(MULTIPROC_ENV)
+        if not directory:
+            return generate_latest(self.registry)
+        everyone = CollectorRegistry()
+        multiprocess.MultiProcessCollector(everyone, path=directory)
+        return generate_latest(everyone)

@@ -62,12 +62,15 @@ def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ing
                     range(40),
                 )
             )
+        # Whichever worker answers the scrape, it reports the samples of all of them.
+        scrapes = {_metric(url, "argos_samples_accepted_total") for _ in range(12)}
         code = server.terminate(30)
     finally:
         server.kill()
     assert {r.status for r in replies} == {200}
     assert code == 0, server.stderr
     assert count_rows(ingest_services, agent.agent_id) == 40
+    assert scrapes == {40.0}
 
 
 def test_mysql_without_secret_key_refuses_to_start_with_one_line():
