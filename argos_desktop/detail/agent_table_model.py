@@ -182,6 +182,8 @@ class AgentTableModel(QAbstractTableModel):
                 return "\n".join(agent.ip_addresses)
             if column == STATUS and agent.revoked_at is not None:
                 return f"Revoked {local_time(agent.revoked_at)}"
+            if column == BRANCH:
+                return f"Branch {agent.branch_name} ({agent.branch_org_id})"
             return None
         if role == AGENT_UUID_ROLE:
             return agent.uuid
@@ -193,7 +195,7 @@ class AgentTableModel(QAbstractTableModel):
         if column == HOSTNAME:
             return agent.hostname
         if column == BRANCH:
-            return agent.branch_org_id
+            return agent.branch_name or agent.branch_org_id
         if column == OS:
             return agent.os
         if column == IPS:

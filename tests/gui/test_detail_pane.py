@@ -183,6 +183,20 @@ def test_branch_column_is_hidden_for_a_branch_and_shown_above(qtbot, pane, fleet
     assert pane.org_view.table.isColumnHidden(BRANCH)
     show(qtbot, pane, "company", fleet.company)
     assert not pane.org_view.table.isColumnHidden(BRANCH)
+    model = pane.org_view.model
+    branches = {
+        model.index(r, HOSTNAME).data(): model.index(r, BRANCH).data()
+        for r in range(model.rowCount())
+    }
+    assert branches == {
+        "app-1": "Paris",
+        "cache-1": "Berlin",
+        "db-1": "Berlin",
+        "mail-1": "Paris",
+        "web-1": "Berlin",
+    }
+    tip = model.index(0, BRANCH).data(Qt.ItemDataRole.ToolTipRole)
+    assert fleet.other_branch in tip or fleet.branch in tip
 
 
 def test_refresh_updates_rows_in_place_and_keeps_the_selection(qtbot, pane, fleet):
