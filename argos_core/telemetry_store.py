@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select, update
@@ -121,6 +121,8 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> int:
     by_time: dict[datetime, list[int]] = defaultdict(list)
     for agent_id, when in seen.items():
         by_time[when].append(agent_id)
+    if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.paramstyle in _FORMAT_STYLES:
+        return _touch_last_seen_mysql(conn, by_time)
     agents = Agent.__table__
     for when, ids in sorted(by_time.items()):
         ids.sort()
@@ -131,6 +133,32 @@ def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> int:
                 .where(agents.c.revoked_at.is_(None))
                 .where(agents.c.last_seen.is_(None) | (agents.c.last_seen < when))
                 .values(last_seen=when, updated_at=agents.c.updated_at)
+            ).rowcount
+    return matched
+
+
+_FORMAT_STYLES = ("format", "pyformat")
+
+
+def _touch_last_seen_mysql(conn: Connection, by_time: Mapping[datetime, list[int]]) -> int:
+    """``touch_last_seen``'s ``UPDATE`` as driver-level SQL: the same statement the Core
+    expression compiles to, without building and compiling an expression per flush (a
+    millisecond of CPU, more than the row inserts themselves). The ids are written as
+    integer literals; the instant is bound as ``UTCDateTime`` stores it (naive UTC)."""
+    matched = 0
+    table = Agent.__table__.name
+    for when, ids in sorted(by_time.items()):
+        if when.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        naive = when.astimezone(UTC).replace(tzinfo=None)
+        ids.sort()
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            listed = ",".join([str(int(i)) for i in ids[start : start + IDS_PER_STATEMENT]])
+            matched += conn.exec_driver_sql(
+                f"UPDATE {table} SET last_seen = %s, updated_at = updated_at"
+                f" WHERE id IN ({listed}) AND revoked_at IS NULL"
+                " AND (last_seen IS NULL OR last_seen < %s)",
+                (naive, naive),
             ).rowcount
     return matched
 

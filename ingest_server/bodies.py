@@ -45,7 +45,8 @@ def decode_json(headers: HTTPHeaders, body: BodyBuffer) -> Any:
     elif encoding != "identity":
         raise ApiError(415, "Only gzip content encoding is supported.")
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        # ``json.loads(data, parse_constant=...)`` would build a new decoder per call.
+        return _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "The body is not valid JSON.", code="invalid_json") from exc
 
@@ -65,3 +66,6 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -152,6 +153,7 @@ async def serve(
     runtime = IngestRuntime(services, signer, config)
     server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP)
     server.add_sockets(sockets)
+    _freeze_startup_objects()
     log.info("worker %d serving", os.getpid())
     if runtime_ready is not None:
         runtime_ready(runtime)
@@ -163,6 +165,19 @@ async def serve(
     await server.close_all_connections()
     services.close()
     log.info("worker %d stopped", os.getpid())
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the garbage collector off everything that exists once the worker is set up.
+
+    The modules, SQLAlchemy metadata and Tornado machinery are a few hundred thousand
+    objects that live for the whole process; every full (generation 2) collection walked
+    them all, a pause of 70-100 ms that stalled every request in flight (the p99 of small
+    requests). Frozen, they are never traversed again, and full collections only visit what
+    was allocated while serving.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _supervise(
