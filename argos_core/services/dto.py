@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Generic, Literal, TypeVar
 
 from argos_core.status import SEVERITY, AgentStatus
@@ -24,7 +25,7 @@ class StatusCounts:
     def total(self) -> int:
         return self.online + self.offline + self.overdue + self.never_seen + self.revoked
 
-    @property
+    @cached_property  # read on every paint of every tree row
     def worst(self) -> AgentStatus | None:
         present = [s for s in AgentStatus if getattr(self, s.value) > 0]
         return max(present, key=SEVERITY.__getitem__) if present else None

@@ -249,6 +249,7 @@ class OrgService:
         offset, limit = max(0, offset), max(1, min(limit, MAX_PAGE))
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
+            parent = None
             if parent_org_id is None:
                 query = self._roots(repo)
             else:
@@ -264,7 +265,8 @@ class OrgService:
             rows = uow.session.scalars(
                 query.order_by(model.name, model.id).offset(offset).limit(limit)
             ).all()
-            return Page(self._nodes(repo, list(rows)), total, offset)
+            known_parent = parent.org_id if parent is not None else None
+            return Page(self._nodes(repo, list(rows), known_parent), total, offset)
 
     def list_choices(
         self,
@@ -443,7 +445,10 @@ class OrgService:
         }
         return [[org_ids_of[m][i] for m, i in chain] for chain in chains]
 
-    def _nodes(self, repo: ScopedRepository, rows: Sequence[OrgRow]) -> list[OrgNode]:
+    def _nodes(
+        self, repo: ScopedRepository, rows: Sequence[OrgRow], parent_org_id: str | None = None
+    ) -> list[OrgNode]:
+        """Nodes with counts; ``parent_org_id`` saves a query when all rows share a parent."""
         if not rows:
             return []
         model = type(rows[0])
@@ -473,7 +478,10 @@ class OrgService:
                 .group_by(child_col)
             ).all()
         )
-        parents = self._parent_org_ids(repo, rows)
+        if parent_org_id is not None:
+            parents = dict.fromkeys((row.id for row in rows), parent_org_id)
+        else:
+            parents = self._parent_org_ids(repo, rows)
         principal = repo.principal
         return [
             self._node(
