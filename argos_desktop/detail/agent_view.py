@@ -106,7 +106,7 @@ class AgentView(QWidget):
         self.detail = detail
         agent = detail.summary
         now = datetime.fromtimestamp(self._clock(), UTC)
-        color = status_style.COLORS[agent.status]
+        color = status_style.color_name(agent.status)
         self.status_dot.setPixmap(status_style.dot_icon(agent.status).pixmap(14, 14))
         self.hostname_label.setText(agent.hostname)
         self.status_label.setText(status_style.LABELS[agent.status])

@@ -96,7 +96,7 @@ class OrgView(QWidget):
         self.rows_label = caption_label()
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color: {status_style.COLORS[AgentStatus.OVERDUE]};")
+        self.error_label.setStyleSheet(f"color: {status_style.color_name(AgentStatus.OVERDUE)};")
         self.error_label.hide()
 
         self.model.totalChanged.connect(self._update_rows_label)

@@ -1,13 +1,11 @@
-"""How agent statuses look in the detail pane: a label, a colour and a round dot icon."""
+"""How agent statuses look in the detail pane: a label, and the theme's colour and dot."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon
 
 from argos_core.status import AgentStatus
+from argos_desktop import icons, theme
 
 LABELS: dict[AgentStatus, str] = {
     AgentStatus.ONLINE: "Online",
@@ -15,13 +13,6 @@ LABELS: dict[AgentStatus, str] = {
     AgentStatus.OVERDUE: "Overdue",
     AgentStatus.NEVER_SEEN: "Never seen",
     AgentStatus.REVOKED: "Revoked",
-}
-COLORS: dict[AgentStatus, str] = {
-    AgentStatus.ONLINE: "#1f9d55",
-    AgentStatus.OFFLINE: "#e8890c",
-    AgentStatus.OVERDUE: "#d64545",
-    AgentStatus.NEVER_SEEN: "#7a8699",
-    AgentStatus.REVOKED: "#9b59b6",
 }
 # Display order: the healthy state first, then the ones that need attention.
 ORDER = (
@@ -34,18 +25,13 @@ ORDER = (
 
 
 def color(status: AgentStatus) -> QColor:
-    return QColor(COLORS[status])
+    """The theme's colour for a status, so the pane matches the tree in light and dark."""
+    return theme.current().status_color(status)
 
 
-@cache
-def dot_icon(status: AgentStatus, size: int = 12) -> QIcon:
-    pixmap = QPixmap(size * 2, size * 2)
-    pixmap.setDevicePixelRatio(2.0)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(color(status))
-    painter.drawEllipse(QRectF(1.5, 1.5, size - 3, size - 3))
-    painter.end()
-    return QIcon(pixmap)
+def color_name(status: AgentStatus) -> str:
+    return color(status).name()
+
+
+def dot_icon(status: AgentStatus) -> QIcon:
+    return icons.status_dot(status)

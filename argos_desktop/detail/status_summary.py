@@ -54,7 +54,7 @@ class StatusTile(QFrame):
         self.status = status
         self.setObjectName("statusTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        color = status_style.COLORS[status]
+        color = status_style.color_name(status)
         self.setStyleSheet(
             f"#statusTile {{ border: 1px solid palette(mid); border-left: 4px solid {color};"
             " border-radius: 4px; }"
