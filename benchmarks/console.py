@@ -24,10 +24,10 @@ import argparse
 import os
 import platform
 import random
+import shutil
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +37,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import psutil
 from PySide6.QtCore import QEventLoop, QModelIndex, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
+from scratch import create_database, drop_database
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -94,28 +95,14 @@ def prepare_database(args: argparse.Namespace) -> tuple[str, Callable[[], None],
     """The URL to benchmark, a clean-up function and a line saying what was done."""
     if args.database_url:
         return args.database_url, lambda: None, "reused"
-    name = f"argos_bench_console_{uuid.uuid4().hex[:6]}"
-    if args.sqlite:
-        folder = Path(tempfile.mkdtemp(prefix="argos-bench-"))
-        url = f"sqlite:///{folder / name}.db"
+    workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
+    base = "sqlite://" if args.sqlite else args.server_url
+    url = create_database(base, workdir, prefix="argos_bench_console")
 
-        def drop() -> None:
-            if not args.keep:
-                for path in folder.iterdir():
-                    path.unlink()
-                folder.rmdir()
-
-    else:
-        server = make_engine(args.server_url)
-        with server.begin() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
-
-        def drop() -> None:
-            if not args.keep:
-                with server.begin() as conn:
-                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-            server.dispose()
+    def drop() -> None:
+        if not args.keep:
+            drop_database(url)
+            shutil.rmtree(workdir, ignore_errors=True)
 
     engine = make_engine(url)
     try:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import tempfile
 import time
-import uuid
+from pathlib import Path
 
+from scratch import create_database, drop_database
 from sqlalchemy.engine import make_url
 
 from argos_core.db import make_engine
@@ -37,15 +39,9 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=7)
     args = parser.parse_args()
 
-    name = f"argos_bench_{uuid.uuid4().hex[:8]}"
-    if args.server_url == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp()}/{name}.db"
-        server = None
-    else:
-        server = make_engine(args.server_url)
-        with server.begin() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
+    workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
+    base = "sqlite://" if args.server_url == "sqlite" else args.server_url
+    url = create_database(base, workdir, prefix="argos_bench_seed")
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -61,10 +57,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
     finally:
         engine.dispose()
-        if server is not None:
-            with server.begin() as conn:
-                conn.exec_driver_sql(f"DROP DATABASE `{name}`")
-            server.dispose()
+        drop_database(url)
+        shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from scratch import create_database, drop_database, server_engine
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -65,30 +66,6 @@ class Fleet:
     url: str
     tokens: list[str]
     agent_ids: list[int]
-
-
-def create_database(base_url: str, workdir: Path) -> str:
-    url = make_url(base_url)
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
-    name = f"{url.database or 'argos_bench'}_{uuid.uuid4().hex[:6]}"
-    with _server_engine(url).begin() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(db_url: str) -> None:
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite":
-        return
-    with _server_engine(url).begin() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{url.database}`")
-
-
-def _server_engine(url):
-    from argos_core.db import make_engine
-
-    return make_engine(url.set(database="").render_as_string(hide_password=False))
 
 
 def make_fleet(db_url: str, agents: int) -> Fleet:
@@ -459,7 +436,7 @@ def restart_scenario(args, workdir: Path) -> None:
     db = PrivateMariaDB(workdir)
     db.start()
     try:
-        with _server_engine(make_url(db.url)).begin() as conn:
+        with server_engine(make_url(db.url)).begin() as conn:
             conn.exec_driver_sql("CREATE DATABASE argos_restart CHARACTER SET utf8mb4")
         fleet = make_fleet(db.url, args.restart_agents)
         server = IngestProcess(db.url, args.processes, args.flush_ms)
