@@ -69,6 +69,8 @@ class FleetPanel(QFrame):
         header.resizeSection(1, 122)
         header.resizeSection(2, 118)
         self.tree.selectionModel().selectionChanged.connect(self._tree_selection_changed)
+        self.model.follow_view(self.tree.isExpanded)
+        self.tree.expanded.connect(self.model.node_expanded)
 
         self.banner = QLabel(objectName="searchBanner", wordWrap=True)
         self.result_view = QTreeView(objectName="searchResults")

@@ -2,13 +2,19 @@
 
 Nothing is loaded until a view asks: ``hasChildren`` answers from the counts the parent's
 page already brought, ``fetchMore`` loads the next page of children on a worker thread and
-inserts it when it arrives. ``refresh()`` re-reads every loaded level and updates rows in
+inserts it when it arrives. ``refresh()`` re-reads the loaded levels and updates rows in
 place, so expansion and selection survive a live refresh.
+
+A refresh reads one level per worker job, top level first, and only the levels a view
+shows (collapsed ones are re-read when expanded again). It pauses while a page the user
+asked for is loading: on a big fleet the user's click must not queue behind it.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +68,7 @@ class TreeNode:
     total: int | None = None
     loading: bool = False
     failed: bool = False
+    stale: bool = False
 
     @property
     def status(self) -> AgentStatus | None:
@@ -121,6 +128,11 @@ class OrgTreeModel(QAbstractItemModel):
         self._by_key: dict[str, TreeNode] = {}
         self._generation = 0
         self._refreshing = False
+        self._announce_refresh = False
+        self._refresh_queue: list[TreeNode] = []
+        self._refresh_job = False
+        self._user_loads: set[TreeNode] = set()
+        self._is_expanded: Callable[[QModelIndex], bool] | None = None
         self._reveal_chain: list[str] = []
         self._added_while_loading: dict[str, list[OrgNode | AgentSummary]] = {}
         self._id_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -175,6 +187,7 @@ class OrgTreeModel(QAbstractItemModel):
             return
         node = self._node(parent)
         node.loading = True
+        self._user_loads.add(node)
         offset, generation = len(node.children), self._generation
         kind, key = node.kind, node.key
         run_in_pool(
@@ -245,36 +258,92 @@ class OrgTreeModel(QAbstractItemModel):
         self._generation += 1
         self._root = TreeNode("root", "")
         self._by_key.clear()
-        self._refreshing = False
+        self._stop_refresh()
         self._reveal_chain = []
         self._added_while_loading.clear()
         self.endResetModel()
 
-    def refresh(self) -> bool:
-        """Re-read every loaded level on a worker thread; rows are updated in place.
+    def follow_view(self, is_expanded: Callable[[QModelIndex], bool]) -> None:
+        """Refresh only the levels a view shows: the top level and expanded nodes."""
+        self._is_expanded = is_expanded
 
-        Returns False (and does nothing) while a previous refresh is still running.
+    def refresh(self) -> bool:
+        """Re-read the shown levels on worker threads; rows are updated in place.
+
+        ``refreshed`` is emitted when every level was read. Returns False (and does
+        nothing) while a previous refresh is still running.
         """
-        if self._refreshing:
+        if self._refreshing and self._announce_refresh:
             return False
-        parents = [p for p in self._loaded_parents() if p.total is not None]
-        for node in parents:
-            node.failed = False
+        shown, hidden = self._refresh_targets(self._root)
+        for node in hidden:
+            node.stale = True
         self._root.failed = False
-        requests = [(p, p.kind, p.key, self._refresh_count(p)) for p in parents]
-        if not requests:
-            self.refreshed.emit(datetime.now(UTC))
-            return True
-        self._refreshing = True
-        generation = self._generation
+        for node in shown:
+            node.failed = False
+        queued = set(self._refresh_queue)
+        self._refresh_queue.extend(node for node in shown if node not in queued)
+        self._refreshing = self._announce_refresh = True
+        self._refresh_next()
+        return True
+
+    def node_expanded(self, index: QModelIndex) -> None:
+        """A view expanded ``index``: re-read its levels a live refresh skipped meanwhile."""
+        node = self._node(index)
+        if not node.stale:
+            return
+        shown, _hidden = self._refresh_targets(node)
+        queued = set(self._refresh_queue)
+        self._refresh_queue.extend(n for n in shown if n.stale and n not in queued)
+        if not self._refreshing:
+            self._refreshing, self._announce_refresh = True, False
+        self._refresh_next()
+
+    def _refresh_targets(self, top: TreeNode) -> tuple[list[TreeNode], list[TreeNode]]:
+        """Loaded levels under ``top`` (top first) whose children a view shows, and the rest."""
+        shown: list[TreeNode] = []
+        hidden: list[TreeNode] = []
+        queue = deque([(top, True)])
+        while queue:
+            node, parent_shown = queue.popleft()
+            if node.total is None:
+                continue
+            expanded = (
+                node is self._root
+                or self._is_expanded is None
+                or self._is_expanded(self._index_of(node))
+            )
+            visible = parent_shown and expanded
+            (shown if visible else hidden).append(node)
+            queue.extend((child, visible) for child in node.children if child.kind != "agent")
+        return shown, hidden
+
+    def _refresh_next(self) -> None:
+        """Start reading the next queued level, unless one is being read or the user waits."""
+        if not self._refreshing or self._refresh_job or self._user_loads:
+            return
+        while self._refresh_queue:
+            node = self._refresh_queue.pop(0)
+            if self._attached(node) and node.total is not None:
+                break
+        else:
+            announce = self._announce_refresh
+            self._stop_refresh()
+            if announce:
+                self.refreshed.emit(datetime.now(UTC))
+            return
+        self._refresh_job = True
+        generation, kind, key = self._generation, node.kind, node.key
+        count = self._refresh_count(node)
         run_in_pool(
-            lambda: [
-                (node, self._load_range(kind, key, count)) for node, kind, key, count in requests
-            ],
-            lambda results: self._refresh_arrived(generation, results),
+            lambda: self._load_range(kind, key, count),
+            lambda result: self._refresh_arrived(generation, node, result),
             lambda exc: self._refresh_failed(generation, exc),
         )
-        return True
+
+    def _stop_refresh(self) -> None:
+        self._refreshing = self._announce_refresh = self._refresh_job = False
+        self._refresh_queue = []
 
     def _refresh_count(self, parent: TreeNode) -> int:
         """The loaded range, plus a page when everything was loaded, so new children show."""
@@ -378,11 +447,13 @@ class OrgTreeModel(QAbstractItemModel):
             page = self._load_page(kind, key, len(items), min(REFRESH_CHUNK, count - len(items)))
             items.extend(page.items)
             total = page.total
-            if len(items) >= count or not page.items:
+            if len(items) >= min(count, total) or not page.items:
                 return items, total
 
     def _page_arrived(self, node: TreeNode, generation: int, page: Page) -> None:
+        self._user_loads.discard(node)
         if generation != self._generation or not self._attached(node):
+            self._refresh_next()
             return
         node.loading = False
         node.failed = False
@@ -403,28 +474,33 @@ class OrgTreeModel(QAbstractItemModel):
             self.add_item(node.key or None, item)
         self.pageLoaded.emit(parent_index)
         self._continue_reveal()
+        self._refresh_next()
 
     def _page_failed(self, node: TreeNode, generation: int, exc: BaseException) -> None:
+        self._user_loads.discard(node)
         if generation != self._generation:
+            self._refresh_next()
             return
         node.loading = False
         node.failed = True
         self._reveal_chain = []
         self.loadFailed.emit(user_message(exc))
+        self._refresh_next()
 
-    def _refresh_arrived(self, generation: int, results: list) -> None:
+    def _refresh_arrived(self, generation: int, parent: TreeNode, result: tuple) -> None:
         if generation != self._generation:
             return
-        self._refreshing = False
-        for parent, (items, total) in results:
-            if self._attached(parent):
-                self._apply_refresh(parent, [self._convert(i) for i in items], total)
-        self.refreshed.emit(datetime.now(UTC))
+        self._refresh_job = False
+        items, total = result
+        if self._attached(parent):
+            parent.stale = False
+            self._apply_refresh(parent, [self._convert(i) for i in items], total)
+        self._refresh_next()
 
     def _refresh_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        self._refreshing = False
+        self._stop_refresh()
         self.refreshFailed.emit(user_message(exc))
 
     def _apply_refresh(self, parent: TreeNode, fresh: list[TreeNode], total: int) -> None:
