@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from argos_core.status import AgentStatus
 from argos_desktop.messages import user_message
 from argos_desktop.org_tree_model import KEY_ROLE, KIND_ROLE, OrgTreeModel
+from argos_desktop.org_tree_view import OrgTreeView
 from argos_desktop.search_results_model import HIT_ROLE, SearchResultsModel
 from argos_desktop.session import ConsoleSession
 from argos_desktop.workers import run_in_pool
@@ -51,7 +52,7 @@ class FleetPanel(QFrame):
         self._first_page_seen = False
 
         self.title = QLabel("FLEET", objectName="panelTitle")
-        self.tree = QTreeView(objectName="orgTree")
+        self.tree = OrgTreeView(objectName="orgTree")
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(False)

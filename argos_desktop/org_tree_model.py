@@ -49,6 +49,11 @@ KIND_LABELS = {"tenant": "Tenant", "company": "Company", "branch": "Branch", "ag
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
+# The view calls index/flags/hasChildren/rowCount for every row it lays out (thousands, on
+# each insertion under an expanded node): these are computed once, the methods kept lean.
+ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+LEAF_FLAGS = ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+COLUMNS = len(HEADERS)
 
 
 @dataclass(eq=False)
@@ -140,10 +145,15 @@ class OrgTreeModel(QAbstractItemModel):
     # --- Qt model interface ------------------------------------------------------------------
 
     def index(self, row: int, column: int, parent: AnyIndex = ROOT) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
-        node = self._node(parent)
-        return self.createIndex(row, column, node.children[row])
+        if parent.isValid():
+            if parent.column() > 0:
+                return QModelIndex()
+            children = parent.internalPointer().children
+        else:
+            children = self._root.children
+        if 0 <= row < len(children) and 0 <= column < COLUMNS:
+            return self.createIndex(row, column, children[row])
+        return QModelIndex()
 
     def parent(self, index: AnyIndex = ROOT) -> QModelIndex:  # type: ignore[override]
         if not index.isValid():
@@ -155,22 +165,22 @@ class OrgTreeModel(QAbstractItemModel):
         return self.createIndex(up.row, 0, up)
 
     def rowCount(self, parent: AnyIndex = ROOT) -> int:
+        if not parent.isValid():
+            return len(self._root.children)
         if parent.column() > 0:
             return 0
-        return len(self._node(parent).children)
+        return len(parent.internalPointer().children)
 
     def columnCount(self, parent: AnyIndex = ROOT) -> int:
-        return len(HEADERS)
+        return COLUMNS
 
     def hasChildren(self, parent: AnyIndex = ROOT) -> bool:
+        if not parent.isValid():
+            return True
         if parent.column() > 0:
             return False
-        node = self._node(parent)
-        if node is self._root:
-            return True
-        if node.kind == "agent":
-            return False
-        return bool(node.children) or node.child_count > 0
+        node: TreeNode = parent.internalPointer()
+        return node.kind != "agent" and (bool(node.children) or node.child_count > 0)
 
     def canFetchMore(self, parent: AnyIndex) -> bool:
         if parent.column() > 0:
@@ -239,7 +249,7 @@ class OrgTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return LEAF_FLAGS if index.internalPointer().kind == "agent" else ROW_FLAGS
 
     # --- public helpers ----------------------------------------------------------------------
 
@@ -455,18 +465,20 @@ class OrgTreeModel(QAbstractItemModel):
         if generation != self._generation or not self._attached(node):
             self._refresh_next()
             return
-        node.loading = False
         node.failed = False
         fresh = [self._convert(item) for item in page.items]
         fresh = [n for n in fresh if n.key not in self._by_key]
         parent_index = self._index_of(node)
+        # Consistent before the views hear of the rows: the total known, and still loading
+        # so that a view reacting to the insertion does not ask for the next page yet.
+        node.total = max(page.total, len(node.children) + len(fresh))
         if fresh:
             first = len(node.children)
             self.beginInsertRows(parent_index, first, first + len(fresh) - 1)
             for offset, child in enumerate(fresh):
                 self._adopt(node, child, first + offset)
             self.endInsertRows()
-        node.total = max(page.total, len(node.children))
+        node.loading = False
         if node is not self._root and node.child_count != node.total:
             node.child_count = node.total
             self._changed(node)

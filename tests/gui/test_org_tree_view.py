@@ -1,0 +1,51 @@
+"""The fleet tree's view shows pages as they arrive, expanded, without extra signals."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QModelIndex
+
+from argos_desktop.org_tree_model import OrgTreeModel
+from argos_desktop.org_tree_view import OrgTreeView
+from tests.gui.conftest import Fleet, session_for
+from tests.gui.test_org_tree_model import child, load
+
+ROOT = QModelIndex()
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+def test_each_page_shows_under_its_expanded_node_read_once(qtbot, shared_fleet: Fleet):
+    session = session_for(shared_fleet)
+    model = OrgTreeModel(session, page_size=10)
+    view = OrgTreeView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(300, 150)  # the pages overflow it: the view asks for no next page itself
+    view.show()
+    qtbot.waitExposed(view)
+    load(qtbot, model)
+    signals: list[str] = []
+    view.expanded.connect(lambda _i: signals.append("expanded"))
+    view.collapsed.connect(lambda _i: signals.append("collapsed"))
+    f = shared_fleet.org
+
+    path = ROOT
+    for key in (f["zeta"], f["zeta_co"], f["oslo"]):
+        path = child(model, path, key)
+        with qtbot.waitSignal(model.pageLoaded, timeout=10_000):
+            view.expand(path)
+        assert view.isExpanded(path)
+        first = model.index(0, 0, path)
+        assert first.isValid() and view.visualRect(first).isValid()
+    qtbot.wait(200)  # a stray request for a next page would have been made by now
+    assert signals == ["expanded"] * 3
+    read = [args[0] for _name, args, _kw in session.services.orgs.args]
+    assert read == [None, f["zeta"], f["zeta_co"]]
+
+    oslo = path
+    assert model.rowCount(oslo) == 10
+    load(qtbot, model, oslo)  # a next page goes the usual way
+    assert model.rowCount(oslo) == 20
+    assert view.isExpanded(oslo)
+    assert view.visualRect(model.index(19, 0, oslo)).isValid()
+    assert signals == ["expanded"] * 3
