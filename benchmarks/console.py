@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--days", type=float, default=30)
     parser.add_argument("--telemetry-agents", type=int, default=5)
-    parser.add_argument("--expand-rounds", type=int, default=8)
+    parser.add_argument("--expand-rounds", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
