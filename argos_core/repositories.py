@@ -141,6 +141,15 @@ class ScopedRepository:
         rows = self.session.execute(select(model.id, model.org_id).where(model.id.in_(set(ids))))
         return dict(rows.all())
 
+    def labels_by_id(self, model: type[OrgRow], ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """(org id, name) of each row: what a path of ancestors shows."""
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(model.id, model.org_id, model.name).where(model.id.in_(set(ids)))
+        )
+        return {ident: (org_id, name) for ident, org_id, name in rows}
+
     # --- agents ----------------------------------------------------------------------------
 
     def agents(self) -> Select[tuple[Agent]]:

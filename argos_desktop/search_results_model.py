@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFontDatabase
 
 from argos_core.services.dto import SearchHit
 from argos_desktop import icons, theme
@@ -22,7 +21,6 @@ class SearchResultsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._hits: list[SearchHit] = []
-        self._id_font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
     def set_hits(self, hits: list[SearchHit]) -> None:
         self.beginResetModel()
@@ -51,15 +49,16 @@ class SearchResultsModel(QAbstractTableModel):
                 if hit.status is not None:
                     return f"{kind} · {theme.STATUS_LABELS[hit.status]}"
                 return f"{kind} · {hit.key}"
-            return " / ".join(hit.path)
+            return " / ".join(hit.path_names)
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return icons.node_icon(hit.kind, hit.status)
         if role == Qt.ItemDataRole.ForegroundRole and column == 1 and hit.status is not None:
             return theme.current().status_color(hit.status)
-        if role == Qt.ItemDataRole.FontRole and column == 2:
-            return self._id_font
         if role == Qt.ItemDataRole.ToolTipRole:
-            where = " / ".join(hit.path) or "top level"
+            where = (
+                " / ".join(f"{n} ({i})" for i, n in zip(hit.path, hit.path_names, strict=True))
+                or "top level"
+            )
             return f"{KIND_LABELS[hit.kind]} {hit.name}\nIn: {where}\nEnter reveals it in the tree"
         if role == KIND_ROLE:
             return hit.kind

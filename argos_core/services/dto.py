@@ -106,13 +106,14 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A node matching a search, with the org ids of its ancestors (root first)."""
+    """A node matching a search, with the org ids and names of its ancestors (root first)."""
 
     kind: Literal["tenant", "company", "branch", "agent"]
     key: str
     name: str
     path: list[str]
     status: AgentStatus | None
+    path_names: list[str] = field(default_factory=list)
 
 
 METRICS = (

@@ -300,24 +300,9 @@ class OrgService:
                         query.order_by(model.name, model.id).limit(limit - len(rows))
                     )
                 )
-            paths = self._paths(repo, rows)
-            wanted = {org_id for path in paths for org_id in path}
-            names: dict[str, str] = {}
-            for model, query in (
-                (Tenant, repo.tenants()),
-                (Company, repo.companies()),
-            ):
-                if wanted:
-                    names.update(
-                        uow.session.execute(
-                            query.with_only_columns(model.org_id, model.name).where(
-                                model.org_id.in_(wanted)
-                            )
-                        ).all()
-                    )
             choices = [
-                OrgChoice(kind_of(row), row.org_id, row.name, " / ".join(names[i] for i in path))
-                for row, path in zip(rows, paths, strict=True)
+                OrgChoice(kind_of(row), row.org_id, row.name, " / ".join(n for _i, n in path))
+                for row, path in zip(rows, self._paths(repo, rows), strict=True)
             ]
             return sorted(choices, key=lambda c: (c.path.lower(), c.name.lower(), c.org_id))
 
@@ -374,19 +359,15 @@ class OrgService:
                     else {}
                 )
                 found.extend(by_id[i] for i in ids)
-            paths = self._paths(repo, found)
-            return [
-                SearchHit(
-                    "agent",
-                    row.uuid,
-                    row.hostname,
-                    path,
-                    agent_status(row.last_seen, row.revoked_at, now, self._policy),
-                )
-                if isinstance(row, Agent)
-                else SearchHit(kind_of(row), row.org_id, row.name, path, None)
-                for row, path in zip(found, paths, strict=True)
-            ]
+            hits = []
+            for row, path in zip(found, self._paths(repo, found), strict=True):
+                ids, names = [i for i, _n in path], [n for _i, n in path]
+                if isinstance(row, Agent):
+                    state = agent_status(row.last_seen, row.revoked_at, now, self._policy)
+                    hits.append(SearchHit("agent", row.uuid, row.hostname, ids, state, names))
+                else:
+                    hits.append(SearchHit(kind_of(row), row.org_id, row.name, ids, None, names))
+            return hits
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -423,8 +404,10 @@ class OrgService:
             return repo.companies().where(Company.id == p.company_id)
         return repo.branches().where(Branch.id == p.branch_id)
 
-    def _paths(self, repo: ScopedRepository, rows: Sequence[OrgRow | Agent]) -> list[list[str]]:
-        """For each row, the org ids from the principal's root down to the row's parent."""
+    def _paths(
+        self, repo: ScopedRepository, rows: Sequence[OrgRow | Agent]
+    ) -> list[list[tuple[str, str]]]:
+        """For each row, (org id, name) from the principal's root down to the row's parent."""
         depth_of_row = {Tenant: 0, Company: 1, Branch: 2}
         top = {"platform": 0, "tenant": 0, "company": 1, "branch": 2}[repo.principal.level]
         chains = []
@@ -445,10 +428,8 @@ class OrgService:
             for model, ident in chain:
                 wanted[model].add(ident)
             chains.append(chain)
-        org_ids_of = {
-            model: repo.org_ids_by_id(model, sorted(ids)) for model, ids in wanted.items()
-        }
-        return [[org_ids_of[m][i] for m, i in chain] for chain in chains]
+        labels_of = {model: repo.labels_by_id(model, sorted(ids)) for model, ids in wanted.items()}
+        return [[labels_of[m][i] for m, i in chain] for chain in chains]
 
     def _nodes(
         self, repo: ScopedRepository, rows: Sequence[OrgRow], parent_org_id: str | None = None

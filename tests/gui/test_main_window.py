@@ -83,6 +83,7 @@ def test_search_finds_hosts_server_side_and_reveals_them(qtbot, shared_fleet: Fl
     results = window.fleet.results
     hit = results.hit(0)
     assert (hit.kind, hit.name) == ("agent", "oslo-node-07")
+    assert results.index(0, 2).data() == "Zeta Hosting / Zeta Co / Oslo"
     index = results.index(0, 0)
     window.fleet.result_view.setCurrentIndex(index)
     assert window.detail.shown[-1] == ("agent", hit.key)

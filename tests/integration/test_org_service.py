@@ -132,6 +132,9 @@ def test_search_finds_nodes_by_name_and_org_id_and_agents_by_hostname(services, 
     assert {(h.kind, h.key) for h in hits} == {("branch", berlin.org_id), ("agent", uuid)}
     agent_hit = next(h for h in hits if h.kind == "agent")
     assert agent_hit.path == [tenant.org_id, hq.org_id, berlin.org_id]
+    assert agent_hit.path_names == ["Acme", "HQ", "Berlin"]
+    branch_hit = next(h for h in hits if h.kind == "branch")
+    assert (branch_hit.path, branch_hit.path_names) == ([tenant.org_id, hq.org_id], ["Acme", "HQ"])
     assert [h.key for h in services.orgs.search(superadmin, hq.org_id.lower())] == [hq.org_id]
     online = services.orgs.search(superadmin, "", status=AgentStatus.ONLINE)
     assert [h.key for h in online] == [uuid]
