@@ -77,6 +77,8 @@ class FleetPanel(QFrame):
         self.result_view = QTreeView(objectName="searchResults")
         self.result_view.setModel(self.results)
         self.result_view.setRootIsDecorated(False)
+        # "Tenant / Company / Branch": the tenant and the branch say most, elide between.
+        self.result_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.result_view.setUniformRowHeights(True)
         self.result_view.setAllColumnsShowFocus(True)
         self.result_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
