@@ -407,11 +407,34 @@ class OrgTreeModel(QAbstractItemModel):
         return self._index_of(node)
 
     def update_item(self, item: OrgNode | AgentSummary) -> None:
-        """Show a renamed node (or an agent's new state) in its row."""
+        """Show a renamed node (or an agent's new state); a new name moves it into order."""
         fresh = self._convert(item)
         node = self._by_key.get(fresh.key)
-        if node is not None and node.update_from(fresh):
+        if node is None:
+            return
+        renamed = node.name != fresh.name
+        if node.update_from(fresh):
             self._changed(node)
+        if renamed and node.parent is not None:
+            self._move_into_order(node)
+
+    def _move_into_order(self, node: TreeNode) -> None:
+        """Move ``node`` among its loaded siblings to where its name sorts (selection kept)."""
+        parent = node.parent
+        assert parent is not None
+        others = [c.name.lower() for c in parent.children if c is not node]
+        target = bisect.bisect_right(others, node.name.lower())
+        if target == node.row:
+            return
+        parent_index = self._index_of(parent)
+        # Qt counts the destination in rows before the move.
+        destination = target if target < node.row else target + 1
+        if not self.beginMoveRows(parent_index, node.row, node.row, parent_index, destination):
+            return
+        del parent.children[node.row]
+        parent.children.insert(target, node)
+        self._renumber(parent, 0)
+        self.endMoveRows()
 
     def remove_key(self, key: str) -> bool:
         """Take a deleted (or moved-away) node out of the tree; False when it was not loaded."""
@@ -517,10 +540,17 @@ class OrgTreeModel(QAbstractItemModel):
 
     def _apply_refresh(self, parent: TreeNode, fresh: list[TreeNode], total: int) -> None:
         current = {child.key: child for child in parent.children}
+        renamed = []
         for node in fresh:
             old = current.get(node.key)
-            if old is not None and old.update_from(node):
+            if old is None:
+                continue
+            if old.name != node.name:
+                renamed.append(old)
+            if old.update_from(node):
                 self._changed(old)
+        for node in renamed:  # renamed elsewhere: into name order, like a rename here
+            self._move_into_order(node)
         if parent.loading:
             return
         wanted = {node.key for node in fresh}

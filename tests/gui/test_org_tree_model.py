@@ -205,3 +205,32 @@ class _Broken:
         from argos_core.errors import DatabaseUnavailable
 
         raise DatabaseUnavailable("The database is unavailable right now.")
+
+
+def test_a_renamed_node_moves_into_name_order_keeping_the_selection(
+    qtbot, qtmodeltester, fleet: Fleet
+):
+    from PySide6.QtCore import QItemSelectionModel
+
+    model = OrgTreeModel(session_for(fleet))
+    f = fleet.org
+    acme = open_path(qtbot, model, f["acme"])
+    load(qtbot, model, acme)
+    selection = QItemSelectionModel(model)
+    alpha = child(model, acme, f["alpha"])
+    selection.setCurrentIndex(alpha, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    names = lambda: [model.index(r, 0, acme).data() for r in range(model.rowCount(acme))]  # noqa: E731
+    assert names() == ["Alpha Corp", "Beta Corp"]
+
+    root = Principal("root", "superadmin", source="tests")
+    model.update_item(fleet.services.orgs.rename(root, f["alpha"], "Zulu Corp"))
+    assert names() == ["Beta Corp", "Zulu Corp"]
+    assert selection.currentIndex().data(KEY_ROLE) == f["alpha"]
+    assert model.index_for_key(f["alpha"]).row() == 1
+
+    fleet.services.orgs.rename(root, f["alpha"], "Aardvark Corp")  # by another console
+    with qtbot.waitSignal(model.refreshed, timeout=10_000):
+        model.refresh()
+    assert names() == ["Aardvark Corp", "Beta Corp"]
+    assert selection.currentIndex().data(KEY_ROLE) == f["alpha"]
+    qtmodeltester.check(model)
