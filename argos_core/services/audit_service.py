@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.errors import ValidationError
@@ -34,10 +36,20 @@ class AuditService:
         text: str = "",
         sort_by: str = "at",
         descending: bool = True,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> Page[AuditEntry]:
-        """Newest first by default; ``sort_by`` one of ``SORT_COLUMNS`` (ties: newest first)."""
+        """Newest first by default; ``sort_by`` one of ``SORT_COLUMNS`` (ties: newest first).
+
+        ``since``/``until`` (time-zone aware) keep entries with ``since <= at < until``.
+        """
         if sort_by not in SORT_COLUMNS:
             raise ValidationError(f"Cannot sort the audit log by '{sort_by}'.")
+        for bound in (since, until):
+            if bound is not None and bound.tzinfo is None:
+                raise ValidationError("A period needs times with a time zone.")
+        if since is not None and until is not None and since >= until:
+            raise ValidationError("The period must end after it starts.")
         order = SORT_COLUMNS[sort_by].desc() if descending else SORT_COLUMNS[sort_by].asc()
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
@@ -48,6 +60,10 @@ class AuditService:
                 query = query.where(
                     name_matches(AuditLog.actor, text) | name_matches(AuditLog.target, text)
                 )
+            if since is not None:
+                query = query.where(AuditLog.at >= since.astimezone(UTC))
+            if until is not None:
+                query = query.where(AuditLog.at < until.astimezone(UTC))
             total = repo.count(query)
             rows = uow.session.scalars(
                 query.order_by(order, AuditLog.id.desc())

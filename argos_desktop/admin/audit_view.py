@@ -4,11 +4,13 @@ server-side, scoped like everything else."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateEdit,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -30,6 +32,20 @@ from argos_desktop.workers import run_in_pool
 PAGE_SIZE = 100
 FILTER_DELAY_MS = 300
 ALL_ACTIONS = "All actions"
+BETWEEN_DATES = "dates"
+PERIODS: tuple[tuple[str, timedelta | str | None], ...] = (
+    ("Any time", None),
+    ("Last hour", timedelta(hours=1)),
+    ("Last 24 hours", timedelta(days=1)),
+    ("Last 7 days", timedelta(days=7)),
+    ("Last 30 days", timedelta(days=30)),
+    ("Between dates", BETWEEN_DATES),
+)
+
+
+def local_midnight(day: QDate) -> datetime:
+    """The start of ``day`` on this computer's clock, as an aware datetime."""
+    return datetime(day.year(), day.month(), day.day()).astimezone()
 
 
 def _values(values: dict[str, Any] | None) -> str:
@@ -78,10 +94,25 @@ class AuditLogDialog(QDialog):
         self.text_edit.setClearButtonEnabled(True)
         self.text_edit.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.text_edit.setAccessibleName("Filter text")
+        self.period_box = QComboBox()
+        self.period_box.setAccessibleName("Period")
+        for label, value in PERIODS:
+            self.period_box.addItem(label, value)
+        today = QDate.currentDate()
+        self.from_edit = QDateEdit(today.addDays(-7), calendarPopup=True)
+        self.to_edit = QDateEdit(today, calendarPopup=True)
+        for edit, name in ((self.from_edit, "From date"), (self.to_edit, "To date")):
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setAccessibleName(name)
+            edit.setVisible(False)
+            edit.dateChanged.connect(lambda _d: self.filter_timer.start())
         self.refresh_button = QPushButton(icons.icon("refresh"), "Refresh")
         filters = QHBoxLayout()
         filters.addWidget(QLabel("Action"))
         filters.addWidget(self.action_box)
+        filters.addWidget(self.period_box)
+        filters.addWidget(self.from_edit)
+        filters.addWidget(self.to_edit)
         filters.addWidget(self.text_edit, 1)
         filters.addWidget(self.refresh_button)
 
@@ -118,6 +149,7 @@ class AuditLogDialog(QDialog):
         self.text_edit.textChanged.connect(lambda _t: self.filter_timer.start())
         self.text_edit.returnPressed.connect(self.first_page)
         self.action_box.currentIndexChanged.connect(lambda _i: self.first_page())
+        self.period_box.currentIndexChanged.connect(self._period_changed)
         self.refresh_button.clicked.connect(self.reload)
         self.newer_button.clicked.connect(lambda: self.go(self.offset - PAGE_SIZE))
         self.older_button.clicked.connect(lambda: self.go(self.offset + PAGE_SIZE))
@@ -155,6 +187,22 @@ class AuditLogDialog(QDialog):
         self.sort_by, self.descending = field, order == Qt.SortOrder.DescendingOrder
         self.first_page()
 
+    def _period_changed(self, _index: int) -> None:
+        between = self.period_box.currentData() == BETWEEN_DATES
+        self.from_edit.setVisible(between)
+        self.to_edit.setVisible(between)
+        self.first_page()
+
+    def period(self) -> tuple[datetime | None, datetime | None]:
+        """``since`` and ``until`` of the chosen period; dates are whole local days."""
+        value = self.period_box.currentData()
+        if isinstance(value, timedelta):
+            return datetime.now(UTC) - value, None
+        if value == BETWEEN_DATES:
+            since = local_midnight(self.from_edit.date())
+            return since, local_midnight(self.to_edit.date().addDays(1))
+        return None, None
+
     def first_page(self) -> None:
         self.go(0)
 
@@ -167,7 +215,10 @@ class AuditLogDialog(QDialog):
         self._generation += 1
         generation = self._generation
         audit, p = self.session.services.audit, self.session.principal
+        since, until = self.period()
         kwargs = {
+            "since": since,
+            "until": until,
             "offset": self.offset,
             "limit": PAGE_SIZE,
             "action": self.action_box.currentData(),

@@ -86,3 +86,30 @@ def test_audit_log_opens_from_the_main_window(qtbot, admin_fleet, tmp_path):
     assert isinstance(dialog.entries, RecordTableModel)
     qtbot.waitUntil(lambda: dialog.entries.rowCount() > 0, timeout=10_000)
     dialog.close()
+
+
+def test_audit_log_keeps_a_period(qtbot, admin_fleet):
+    from PySide6.QtCore import QDate
+
+    dialog = audit_dialog(qtbot, admin_fleet, ROOT)
+    everything = dialog.total
+    assert everything > 0
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        dialog.period_box.setCurrentIndex(dialog.period_box.findText("Last hour"))
+    assert dialog.total == everything  # all made by the fixture just now
+    assert not dialog.from_edit.isVisible()
+
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        dialog.period_box.setCurrentIndex(dialog.period_box.findText("Between dates"))
+    assert dialog.from_edit.isVisible() and dialog.to_edit.isVisible()
+    assert dialog.total == everything  # the last 7 days, today included
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        dialog.from_edit.setDate(QDate(2020, 1, 1))
+        dialog.to_edit.setDate(QDate(2020, 1, 31))
+    assert dialog.entries.rowCount() == 0
+    assert dialog.page_label.text() == "No entries match."
+
+    with qtbot.waitSignal(dialog.failed, timeout=10_000) as failed:
+        dialog.to_edit.setDate(QDate(2019, 12, 1))
+    assert failed.args == ["The period must end after it starts."]
+    assert dialog.message.isVisible()

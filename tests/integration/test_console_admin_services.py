@@ -75,3 +75,47 @@ def test_audit_log_sorts_by_a_column_and_lists_its_actions_in_scope(services, su
 def test_audit_log_refuses_an_unknown_sort_column(services, superadmin):
     with pytest.raises(ValidationError):
         services.audit.list_entries(superadmin, sort_by="password")
+
+
+def test_audit_log_keeps_entries_of_a_period(services, superadmin, org, session_factory):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from argos_core.models import AuditLog
+
+    lyon = org[4]
+    services.orgs.rename(superadmin, lyon.org_id, "Lyon Nord")
+    services.orgs.rename(superadmin, lyon.org_id, "Lyon Est")
+    entries = services.audit.list_entries(superadmin, action="branch.rename").items
+    assert len(entries) == 2
+    # Date the older rename three days back.
+    old_at = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+    with session_factory() as session:
+        session.execute(
+            update(AuditLog)
+            .where(
+                AuditLog.action == "branch.rename",
+                AuditLog.after["name"].as_string() == "Lyon Nord",
+            )
+            .values(at=old_at)
+        )
+        session.commit()
+
+    def renamed_to(**period) -> list[str]:
+        page = services.audit.list_entries(superadmin, action="branch.rename", **period)
+        return [e.after["name"] for e in page.items]
+
+    assert renamed_to(since=old_at + timedelta(seconds=1)) == ["Lyon Est"]
+    assert renamed_to(until=old_at + timedelta(seconds=1)) == ["Lyon Nord"]
+    assert renamed_to(since=old_at, until=old_at + timedelta(days=1)) == ["Lyon Nord"]
+    assert renamed_to(until=old_at) == []  # the end is exclusive
+    berlin_time = timezone(timedelta(hours=1))
+    assert renamed_to(since=datetime(2026, 1, 10, 13, 0, tzinfo=berlin_time)) == [
+        "Lyon Est",
+        "Lyon Nord",
+    ]
+    with pytest.raises(ValidationError):
+        services.audit.list_entries(superadmin, since=datetime(2026, 1, 10))
+    with pytest.raises(ValidationError):
+        services.audit.list_entries(superadmin, since=old_at, until=old_at)
