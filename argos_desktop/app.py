@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from argos_core.settings import resolve_database_url
 from argos_desktop import icons
 from argos_desktop.demo_mode import DemoProcesses, DemoStart, open_demo
+from argos_desktop.heap import freeze_startup_objects
 from argos_desktop.login_dialog import LoginDialog
 from argos_desktop.main_window import MainWindow
 from argos_desktop.messages import user_message
@@ -111,6 +112,7 @@ class Console:
         if self.args.self_test:
             self.window.fleet.model.pageLoaded.connect(lambda _i: self._self_test_passed())
             QTimer.singleShot(SELF_TEST_TIMEOUT_MS, lambda: self.app.exit(1))
+        freeze_startup_objects()
         self.window.start()
 
     def _self_test_passed(self) -> None:

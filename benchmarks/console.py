@@ -46,6 +46,7 @@ from argos_core.db import make_engine
 from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, seed_demo
 from argos_core.migrate import upgrade
 from argos_core.models import Agent, Telemetry
+from argos_desktop.heap import freeze_startup_objects
 from argos_desktop.main_window import MainWindow
 from argos_desktop.session import ConsoleSession
 from argos_desktop.theme import ThemeManager
@@ -161,6 +162,7 @@ def measure_window(
     window = MainWindow(session, settings)
     window.resize(*WINDOW_SIZE)
     window.show()
+    freeze_startup_objects()  # as argos_desktop.app does before starting the window
     window.start()
     model = window.fleet.model
     driver.wait_until(lambda: model.rowCount() > 0, "the top level of the tree")
