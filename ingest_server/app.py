@@ -1,13 +1,21 @@
-"""Wiring: ``IngestRuntime`` builds the writer, health probe and caches, and the HTTP front
-end; ``make_app`` routes everything but telemetry."""
+"""Wiring: ``IngestRuntime`` builds the writer, health probe and caches; ``make_app`` routes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from tornado.httputil import (
+    HTTPConnection,
+    HTTPHeaders,
+    HTTPMessageDelegate,
+    RequestStartLine,
+    ResponseStartLine,
+)
 from tornado.web import Application, RequestHandler
 
 from argos_core.bootstrap import Services
@@ -21,7 +29,6 @@ from ingest_server.handlers import (
     NotFoundHandler,
 )
 from ingest_server.health import DatabaseHealth
-from ingest_server.http1 import HttpFront
 from ingest_server.metrics import IngestMetrics
 from ingest_server.rate_limit import RateLimiter
 from ingest_server.telemetry import TelemetryEndpoint
@@ -33,12 +40,13 @@ BLOCKING_THREADS = 4
 
 
 def make_app(ctx: IngestContext) -> Application:
-    """Every endpoint but telemetry, which the HTTP front end (``ingest_server.http1``)
-    sends straight to its ``TelemetryEndpoint``."""
     args = {"ctx": ctx}
-    return Application(
+    telemetry = TelemetryEndpoint(ctx)
+    return _IngestApplication(
+        telemetry,
         [
             (r"/api/v1/enroll", EnrollHandler, args),
+            (TELEMETRY_PATH, telemetry),
             (r"/healthz", HealthHandler, args),
             (r"/metrics", MetricsHandler, args),
         ],
@@ -46,6 +54,57 @@ def make_app(ctx: IngestContext) -> Application:
         default_handler_args=args,
         log_function=_log_request,
     )
+
+
+class _IngestApplication(Application):
+    """Sends telemetry requests straight to their endpoint.
+
+    Tornado's routing builds an ``HTTPServerRequest`` and tries each rule's regex for every
+    request; for the telemetry path, thousands of times a second, a string comparison does.
+    Every other path (and any request whose start line is unusual) is routed as usual.
+    """
+
+    def __init__(self, telemetry: TelemetryEndpoint, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._telemetry = telemetry
+
+    def start_request(
+        self, server_conn: object, request_conn: HTTPConnection
+    ) -> HTTPMessageDelegate:
+        return _Dispatch(self, server_conn, request_conn)
+
+
+class _Dispatch(HTTPMessageDelegate):
+    def __init__(
+        self, app: _IngestApplication, server_conn: object, request_conn: HTTPConnection
+    ) -> None:
+        self._app = app
+        self._server_conn = server_conn
+        self._request_conn = request_conn
+        self._delegate: HTTPMessageDelegate | None = None
+
+    def headers_received(
+        self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
+    ) -> Awaitable[None] | None:
+        path = getattr(start_line, "path", "").partition("?")[0]
+        if path == TELEMETRY_PATH:
+            delegate = self._app._telemetry.start_request(self._server_conn, self._request_conn)
+        else:
+            delegate = Application.start_request(self._app, self._server_conn, self._request_conn)
+        self._delegate = delegate
+        return delegate.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        assert self._delegate is not None
+        return self._delegate.data_received(chunk)
+
+    def finish(self) -> None:
+        assert self._delegate is not None
+        self._delegate.finish()
+
+    def on_connection_close(self) -> None:
+        if self._delegate is not None:
+            self._delegate.on_connection_close()
 
 
 class IngestRuntime:
@@ -86,16 +145,10 @@ class IngestRuntime:
             executor=executor,
         )
 
-    def start(self, *, max_body_bytes: int) -> HttpFront:
-        """Start the writer and the health probe; the HTTP front end to add sockets to."""
+    def start(self) -> Application:
         self.context.writer.start()
         self.context.health.start()
-        return HttpFront(
-            make_app(self.context),
-            TelemetryEndpoint(self.context),
-            TELEMETRY_PATH,
-            max_body_bytes=max_body_bytes,
-        )
+        return make_app(self.context)
 
     async def stop(self) -> None:
         """Write everything accepted so far, then release threads (the caller closes sockets)."""

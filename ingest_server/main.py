@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 
+from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from argos_core.bootstrap import bootstrap
@@ -34,7 +35,6 @@ log = logging.getLogger("argos.ingest")
 HARD_BODY_CAP = 64 * MIB
 DRAIN_TIMEOUT_S = 10.0
 MAX_RESTARTS = 20
-BACKLOG = 1024
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         url, signer = _prepare(args.database_url)
-        sockets = bind_sockets(args.port, args.host, backlog=BACKLOG)
+        sockets = bind_sockets(args.port, args.host, backlog=1024)
     except (ArgosError, OSError) as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
         return 1
@@ -151,8 +151,8 @@ async def serve(
     """Serve on ``sockets`` until ``stop`` is set, then stop accepting, flush and close."""
     services = bootstrap(url, pool_size=8)
     runtime = IngestRuntime(services, signer, config)
-    server = runtime.start(max_body_bytes=HARD_BODY_CAP)
-    await server.add_sockets(sockets, backlog=BACKLOG)
+    server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP)
+    server.add_sockets(sockets)
     _freeze_startup_objects()
     log.info("worker %d serving", os.getpid())
     if runtime_ready is not None:

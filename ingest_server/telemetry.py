@@ -1,10 +1,10 @@
 """``POST /api/v1/telemetry``: the hot path, served without ``RequestHandler``.
 
-Every agent report lands here, thousands per second, so this endpoint is an
-``HTTPMessageDelegate`` of the HTTP front end (``ingest_server.http1``), which hands it the
-header fields as parsed and takes the whole answer in one ``write_response``. The rules and
-the error shape are the same as for every other endpoint: ``accept_telemetry`` holds the
-rules, ``ingest_server.errors`` the answers.
+Every agent report lands here, thousands per second, so this endpoint talks to Tornado's
+HTTP connection directly (an ``HTTPMessageDelegate``), which costs about a third less CPU
+per request than a ``RequestHandler``. The rules and the error shape are the same as for
+every other endpoint: ``accept_telemetry`` holds the rules, ``ingest_server.errors`` the
+answers.
 """
 
 from __future__ import annotations
@@ -14,26 +14,28 @@ import logging
 import time
 
 from tornado.httputil import (
+    HTTPConnection,
     HTTPHeaders,
     HTTPMessageDelegate,
     HTTPServerConnectionDelegate,
     RequestStartLine,
+    ResponseStartLine,
+    responses,
 )
+from tornado.iostream import StreamClosedError
 
 from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.context import IngestContext
 from ingest_server.errors import ApiError, error_body, translate
-from ingest_server.http1 import Fields, _Request
 from ingest_server.samples import InvalidBatch, parse_batch
 
 log = logging.getLogger(__name__)
 
 ACCEPTED = b'{"accepted":%d,"duplicates":%d,"report_interval_s":%d}'
+JSON = "application/json; charset=utf-8"
 
 
-async def accept_telemetry(
-    ctx: IngestContext, headers: HTTPHeaders | Fields, body: BodyBuffer
-) -> bytes:
+async def accept_telemetry(ctx: IngestContext, headers: HTTPHeaders, body: BodyBuffer) -> bytes:
     """Authenticate, validate, wait for the commit; the 200 body, or an exception."""
     agent = await ctx.auth.authenticate(headers.get("Authorization"))
     payload = decode_json(headers, body)
@@ -57,20 +59,20 @@ class TelemetryEndpoint(HTTPServerConnectionDelegate):
         self.ctx = ctx
         self._tasks: set[asyncio.Task] = set()
 
-    def start_request(self, server_conn: object, request_conn: _Request) -> _Exchange:  # type: ignore[override]
+    def start_request(self, server_conn: object, request_conn: HTTPConnection) -> _Exchange:
         return _Exchange(self, request_conn)
 
 
 class _Exchange(HTTPMessageDelegate):
-    def __init__(self, endpoint: TelemetryEndpoint, connection: _Request) -> None:
+    def __init__(self, endpoint: TelemetryEndpoint, connection: HTTPConnection) -> None:
         self._endpoint = endpoint
         self._ctx = endpoint.ctx
         self._connection = connection
         self._body = BodyBuffer(self._ctx.config.max_body_bytes)
         self._method = ""
-        self._headers: Fields = Fields()
+        self._headers = HTTPHeaders()
 
-    def headers_received(self, start_line: RequestStartLine, headers: Fields) -> None:  # type: ignore[override]
+    def headers_received(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
         self._method = start_line.method
         self._headers = headers
 
@@ -88,7 +90,7 @@ class _Exchange(HTTPMessageDelegate):
     async def _respond(self) -> None:
         ctx, cfg = self._ctx, self._ctx.config
         ctx.inflight += 1
-        extra: dict[str, str] | None = None
+        extra: dict[str, str] = {}
         try:
             if self._method != "POST":
                 raise ApiError(405, "Method Not Allowed.")
@@ -102,8 +104,17 @@ class _Exchange(HTTPMessageDelegate):
                 error = ApiError(500, "Internal Server Error.")
             status, body = error.status_code, error_body(error)
             if error.retry_after is not None:
-                extra = {"Retry-After": str(error.retry_after)}
+                extra["Retry-After"] = str(error.retry_after)
         finally:
             ctx.inflight -= 1
-        self._connection.write_response(status, body, extra=extra)
+        headers = HTTPHeaders({"Content-Type": JSON, "Content-Length": str(len(body)), **extra})
+        try:
+            self._connection.write_headers(
+                ResponseStartLine("HTTP/1.1", status, responses.get(status, "Unknown")),
+                headers,
+                body,
+            )
+            self._connection.finish()
+        except StreamClosedError:
+            pass
         ctx.metrics.count_request("telemetry", status)
