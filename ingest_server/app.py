@@ -151,7 +151,13 @@ class IngestRuntime:
         return make_app(self.context)
 
     async def stop(self) -> None:
-        """Write everything accepted so far, then release threads (the caller closes sockets)."""
+        """Write everything accepted so far, then release threads (the caller closes sockets).
+
+        From here on, requests still arriving on open connections get a 503 (never a 500
+        from a thread pool that is shutting down)."""
+        if self.context.stopping:
+            return
+        self.context.stopping = True
         await self.context.writer.drain_and_stop()
         await self.context.health.stop()
         self.context.executor.shutdown(wait=True)

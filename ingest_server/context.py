@@ -43,3 +43,4 @@ class IngestContext:
     writer: GroupCommitWriter
     executor: Executor
     inflight: int = 0
+    stopping: bool = False

@@ -42,6 +42,12 @@ class ApiError(HTTPError):
         self.retry_after = retry_after
 
 
+def shutting_down(retry_after: int) -> ApiError:
+    """What a request gets once the worker is stopping (its threads may be gone)."""
+    message = "The server is shutting down; retry later."
+    return ApiError(503, message, code="unavailable", retry_after=retry_after)
+
+
 def error_body(error: ApiError) -> bytes:
     return json.dumps(
         {"error": error.code, "message": error.message, "details": error.details}

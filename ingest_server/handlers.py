@@ -18,7 +18,7 @@ from argos_core.services.agent_inventory import AgentInventory
 from argos_core.services.dto import EnrollResult
 from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.context import IngestContext
-from ingest_server.errors import ApiError, error_body, translate
+from ingest_server.errors import ApiError, error_body, shutting_down, translate
 
 ENROLL_ATTEMPTS = 8
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
@@ -65,6 +65,8 @@ class JsonPostHandler(JsonHandler):
         cfg = self.ctx.config
         self.ctx.inflight += 1
         try:
+            if self.ctx.stopping:
+                raise shutting_down(cfg.busy_retry_after_s)
             await self.handle()
         except Exception as exc:
             error = translate(
@@ -131,6 +133,9 @@ class HealthHandler(JsonHandler):
     route = "healthz"
 
     async def get(self) -> None:
+        if self.ctx.stopping:
+            self.write_json(503, {"status": "stopping", "database": "unavailable"})
+            return
         ok = self.ctx.health.available or await self.ctx.health.probe()
         self.write_json(
             200 if ok else 503,

@@ -26,7 +26,7 @@ from tornado.iostream import StreamClosedError
 
 from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.context import IngestContext
-from ingest_server.errors import ApiError, error_body, translate
+from ingest_server.errors import ApiError, error_body, shutting_down, translate
 from ingest_server.samples import InvalidBatch, parse_batch
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class _Exchange(HTTPMessageDelegate):
         try:
             if self._method != "POST":
                 raise ApiError(405, "Method Not Allowed.")
+            if ctx.stopping:
+                raise shutting_down(cfg.busy_retry_after_s)
             status, body = 200, await accept_telemetry(ctx, self._headers, self._body)
         except Exception as exc:
             error = translate(

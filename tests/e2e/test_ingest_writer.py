@@ -155,3 +155,27 @@ def test_concurrent_requests_are_committed_together_in_few_flushes(ingest_server
 
 def _count(histogram) -> int:
     return sum(bucket.get() for bucket in histogram._buckets)
+
+
+def test_requests_on_open_connections_while_stopping_get_503_not_500(ingest_db, ingest_services):
+    """Between ``runtime.stop()`` (threads released) and the connections closing."""
+    import asyncio
+
+    server = ServerThread(ingest_db).start()
+    try:
+        branch = make_branch(ingest_services)
+        agent = enroll(server, branch, ingest_services)
+        asyncio.run_coroutine_threadsafe(server.runtime.stop(), server._loop).result(20)
+
+        enrolling = post_json(server.url, "/api/v1/enroll", branch.inventory())
+        reporting = post_json(server.url, TELEMETRY, {"samples": [sample(T0)]}, token=agent.token)
+        health = request(server.url, "GET", "/healthz")
+        for reply in (enrolling, reporting):
+            assert reply.status == 503, reply.body
+            assert reply.json["message"] == "The server is shutting down; retry later."
+            assert reply.headers["retry-after"] == "1"
+        assert health.status == 503
+        assert health.json == {"status": "stopping", "database": "unavailable"}
+        assert count_rows(ingest_services, agent.agent_id) == 0
+    finally:
+        server.stop()
