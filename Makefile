@@ -22,6 +22,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 test: install
+	./scripts/ensure-system-deps --test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2

@@ -116,7 +116,9 @@ class Console:
         self.window.start()
 
     def _self_test_passed(self) -> None:
-        print(f"self-test: main window up, {self.window.fleet.model.rowCount()} top-level nodes")
+        platform = QApplication.platformName()
+        nodes = self.window.fleet.model.rowCount()
+        print(f"self-test: main window up on {platform}, {nodes} top-level nodes", flush=True)
         QTimer.singleShot(0, self.app.quit)
 
     def shutdown(self) -> None:
