@@ -58,8 +58,17 @@ class TokenSigner:
         return subject, expires_at
 
 
+MACHINE_SECRET_PREFIX = "argos_"
+
+
 def new_machine_secret() -> str:
-    return secrets.token_urlsafe(32)
+    """A long random secret that never begins with ``-``.
+
+    A bare ``token_urlsafe`` starts with ``-`` once in 64: on a command line
+    (``--enrollment-key -XSA…``) it reads as an option and the agent refuses to start.
+    The prefix also lets secret scanners recognise leaked keys.
+    """
+    return MACHINE_SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 def digest_secret(secret: str) -> str:

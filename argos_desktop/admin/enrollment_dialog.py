@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import socket
 from datetime import datetime, timedelta
 
@@ -68,8 +69,14 @@ def default_server_url() -> str:
 
 
 def install_command(server_url: str, branch_org_id: str, key: str) -> str:
-    return (
-        f"argos-agent --server {server_url.strip()} --branch {branch_org_id} --enrollment-key {key}"
+    """The agent's command line, safe to paste into a shell whatever the values hold."""
+    return shlex.join(
+        [
+            "argos-agent",
+            f"--server={server_url.strip()}",
+            f"--branch={branch_org_id}",
+            f"--enrollment-key={key}",
+        ]
     )
 
 

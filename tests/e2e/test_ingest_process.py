@@ -18,7 +18,7 @@ def test_sigterm_stops_accepting_flushes_in_flight_samples_and_exits_0(ingest_db
     server = ingest("--database-url", ingest_db, "--port", "0")
     try:
         url = listening_url(server.first_line())
-        assert wait_until(lambda: _healthy(url), 20)
+        server.wait_for(lambda: _healthy(url), 20, "/healthz answers ok")
         branch = make_branch(ingest_services)
         agent = enroll_http(url, branch, ingest_services)
         with ThreadPoolExecutor(1) as pool:
@@ -39,7 +39,7 @@ def test_sigterm_stops_accepting_flushes_in_flight_samples_and_exits_0(ingest_db
     finally:
         server.kill()
     assert (reply.status, reply.json["accepted"]) == (200, 5)
-    assert code == 0, server.stderr
+    assert code == 0, server.report()
     assert count_rows(ingest_services, agent.agent_id) == 5
 
 
@@ -50,7 +50,7 @@ def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ing
     try:
         url = listening_url(server.first_line())
         assert "2 processes" in server.lines[0]
-        assert wait_until(lambda: _healthy(url), 20)
+        server.wait_for(lambda: _healthy(url), 20, "/healthz answers ok")
         branch = make_branch(ingest_services)
         agent = enroll_http(url, branch, ingest_services)
         with ThreadPoolExecutor(8) as pool:
@@ -68,7 +68,7 @@ def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ing
     finally:
         server.kill()
     assert {r.status for r in replies} == {200}
-    assert code == 0, server.stderr
+    assert code == 0, server.report()
     assert count_rows(ingest_services, agent.agent_id) == 40
     assert scrapes == {40.0}
 

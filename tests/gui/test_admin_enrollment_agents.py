@@ -56,12 +56,12 @@ def test_a_new_key_is_shown_once_with_the_install_command_then_listed_and_revoke
     key = dialog.key
     assert dialog.secret_box.isVisible() and dialog.key_field.text() == key.key
     assert dialog.command_field.text() == (
-        f"argos-agent --server {SERVER} --branch {paris} --enrollment-key {key.key}"
+        f"argos-agent --server={SERVER} --branch={paris} --enrollment-key={key.key}"
     )
     click(qtbot, dialog.command_field.button)
     assert QGuiApplication.clipboard().text() == dialog.command_field.text()
     dialog.server_edit.setText("http://10.0.0.5:8080")
-    assert dialog.command_field.text().startswith("argos-agent --server http://10.0.0.5:8080 ")
+    assert dialog.command_field.text().startswith("argos-agent --server=http://10.0.0.5:8080 ")
 
     listed = dialog.keys.records()[0]
     assert (listed.key_id, listed.note, listed.state, listed.use_count) == (
