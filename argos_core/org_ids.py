@@ -24,7 +24,3 @@ def normalize(raw: str) -> str:
     if not _PATTERN.match(candidate):
         raise UnknownOrgId(raw.strip() if raw else "")
     return candidate
-
-
-def is_valid(candidate: str) -> bool:
-    return bool(_PATTERN.match(candidate))

@@ -74,10 +74,6 @@ class Theme:
     name: str
     colors: dict[str, str]
 
-    @property
-    def is_dark(self) -> bool:
-        return self.name == "dark"
-
     def color(self, key: str) -> QColor:
         return QColor(self.colors[key])
 

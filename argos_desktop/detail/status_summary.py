@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from argos_core.services.dto import StatusCounts
@@ -103,8 +103,3 @@ class StatusSummary(QWidget):
 
     def count_text(self, status: AgentStatus) -> str:
         return self.tiles[status].count.text()
-
-
-def worst_color(counts: StatusCounts) -> QColor | None:
-    worst = counts.worst
-    return status_style.color(worst) if worst else None
