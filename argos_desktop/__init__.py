@@ -1,1 +1,1 @@
-"""Argos desktop console (PySide6). Reaches data only through ``argos_core`` services."""
+"""Argos desktop console (PySide6). Reaches data only through a ``ConsoleBackend``."""

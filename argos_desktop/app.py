@@ -129,7 +129,7 @@ class Console:
             self.window.save_settings()
         QThreadPool.globalInstance().waitForDone(SHUTDOWN_WAIT_MS)
         if self.session is not None:
-            self.session.services.close()
+            self.session.backend.close()
 
 
 def _splash(title: str, detail: str) -> QWidget:

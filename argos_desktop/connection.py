@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from argos_core.console_support import open_services
+from argos_desktop.backend.direct import connect_direct
 from argos_desktop.session import ConsoleSession
 
 LOGIN_SOURCE = "console"
@@ -12,13 +12,8 @@ LOGIN_SOURCE = "console"
 
 def connect_session(database_url: str, username: str, password: str) -> ConsoleSession:
     """Blocking: call it on a worker thread. Raises ``ArgosError`` subclasses with a message."""
-    services = open_services(database_url.strip())
-    try:
-        principal = services.users.authenticate(username, password, source=LOGIN_SOURCE)
-    except BaseException:
-        services.close()
-        raise
-    return ConsoleSession(services, principal, database_label(database_url))
+    backend, identity = connect_direct(database_url, username, password, source=LOGIN_SOURCE)
+    return ConsoleSession(backend, identity, database_label(database_url))
 
 
 def without_password(url: str) -> str:

@@ -22,8 +22,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from argos_core.bootstrap import Services
 from argos_core.console_support import DemoDatabase, demo_heartbeat, open_services, prepare_demo
 from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN
+from argos_desktop.backend.direct import DirectBackend, identity_of
 from argos_desktop.connection import LOGIN_SOURCE, database_label
 from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
@@ -41,6 +43,7 @@ class DemoStart:
     session: ConsoleSession
     database: DemoDatabase
     enrollment_key: str
+    services: Services
 
 
 def open_demo(database_url: str | None = None) -> DemoStart:
@@ -61,7 +64,8 @@ def open_demo(database_url: str | None = None) -> DemoStart:
         services.close()
         raise
     label = f"Demo · {database_label(database.database_url)}"
-    return DemoStart(ConsoleSession(services, principal, label), database, key.key)
+    session = ConsoleSession(DirectBackend(services, principal), identity_of(principal), label)
+    return DemoStart(session, database, key.key, services)
 
 
 def find_executable(name: str) -> str | None:
@@ -179,7 +183,7 @@ class DemoProcesses(QObject):
             self.note.emit(f"Demo: the {what} stopped (exit status {code})")
 
     def beat(self) -> None:
-        services = self._start.session.services
+        services = self._start.services
         run_in_pool(lambda: demo_heartbeat(services), lambda _n: None, self._beat_failed)
 
     def _beat_failed(self, exc: BaseException) -> None:

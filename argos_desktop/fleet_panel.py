@@ -226,13 +226,11 @@ class FleetPanel(QFrame):
         text, status = self._search
         self._search_generation += 1
         generation = self._search_generation
-        session = self._session
+        backend = self._session.backend
         self.banner.setText("Searching…")
         self.stack.setCurrentIndex(1)
         run_in_pool(
-            lambda: session.services.orgs.search(
-                session.principal, text, status=status, limit=SEARCH_LIMIT
-            ),
+            lambda: backend.search(text, status=status, limit=SEARCH_LIMIT),
             lambda hits: self._search_arrived(generation, text, status, hits),
             lambda exc: self._search_failed(generation, exc),
         )

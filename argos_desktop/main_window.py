@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self._settings = settings
-        self.setWindowTitle(f"Argos Console — {session.database_label}")
+        self.setWindowTitle(f"Argos Console — {session.label}")
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(QSize(900, 560))
 
@@ -201,9 +201,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.demo_label, 1)
         bar.addPermanentWidget(self.refresh_label)
         self.set_connection_ok(True)
-        principal = self.session.principal
-        scope = "all tenants" if principal.is_superadmin else f"scope {principal.scope_org_id}"
-        self.user_label.setText(f"Signed in as {principal.username} ({principal.role}, {scope})")
+        who = self.session.identity
+        self.user_label.setText(f"Signed in as {who.username} ({who.role}, {who.scope_label})")
 
     def _connect(self) -> None:
         self.fleet.nodeSelected.connect(self.detail.show_node)
@@ -317,7 +316,7 @@ class MainWindow(QMainWindow):
         self.set_connection_ok(False, message)
 
     def set_connection_ok(self, ok: bool, message: str = "") -> None:
-        label = self.session.database_label
+        label = self.session.label
         text = f"● Connected · {label}" if ok else f"● Connection problem · {message}"
         self.connection_label.setText(text)
         self.connection_label.setToolTip(label if ok else message)

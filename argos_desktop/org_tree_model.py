@@ -111,7 +111,7 @@ def node_from_agent(agent: AgentSummary) -> TreeNode:
 
 
 class OrgTreeModel(QAbstractItemModel):
-    """Lazy tree over ``orgs.list_children`` and ``agents.list_agents``, scoped by the session."""
+    """Lazy tree over the backend's ``list_children`` and ``list_agents``."""
 
     pageLoaded = Signal(QModelIndex)
     loadFailed = Signal(str)
@@ -468,10 +468,10 @@ class OrgTreeModel(QAbstractItemModel):
     # --- loading -----------------------------------------------------------------------------
 
     def _load_page(self, kind: str, key: str, offset: int, limit: int) -> Page:
-        s = self._session
+        backend = self._session.backend
         if kind == "branch":
-            return s.services.agents.list_agents(s.principal, key, offset=offset, limit=limit)
-        return s.services.orgs.list_children(s.principal, key or None, offset, limit)
+            return backend.list_agents(key, offset=offset, limit=limit)
+        return backend.list_children(key or None, offset, limit)
 
     def _load_range(self, kind: str, key: str, count: int) -> tuple[list, int]:
         items: list = []

@@ -1,24 +1,24 @@
-"""The logged-in console session: the core services and who is using them."""
+"""The signed-in console session: a backend, who is using it, and where it leads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from argos_core.bootstrap import Services
-from argos_core.scope import Principal
+from argos_desktop.backend.protocol import ConsoleBackend, Identity
 
 
 @dataclass
 class ConsoleSession:
-    """Everything a view needs to fetch data: call ``services.*`` with ``principal``.
+    """Everything a view needs: call ``backend.*``; ask ``identity`` what to offer.
 
-    Views and item models only ever see the plain dataclasses the services return.
+    Views and item models only ever see the plain dataclasses the backend returns.
+    ``label`` names the server or database for the title and status bars.
     """
 
-    services: Services
-    principal: Principal
-    database_label: str
+    backend: ConsoleBackend
+    identity: Identity
+    label: str
 
     @property
     def username(self) -> str:
-        return self.principal.username
+        return self.identity.username

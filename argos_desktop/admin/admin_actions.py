@@ -1,7 +1,7 @@
 """The administration actions of the main window: menus, toolbar, tree context menu.
 
-Actions the principal obviously cannot do are disabled; everything else is decided by the
-services, whose refusals the dialogs show. After a change the tree is updated in place.
+Actions the signed-in identity obviously cannot do are disabled; everything else is decided
+by the backend, whose refusals the dialogs show. After a change the tree is updated in place.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class AdminActions(QObject):
         return current.data() if current.isValid() else key
 
     def update_actions(self) -> None:
-        p = self.session.principal
+        p = self.session.identity
         current = self._current()
         kind = current[0] if current else None
         is_root = current is not None and current[1] == p.scope_org_id
@@ -125,7 +125,7 @@ class AdminActions(QObject):
             menu.addSeparator()
             menu.addAction(self.delete_agent)
             return menu
-        if kind is None or self.session.principal.is_superadmin:
+        if kind is None or self.session.identity.is_superadmin:
             menu.addAction(self.new_tenant)
         if kind in ("tenant", "company", "branch"):
             menu.addAction(self.new_company)

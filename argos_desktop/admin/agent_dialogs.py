@@ -73,8 +73,8 @@ class AgentDialog(FormDialog):
             self.form.addRow("Move to branch", self.branch_picker)
             self.branch_picker.loadFailed.connect(self.show_error)
         self.ok_button.setEnabled(False)
-        agents, p = session.services.agents, session.principal
-        run_in_pool(lambda: agents.get_agent(p, agent_uuid), self._loaded, self._load_failed)
+        backend = session.backend
+        run_in_pool(lambda: backend.get_agent(agent_uuid), self._loaded, self._load_failed)
 
     def _loaded(self, detail: AgentDetail) -> None:
         self.detail = detail
@@ -89,21 +89,21 @@ class AgentDialog(FormDialog):
         self.facts["enrolled"].setText(local_time(agent.enrolled_at))
         self.facts["key"].setText(key)
         self.facts["last_seen"].setText(local_time(agent.last_seen, "never"))
-        self.ok_button.setEnabled(self.session.principal.can_write)
+        self.ok_button.setEnabled(self.session.identity.can_write)
         self.loaded.emit()
 
     def _load_failed(self, exc: BaseException) -> None:
         self.show_error(user_message(exc))
 
     def on_accept(self) -> None:
-        agents, p, uuid = self.session.services.agents, self.session.principal, self.agent_uuid
+        backend, uuid = self.session.backend, self.agent_uuid
         if self.action == "revoke":
-            self.submit(lambda: agents.revoke_agent(p, uuid), self._completed)
+            self.submit(lambda: backend.revoke_agent(uuid), self._completed)
         elif self.action == "delete":
-            self.submit(lambda: agents.delete_agent(p, uuid), self._completed)
+            self.submit(lambda: backend.delete_agent(uuid), self._completed)
         else:
             target = self.branch_picker.org_id() if self.branch_picker else ""
-            self.submit(lambda: agents.move_agent(p, uuid, target), self._completed)
+            self.submit(lambda: backend.move_agent(uuid, target), self._completed)
 
     def _completed(self, result: AgentSummary | None) -> None:
         self.completed.emit(self.action, result)

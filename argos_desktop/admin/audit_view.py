@@ -157,8 +157,8 @@ class AuditLogDialog(QDialog):
         self.reload()
 
     def _load_actions(self) -> None:
-        audit, p = self.session.services.audit, self.session.principal
-        run_in_pool(lambda: audit.list_actions(p), self._actions_arrived, self._failed)
+        backend = self.session.backend
+        run_in_pool(backend.audit_actions, self._actions_arrived, self._failed)
 
     def _actions_arrived(self, actions: list[str]) -> None:
         self.action_box.blockSignals(True)
@@ -214,7 +214,7 @@ class AuditLogDialog(QDialog):
         self.filter_timer.stop()
         self._generation += 1
         generation = self._generation
-        audit, p = self.session.services.audit, self.session.principal
+        backend = self.session.backend
         since, until = self.period()
         kwargs = {
             "since": since,
@@ -227,7 +227,7 @@ class AuditLogDialog(QDialog):
             "descending": self.descending,
         }
         run_in_pool(
-            lambda: audit.list_entries(p, **kwargs),
+            lambda: backend.audit_entries(**kwargs),
             lambda page: self._arrived(generation, page),
             self._failed,
         )

@@ -106,7 +106,7 @@ class EnrollmentKeysDialog(FormDialog):
         self.setMinimumWidth(820)
         self.branch_org_id = branch_org_id
         self.key: IssuedKey | None = None
-        can_write = session.principal.can_write
+        can_write = session.identity.can_write
 
         self.server_edit = QLineEdit(server_url or default_server_url())
         self.server_edit.setAccessibleName("Ingest server URL")
@@ -182,12 +182,8 @@ class EnrollmentKeysDialog(FormDialog):
     # --- keys --------------------------------------------------------------------------------
 
     def reload(self) -> None:
-        enrollment, p, branch = (
-            self.session.services.enrollment,
-            self.session.principal,
-            self.branch_org_id,
-        )
-        run_in_pool(lambda: enrollment.list_keys(p, branch), self._loaded, self._load_failed)
+        backend, branch = self.session.backend, self.branch_org_id
+        run_in_pool(lambda: backend.list_keys(branch), self._loaded, self._load_failed)
 
     def _loaded(self, keys: list[EnrollmentKeyInfo]) -> None:
         self.keys.set_rows(keys)
@@ -205,14 +201,10 @@ class EnrollmentKeysDialog(FormDialog):
         return value
 
     def on_accept(self) -> None:
-        enrollment, p, branch = (
-            self.session.services.enrollment,
-            self.session.principal,
-            self.branch_org_id,
-        )
+        backend, branch = self.session.backend, self.branch_org_id
         expires_in, note = self.expires_in(), self.note_edit.text()
         self.submit(
-            lambda: enrollment.issue_key(p, branch, expires_in=expires_in, note=note),
+            lambda: backend.issue_key(branch, expires_in=expires_in, note=note),
             self._issued,
         )
 
@@ -245,7 +237,7 @@ class EnrollmentKeysDialog(FormDialog):
     def _update_revoke(self, *_args) -> None:
         key = self.selected_key()
         self.revoke_button.setEnabled(
-            self.session.principal.can_write and key is not None and key.state == "active"
+            self.session.identity.can_write and key is not None and key.state == "active"
         )
 
     def revoke_selected(self) -> None:
@@ -258,10 +250,10 @@ class EnrollmentKeysDialog(FormDialog):
             "Revoke key",
         ):
             return
-        enrollment, p, key_id = self.session.services.enrollment, self.session.principal, key.key_id
+        backend, key_id = self.session.backend, key.key_id
         self.show_error("")
         run_in_pool(
-            lambda: enrollment.revoke_key(p, key_id),
+            lambda: backend.revoke_key(key_id),
             lambda _r: (self.revoked.emit(key_id), self.reload()),
             self._load_failed,
         )

@@ -56,15 +56,15 @@ class CreateOrgDialog(FormDialog):
         if self.node is not None:
             self.accept()
             return
-        orgs, p, name = self.session.services.orgs, self.session.principal, self.name_edit.text()
+        backend, name = self.session.backend, self.name_edit.text()
         if self.kind == "tenant":
-            self.submit(lambda: orgs.create_tenant(p, name), self._created)
+            self.submit(lambda: backend.create_tenant(name), self._created)
         elif self.kind == "company":
             parent_id = self.parent_org_id or ""
-            self.submit(lambda: orgs.create_company(p, parent_id, name), self._created)
+            self.submit(lambda: backend.create_company(parent_id, name), self._created)
         else:
             parent_id = self.parent_org_id or ""
-            self.submit(lambda: orgs.create_branch(p, parent_id, name), self._created)
+            self.submit(lambda: backend.create_branch(parent_id, name), self._created)
 
     def _created(self, node: OrgNode) -> None:
         self.node = node
@@ -106,9 +106,8 @@ class RenameOrgDialog(FormDialog):
         self.form.addRow("New name", self.name_edit)
 
     def on_accept(self) -> None:
-        orgs, p = self.session.services.orgs, self.session.principal
-        org_id, name = self.org_id, self.name_edit.text()
-        self.submit(lambda: orgs.rename(p, org_id, name), self._renamed)
+        backend, org_id, name = self.session.backend, self.org_id, self.name_edit.text()
+        self.submit(lambda: backend.rename_org(org_id, name), self._renamed)
 
     def _renamed(self, node: OrgNode) -> None:
         self.renamed.emit(node)
@@ -143,9 +142,9 @@ class DeleteOrgDialog(FormDialog):
         self.body.addWidget(self.force_box)
 
     def on_accept(self) -> None:
-        orgs, p, org_id = self.session.services.orgs, self.session.principal, self.org_id
+        backend, org_id = self.session.backend, self.org_id
         force = self.force_box.isVisibleTo(self) and self.force_box.isChecked()
-        self.submit(lambda: orgs.delete(p, org_id, force=force), self._deleted)
+        self.submit(lambda: backend.delete_org(org_id, force=force), self._deleted)
 
     def after_refusal(self, exc: BaseException) -> None:
         if isinstance(exc, Conflict) and not self.force_box.isVisibleTo(self):

@@ -15,7 +15,7 @@ from argos_desktop.workers import run_in_pool
 
 
 class OrgPicker(QComboBox):
-    """Loads ``orgs.list_choices`` on a worker; ``loaded`` or ``loadFailed`` says when done."""
+    """Loads ``list_choices`` on a worker; ``loaded`` or ``loadFailed`` says when done."""
 
     loaded = Signal()
     loadFailed = Signal(str)
@@ -37,9 +37,9 @@ class OrgPicker(QComboBox):
         self._preferred = preferred
         self._exclude = exclude
         self.ready = False
-        services, principal, wanted = session.services, session.principal, tuple(kinds)
+        backend, wanted = session.backend, tuple(kinds)
         run_in_pool(
-            lambda: services.orgs.list_choices(principal, kinds=wanted),
+            lambda: backend.list_choices(kinds=wanted),
             self._arrived,
             lambda exc: self.loadFailed.emit(user_message(exc)),
         )

@@ -74,7 +74,7 @@ class UserDialog(FormDialog):
         self.scope_picker.loadFailed.connect(self.show_error)
 
     def on_accept(self) -> None:
-        users, p = self.session.services.users, self.session.principal
+        backend = self.session.backend
         role, scope = self.role_box.currentData(), self.scope_picker.org_id()
         if self.user is None:
             if self.password_edit.text() != self.repeat_edit.text():
@@ -82,15 +82,15 @@ class UserDialog(FormDialog):
                 return
             username, password = self.username_edit.text(), self.password_edit.text()
             self.submit(
-                lambda: users.create_user(
-                    p, username=username, password=password, role=role, scope_org_id=scope
+                lambda: backend.create_user(
+                    username=username, password=password, role=role, scope_org_id=scope
                 ),
                 self._saved,
             )
             return
         name, active = self.user.username, self.active_box.isChecked()
         self.submit(
-            lambda: users.update_user(p, name, role=role, scope_org_id=scope, is_active=active),
+            lambda: backend.update_user(name, role=role, scope_org_id=scope, is_active=active),
             self._saved,
         )
 
@@ -128,13 +128,13 @@ class PasswordDialog(FormDialog):
         if self.new_edit.text() != self.repeat_edit.text():
             self.show_error(MISMATCH)
             return
-        users, p, new = self.session.services.users, self.session.principal, self.new_edit.text()
+        backend, new = self.session.backend, self.new_edit.text()
         if self.username is None:
             old = self.current_edit.text()
-            self.submit(lambda: users.change_own_password(p, old, new), lambda _r: self.accept())
+            self.submit(lambda: backend.change_own_password(old, new), lambda _r: self.accept())
         else:
             name = self.username
-            self.submit(lambda: users.reset_password(p, name, new), lambda _r: self.accept())
+            self.submit(lambda: backend.reset_password(name, new), lambda _r: self.accept())
 
 
 class SuperadminDialog(FormDialog):
@@ -163,9 +163,9 @@ class SuperadminDialog(FormDialog):
         if self.password_edit.text() != self.repeat_edit.text():
             self.show_error(MISMATCH)
             return
-        users, p = self.session.services.users, self.session.principal
+        backend = self.session.backend
         name, password = self.username_edit.text(), self.password_edit.text()
-        self.submit(lambda: users.add_superadmin(p, name, password), self._saved)
+        self.submit(lambda: backend.add_superadmin(name, password), self._saved)
 
     def _saved(self, info: UserInfo) -> None:
         self.saved.emit(info)

@@ -74,7 +74,7 @@ class UsersDialog(QDialog):
         self.session = session
         self.scope_hint = scope_hint
         self.form: QDialog | None = None
-        principal = session.principal
+        identity = session.identity
         self.setWindowTitle("Users")
         self.resize(860, 520)
 
@@ -101,7 +101,7 @@ class UsersDialog(QDialog):
         self.admin_active_button = QPushButton("Deactivate")
         self.new_admin_button.clicked.connect(self.new_superadmin)
         self.admin_active_button.clicked.connect(self.toggle_superadmin_active)
-        if principal.is_superadmin:
+        if identity.is_superadmin:
             self.tabs.addTab(
                 self._page(self.admin_view, [self.new_admin_button, self.admin_active_button]),
                 "Superadmins",
@@ -110,7 +110,7 @@ class UsersDialog(QDialog):
         self.message = QLabel(objectName="loginError", wordWrap=True)
         self.message.setVisible(False)
         self.note = QLabel(objectName="loginInfo", wordWrap=True)
-        if not principal.can_write:
+        if not identity.can_write:
             self.note.setText("You are a viewer: you can see users but not change them.")
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -140,11 +140,11 @@ class UsersDialog(QDialog):
     # --- loading -----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        services, p = self.session.services, self.session.principal
+        backend, superadmin = self.session.backend, self.session.identity.is_superadmin
 
         def load() -> tuple[list[UserInfo], list[UserInfo]]:
-            admins = services.users.list_superadmins(p) if p.is_superadmin else []
-            return services.users.list_users(p, limit=1000).items, admins
+            admins = backend.list_superadmins() if superadmin else []
+            return backend.list_users(limit=1000).items, admins
 
         run_in_pool(load, self._loaded, self._failed)
 
@@ -198,7 +198,7 @@ class UsersDialog(QDialog):
         return _selected(self.admin_view, self.admins)
 
     def _update_buttons(self, *_args) -> None:
-        p = self.session.principal
+        p = self.session.identity
         user, admin = self.selected_user(), self.selected_superadmin()
         self.new_button.setEnabled(p.can_write)
         for button in (self.edit_button, self.reset_button, self.active_button):
@@ -238,25 +238,15 @@ class UsersDialog(QDialog):
         user = self.selected_user()
         if user is None:
             return
-        users, p, name, active = (
-            self.session.services.users,
-            self.session.principal,
-            user.username,
-            not user.is_active,
-        )
-        self._call(lambda: users.update_user(p, name, is_active=active))
+        backend, name, active = self.session.backend, user.username, not user.is_active
+        self._call(lambda: backend.update_user(name, is_active=active))
 
     def toggle_superadmin_active(self) -> None:
         admin = self.selected_superadmin()
         if admin is None:
             return
-        users, p, name, active = (
-            self.session.services.users,
-            self.session.principal,
-            admin.username,
-            not admin.is_active,
-        )
-        self._call(lambda: users.set_superadmin_active(p, name, active))
+        backend, name, active = self.session.backend, admin.username, not admin.is_active
+        self._call(lambda: backend.set_superadmin_active(name, active))
 
     def _call(self, fn: Callable[[], object]) -> None:
         self.show_error("")

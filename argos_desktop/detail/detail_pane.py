@@ -187,7 +187,7 @@ class DetailPane(QWidget):
         self._reload_agents()
 
     def _fetch_node(self, org_id: str, *, first: bool) -> None:
-        orgs, principal = self._session.services.orgs, self._session.principal
+        backend = self._session.backend
 
         def shown(node) -> None:
             self.org_view.set_node(node)
@@ -196,7 +196,7 @@ class DetailPane(QWidget):
 
         self.requests.run(
             "node",
-            lambda: orgs.get_node(principal, org_id),
+            lambda: backend.get_node(org_id),
             shown,
             lambda exc: self._show_error(exc, "node") if first else None,
         )
@@ -204,10 +204,9 @@ class DetailPane(QWidget):
     def _reload_agents(self) -> None:
         if self._current is None or self._current[0] == "agent":
             return
-        agents, principal = self._session.services.agents, self._session.principal
         self.org_view.set_agent_source(
             page_loader(
-                lambda *a, **kw: agents.list_agents(principal, *a, **kw),
+                self._session.backend.list_agents,
                 self._current[1],
                 self.org_view.status_wanted(),
                 self.org_view.text_wanted(),
@@ -221,18 +220,18 @@ class DetailPane(QWidget):
 
     def _show_agent(self, uuid: str) -> None:
         self.org_view.set_agent_source(None)
-        telemetry, principal = self._session.services.telemetry, self._session.principal
+        backend = self._session.backend
         charts = self.agent_view.charts
         charts.width_hint = max(self.width() - CHART_CHROME_PX, 300) * self.devicePixelRatioF()
         self._fetch_agent(uuid, first=True)
         charts.set_source(
-            lambda start, end, max_points: telemetry.telemetry_range(
-                principal, uuid, start, end, max_points=max_points
+            lambda start, end, max_points: backend.telemetry_range(
+                uuid, start, end, max_points=max_points
             )
         )
 
     def _fetch_agent(self, uuid: str, *, first: bool) -> None:
-        agents, principal = self._session.services.agents, self._session.principal
+        backend = self._session.backend
 
         def shown(detail) -> None:
             self.agent_view.set_agent(detail)
@@ -241,7 +240,7 @@ class DetailPane(QWidget):
 
         self.requests.run(
             "agent",
-            lambda: agents.get_agent(principal, uuid),
+            lambda: backend.get_agent(uuid),
             shown,
             lambda exc: self._show_error(exc, "agent") if first else None,
         )

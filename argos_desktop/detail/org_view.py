@@ -233,7 +233,7 @@ class OrgView(QWidget):
 
 
 def page_loader(list_agents, org_id: str, status: AgentStatus | None, text: str) -> PageLoader:
-    """Bind a node and filters to ``AgentService.list_agents``-shaped callable."""
+    """Bind a node and filters to the backend's ``list_agents``."""
 
     def load(offset: int, limit: int, sort_by: str, descending: bool) -> Page[AgentSummary]:
         return list_agents(

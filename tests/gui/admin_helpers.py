@@ -13,7 +13,7 @@ from argos_core.scope import Principal
 from argos_desktop.main_window import MainWindow
 from argos_desktop.session import ConsoleSession
 from tests.databases import scratch_database
-from tests.gui.conftest import FakeDetailPane, Fleet, build_fleet
+from tests.gui.conftest import FakeDetailPane, Fleet, build_fleet, direct_session
 
 PASSWORD = "Correct-horse-9"
 ROOT = Principal("root", "superadmin", source="tests")
@@ -53,7 +53,7 @@ def people(admin_fleet: Fleet) -> dict[str, Principal]:
 
 
 def session(fleet: Fleet, principal: Principal) -> ConsoleSession:
-    return ConsoleSession(fleet.services, principal, "test database")
+    return direct_session(fleet.services, principal, "test database")
 
 
 def open_window(qtbot, fleet: Fleet, principal: Principal, tmp_path) -> MainWindow:

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from argos_core.bootstrap import Services, bootstrap
 from argos_core.models import Agent, utcnow
 from argos_core.scope import Principal
+from argos_desktop.backend.direct import DirectBackend, identity_of
 from argos_desktop.session import ConsoleSession
 from argos_desktop.workers import workers_in_flight
 from tests.databases import scratch_database
@@ -116,8 +117,8 @@ def fleet(fresh_database_url: str) -> Iterator[Fleet]:
     built.services.close()
 
 
-class CountingService:
-    """Wraps a service and counts calls per method, to prove loading is lazy."""
+class CountingBackend:
+    """Wraps a backend and counts calls per method, to prove loading is lazy."""
 
     def __init__(self, inner) -> None:
         self._inner = inner
@@ -131,25 +132,23 @@ class CountingService:
 
         def counted(*args, **kwargs):
             self.calls[name] += 1
-            self.args.append((name, args[1:], kwargs))
+            self.args.append((name, args, kwargs))
             return target(*args, **kwargs)
 
         return counted
 
 
-class CountingServices:
-    def __init__(self, services: Services) -> None:
-        self._inner = services
-        self.orgs = CountingService(services.orgs)
-        self.agents = CountingService(services.agents)
-
-    def __getattr__(self, name: str):
-        return getattr(self._inner, name)
+def direct_session(services: Services, principal: Principal, label: str = "test") -> ConsoleSession:
+    return ConsoleSession(DirectBackend(services, principal), identity_of(principal), label)
 
 
 def session_for(fleet: Fleet, principal: Principal | None = None) -> ConsoleSession:
     principal = principal or Principal("root", "superadmin", source="tests")
-    return ConsoleSession(CountingServices(fleet.services), principal, "test database")
+    return ConsoleSession(
+        CountingBackend(DirectBackend(fleet.services, principal)),
+        identity_of(principal),
+        "test database",
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -27,25 +27,23 @@ def demo_url(tmp_path) -> str:
 
 
 def statuses(url: str) -> dict[AgentStatus, int]:
-    services = bootstrap(url)
+    start = open_demo(url)
     try:
-        start = open_demo(url)
-        roots = services.orgs.list_children(start.session.principal, None).items
-        start.session.services.close()
+        roots = start.session.backend.list_children(None).items
         return {s: sum(r.counts.get(s) for r in roots) for s in AgentStatus}
     finally:
-        services.close()
+        start.session.backend.close()
 
 
 def test_demo_signs_in_as_the_demo_superadmin_with_a_key_for_the_simulator(demo_url):
     start = open_demo(demo_url)
     try:
-        assert start.session.principal.is_superadmin
+        assert start.session.identity.is_superadmin
         assert start.session.username == "demo"
         assert start.enrollment_key and start.database.branch_org_id
         assert not start.database.seeded
     finally:
-        start.session.services.close()
+        start.session.backend.close()
 
 
 def test_a_later_run_brings_an_old_demo_fleet_up_to_date(demo_url):
@@ -99,4 +97,4 @@ def test_demo_without_server_executables_says_so(qtbot, demo_url, monkeypatch):
     finally:
         processes.stop()
         qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
-        start.session.services.close()
+        start.session.backend.close()

@@ -16,8 +16,8 @@ from argos_core.bootstrap import Services
 from argos_core.scope import Principal
 from argos_desktop.charts.time_range import PRESETS, TimeRange
 from argos_desktop.detail.detail_pane import DetailPane
-from argos_desktop.session import ConsoleSession
 from tests.factories import add_agent, add_samples
+from tests.gui.conftest import direct_session
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
@@ -76,7 +76,7 @@ def clock() -> Clock:
 def pane(qtbot, services, superadmin, clock) -> Iterator[DetailPane]:
     pool = QThreadPool()
     pool.setMaxThreadCount(1)  # the rolled-back test connection serves one thread at a time
-    pane = DetailPane(ConsoleSession(services, superadmin, "test"), clock=clock, pool=pool)
+    pane = DetailPane(direct_session(services, superadmin), clock=clock, pool=pool)
     pane.resize(1200, 900)
     pane.show()
     qtbot.waitExposed(pane)

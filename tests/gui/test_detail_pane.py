@@ -25,8 +25,8 @@ from argos_desktop.detail.agent_table_model import (
     AgentTableModel,
 )
 from argos_desktop.detail.detail_pane import DetailPane
-from argos_desktop.session import ConsoleSession
 from tests.factories import add_agent
+from tests.gui.conftest import direct_session
 
 # Qt's offscreen platform says so whenever a top-level window is shown; it is harmless.
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
@@ -66,7 +66,7 @@ def make_pane(qtbot, services: Services, principal: Principal) -> Iterator[Detai
     # thread at a time may use it.
     pool = QThreadPool()
     pool.setMaxThreadCount(1)
-    pane = DetailPane(ConsoleSession(services, principal, "test"), pool=pool)
+    pane = DetailPane(direct_session(services, principal), pool=pool)
     pane.resize(1100, 800)
     pane.show()
     qtbot.waitExposed(pane)

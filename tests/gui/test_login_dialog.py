@@ -6,6 +6,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from argos_core.bootstrap import bootstrap
+from argos_core.scope import Principal
+from argos_desktop.backend.direct import CLIENT_ADMIN_NEEDS_SERVER
 from argos_desktop.connection import database_label, without_password
 from argos_desktop.login_dialog import LoginDialog
 from argos_desktop.profiles import Profile, ProfileStore
@@ -62,13 +64,27 @@ def test_right_password_signs_in_and_remembers_the_profile(qtbot, settings, data
     dialog.password_edit.setText(PASSWORD)
     with qtbot.waitSignal(dialog.signedIn, timeout=15_000):
         dialog.submit()
-    assert dialog.session.principal.is_superadmin
-    dialog.session.services.close()
+    assert dialog.session.identity.is_superadmin
+    dialog.session.backend.close()
     assert ProfileStore(settings).load() == [Profile("Production", database, "ops")]
     again = dialog_for(qtbot, settings, "sqlite:///elsewhere.db")
     assert again.url_edit.text() == database
     assert again.username_edit.text() == "ops"
     assert again.password_edit.text() == ""
+
+
+def test_a_client_admin_with_a_database_url_is_sent_to_a_server(qtbot, settings, database):
+    services = bootstrap(database)
+    root = Principal("root", "superadmin", source="tests")
+    tenant = services.orgs.create_tenant(root, "Acme").org_id
+    services.users.create_user(
+        root, username="acme-admin", password=PASSWORD, role="admin", scope_org_id=tenant
+    )
+    services.close()
+    dialog = dialog_for(qtbot, settings, database)
+    message = sign_in(qtbot, dialog, database, "acme-admin", PASSWORD)
+    assert message == CLIENT_ADMIN_NEEDS_SERVER
+    assert dialog.session is None
 
 
 def test_unreachable_database_gives_a_clear_message(qtbot, settings):

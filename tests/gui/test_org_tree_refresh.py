@@ -24,7 +24,7 @@ def expand(qtbot, panel: FleetPanel, index: QModelIndex) -> None:
 
 
 def parents_read(session) -> list[str | None]:
-    return [args[0] for name, args, _kw in session.services.orgs.args if name == "list_children"]
+    return [args[0] for name, args, _kw in session.backend.args if name == "list_children"]
 
 
 def test_refresh_reads_shown_levels_and_collapsed_ones_when_expanded(qtbot, fleet: Fleet):
@@ -45,13 +45,13 @@ def test_refresh_reads_shown_levels_and_collapsed_ones_when_expanded(qtbot, flee
     panel.tree.collapse(zeta)
     fleet.set_seen("oslo-node-03", None)
 
-    session.services.orgs.args.clear()
+    session.backend.args.clear()
     with qtbot.waitSignal(model.refreshed, timeout=10_000):
         assert model.refresh()
     assert parents_read(session) == [None, f["acme"], f["alpha"]]
     assert zeta_co.data(STATUS_ROLE) == "online"  # hidden, not re-read yet
 
-    session.services.orgs.args.clear()
+    session.backend.args.clear()
     panel.tree.expand(zeta)
     qtbot.waitUntil(lambda: zeta_co.data(STATUS_ROLE) == "never_seen", timeout=10_000)
     assert parents_read(session) == [f["zeta"]]
@@ -71,11 +71,11 @@ class _Gate:
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
 
-    def list_children(self, principal, parent_org_id=None, *args, **kwargs):
+    def list_children(self, parent_org_id=None, *args, **kwargs):
         if parent_org_id == self._key:
             self.entered.set()
             self.release.wait(10)
-        return self._inner.list_children(principal, parent_org_id, *args, **kwargs)
+        return self._inner.list_children(parent_org_id, *args, **kwargs)
 
 
 def test_refresh_waits_until_the_page_the_user_asked_for_arrived(qtbot, fleet: Fleet):
@@ -83,8 +83,8 @@ def test_refresh_waits_until_the_page_the_user_asked_for_arrived(qtbot, fleet: F
     model = OrgTreeModel(session)
     f = fleet.org
     open_path(qtbot, model, f["acme"], f["alpha"])
-    gate = _Gate(session.services.orgs, f["zeta"])
-    session.services.orgs = gate
+    gate = _Gate(session.backend, f["zeta"])
+    session.backend = gate
     zeta = child(model, ROOT, f["zeta"])
     model.fetchMore(zeta)
     assert gate.entered.wait(10)

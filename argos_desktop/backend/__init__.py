@@ -1,0 +1,1 @@
+"""How the console reaches Argos: the ``ConsoleBackend`` protocol and its implementations."""

@@ -1,0 +1,236 @@
+"""The console straight on the database: ``argos_core`` services over a database URL.
+
+A database URL is the operator's key to every tenant, so this backend is for superadmins
+on the operator's side only; a client admin who signs in with one is sent to a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from argos_core.bootstrap import Services
+from argos_core.console_support import open_services
+from argos_core.errors import ScopeViolation
+from argos_core.scope import Principal
+from argos_core.services.dto import (
+    AgentDetail,
+    AgentSummary,
+    AuditEntry,
+    EnrollmentKeyInfo,
+    IssuedKey,
+    OrgChoice,
+    OrgKind,
+    OrgNode,
+    Page,
+    SearchHit,
+    TelemetrySeries,
+    UserInfo,
+)
+from argos_core.status import AgentStatus
+from argos_desktop.backend.protocol import Identity
+
+CLIENT_ADMIN_NEEDS_SERVER = (
+    "A database URL is for superadmins only; sign in with your Argos server's address"
+    " (e.g. https://argos.example.com) instead."
+)
+
+
+def identity_of(principal: Principal, scope_name: str = "") -> Identity:
+    return Identity(
+        principal.username, principal.role, principal.level, principal.scope_org_id, scope_name
+    )
+
+
+class DirectBackend:
+    """A ``ConsoleBackend`` over the services, on behalf of one principal."""
+
+    def __init__(self, services: Services, principal: Principal) -> None:
+        self._services = services
+        self._principal = principal
+
+    # --- the organisation --------------------------------------------------------------------
+    def list_children(
+        self, parent_org_id: str | None = None, offset: int = 0, limit: int = 100
+    ) -> Page[OrgNode]:
+        return self._services.orgs.list_children(self._principal, parent_org_id, offset, limit)
+
+    def get_node(self, org_id: str) -> OrgNode:
+        return self._services.orgs.get_node(self._principal, org_id)
+
+    def list_choices(
+        self,
+        kinds: Sequence[OrgKind] = ("tenant", "company", "branch"),
+        text: str = "",
+        limit: int = 500,
+    ) -> list[OrgChoice]:
+        return self._services.orgs.list_choices(self._principal, kinds, text, limit)
+
+    def search(
+        self, text: str, *, status: AgentStatus | str | None = None, limit: int = 200
+    ) -> list[SearchHit]:
+        return self._services.orgs.search(self._principal, text, status=status, limit=limit)
+
+    def create_tenant(self, name: str) -> OrgNode:
+        return self._services.orgs.create_tenant(self._principal, name)
+
+    def create_company(self, tenant_org_id: str, name: str) -> OrgNode:
+        return self._services.orgs.create_company(self._principal, tenant_org_id, name)
+
+    def create_branch(self, company_org_id: str, name: str) -> OrgNode:
+        return self._services.orgs.create_branch(self._principal, company_org_id, name)
+
+    def rename_org(self, org_id: str, new_name: str) -> OrgNode:
+        return self._services.orgs.rename(self._principal, org_id, new_name)
+
+    def delete_org(self, org_id: str, *, force: bool = False) -> None:
+        self._services.orgs.delete(self._principal, org_id, force=force)
+
+    # --- agents ------------------------------------------------------------------------------
+    def list_agents(
+        self,
+        org_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        sort_by: str = "hostname",
+        descending: bool = False,
+        status: AgentStatus | None = None,
+        text: str = "",
+    ) -> Page[AgentSummary]:
+        return self._services.agents.list_agents(
+            self._principal,
+            org_id,
+            offset=offset,
+            limit=limit,
+            sort_by=sort_by,
+            descending=descending,
+            status=status,
+            text=text,
+        )
+
+    def get_agent(self, agent_uuid: str) -> AgentDetail:
+        return self._services.agents.get_agent(self._principal, agent_uuid)
+
+    def telemetry_range(
+        self, agent_uuid: str, start: int, end: int, *, max_points: int = 2000
+    ) -> TelemetrySeries:
+        return self._services.telemetry.telemetry_range(
+            self._principal, agent_uuid, start, end, max_points=max_points
+        )
+
+    def revoke_agent(self, agent_uuid: str) -> None:
+        self._services.agents.revoke_agent(self._principal, agent_uuid)
+
+    def move_agent(self, agent_uuid: str, branch_org_id: str) -> AgentSummary:
+        return self._services.agents.move_agent(self._principal, agent_uuid, branch_org_id)
+
+    def delete_agent(self, agent_uuid: str) -> None:
+        self._services.agents.delete_agent(self._principal, agent_uuid)
+
+    # --- enrollment keys ---------------------------------------------------------------------
+    def list_keys(self, branch_org_id: str) -> list[EnrollmentKeyInfo]:
+        return self._services.enrollment.list_keys(self._principal, branch_org_id)
+
+    def issue_key(
+        self,
+        branch_org_id: str,
+        *,
+        expires_in: timedelta | None = timedelta(days=7),
+        note: str = "",
+    ) -> IssuedKey:
+        return self._services.enrollment.issue_key(
+            self._principal, branch_org_id, expires_in=expires_in, note=note
+        )
+
+    def revoke_key(self, key_id: int) -> None:
+        self._services.enrollment.revoke_key(self._principal, key_id)
+
+    # --- people ------------------------------------------------------------------------------
+    def list_users(self, offset: int = 0, limit: int = 200) -> Page[UserInfo]:
+        return self._services.users.list_users(self._principal, offset, limit)
+
+    def create_user(
+        self, *, username: str, password: str, role: str, scope_org_id: str
+    ) -> UserInfo:
+        return self._services.users.create_user(
+            self._principal,
+            username=username,
+            password=password,
+            role=role,
+            scope_org_id=scope_org_id,
+        )
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        scope_org_id: str | None = None,
+        is_active: bool | None = None,
+    ) -> UserInfo:
+        return self._services.users.update_user(
+            self._principal, username, role=role, scope_org_id=scope_org_id, is_active=is_active
+        )
+
+    def reset_password(self, username: str, new_password: str) -> None:
+        self._services.users.reset_password(self._principal, username, new_password)
+
+    def change_own_password(self, old_password: str, new_password: str) -> None:
+        self._services.users.change_own_password(self._principal, old_password, new_password)
+
+    def list_superadmins(self) -> list[UserInfo]:
+        return self._services.users.list_superadmins(self._principal)
+
+    def add_superadmin(self, username: str, password: str) -> UserInfo:
+        return self._services.users.add_superadmin(self._principal, username, password)
+
+    def set_superadmin_active(self, username: str, active: bool) -> None:
+        self._services.users.set_superadmin_active(self._principal, username, active)
+
+    # --- audit log ---------------------------------------------------------------------------
+    def audit_entries(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 200,
+        action: str | None = None,
+        text: str = "",
+        sort_by: str = "at",
+        descending: bool = True,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEntry]:
+        return self._services.audit.list_entries(
+            self._principal,
+            offset=offset,
+            limit=limit,
+            action=action,
+            text=text,
+            sort_by=sort_by,
+            descending=descending,
+            since=since,
+            until=until,
+        )
+
+    def audit_actions(self) -> list[str]:
+        return self._services.audit.list_actions(self._principal)
+
+    # --- the connection ----------------------------------------------------------------------
+    def close(self) -> None:
+        self._services.close()
+
+
+def connect_direct(
+    database_url: str, username: str, password: str, *, source: str
+) -> tuple[DirectBackend, Identity]:
+    """Blocking: open the database and sign in. Only superadmins may work this way."""
+    services = open_services(database_url.strip())
+    try:
+        principal = services.users.authenticate(username, password, source=source)
+        if not principal.is_superadmin:
+            raise ScopeViolation(CLIENT_ADMIN_NEEDS_SERVER)
+    except BaseException:
+        services.close()
+        raise
+    return DirectBackend(services, principal), identity_of(principal)

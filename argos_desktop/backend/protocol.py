@@ -1,0 +1,185 @@
+"""The console's one seam: what it can do for the person signed in, nothing about how.
+
+Each method is a use case of the console: the ``argos_core`` service method of the same
+name (minus its ``principal``: a backend is bound to the signed-in identity), with the same
+parameters and the same plain dataclasses out. Failures are the same domain exceptions
+(``argos_core.errors``) whichever implementation answers, so views handle them once.
+
+Two implementations: :class:`~argos_desktop.backend.direct.DirectBackend` (the services
+over a database URL, superadmins on the operator's side) and
+:class:`~argos_desktop.backend.remote.RemoteBackend` (the server's console API).
+Views, item models and dialogs depend on this protocol only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from argos_core.services.dto import (
+    AgentDetail,
+    AgentSummary,
+    AuditEntry,
+    EnrollmentKeyInfo,
+    IssuedKey,
+    OrgChoice,
+    OrgKind,
+    OrgNode,
+    Page,
+    SearchHit,
+    TelemetrySeries,
+    UserInfo,
+)
+from argos_core.status import AgentStatus
+
+Role = Literal["superadmin", "admin", "viewer"]
+ScopeKind = Literal["platform", "tenant", "company", "branch"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is signed in: what the views need to decide what to offer."""
+
+    username: str
+    role: Role
+    scope_kind: ScopeKind
+    scope_org_id: str | None
+    scope_name: str = ""
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.role == "superadmin"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in ("superadmin", "admin")
+
+    @property
+    def scope_label(self) -> str:
+        """``all tenants`` or e.g. ``company Alpha Corp (K7QX2)``."""
+        if self.is_superadmin or not self.scope_org_id:
+            return "all tenants"
+        name = f"{self.scope_name} ({self.scope_org_id})" if self.scope_name else self.scope_org_id
+        return f"{self.scope_kind} {name}"
+
+
+class ConsoleBackend(Protocol):
+    """Everything the console does, on behalf of the identity it was opened for.
+
+    Methods block (network or database): call them off the GUI thread.
+    """
+
+    # --- the organisation --------------------------------------------------------------------
+    def list_children(
+        self, parent_org_id: str | None = None, offset: int = 0, limit: int = 100
+    ) -> Page[OrgNode]: ...
+
+    def get_node(self, org_id: str) -> OrgNode: ...
+
+    def list_choices(
+        self,
+        kinds: Sequence[OrgKind] = ("tenant", "company", "branch"),
+        text: str = "",
+        limit: int = 500,
+    ) -> list[OrgChoice]: ...
+
+    def search(
+        self, text: str, *, status: AgentStatus | str | None = None, limit: int = 200
+    ) -> list[SearchHit]: ...
+
+    def create_tenant(self, name: str) -> OrgNode: ...
+
+    def create_company(self, tenant_org_id: str, name: str) -> OrgNode: ...
+
+    def create_branch(self, company_org_id: str, name: str) -> OrgNode: ...
+
+    def rename_org(self, org_id: str, new_name: str) -> OrgNode: ...
+
+    def delete_org(self, org_id: str, *, force: bool = False) -> None: ...
+
+    # --- agents ------------------------------------------------------------------------------
+    def list_agents(
+        self,
+        org_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        sort_by: str = "hostname",
+        descending: bool = False,
+        status: AgentStatus | None = None,
+        text: str = "",
+    ) -> Page[AgentSummary]: ...
+
+    def get_agent(self, agent_uuid: str) -> AgentDetail: ...
+
+    def telemetry_range(
+        self, agent_uuid: str, start: int, end: int, *, max_points: int = 2000
+    ) -> TelemetrySeries: ...
+
+    def revoke_agent(self, agent_uuid: str) -> None: ...
+
+    def move_agent(self, agent_uuid: str, branch_org_id: str) -> AgentSummary: ...
+
+    def delete_agent(self, agent_uuid: str) -> None: ...
+
+    # --- enrollment keys ---------------------------------------------------------------------
+    def list_keys(self, branch_org_id: str) -> list[EnrollmentKeyInfo]: ...
+
+    def issue_key(
+        self,
+        branch_org_id: str,
+        *,
+        expires_in: timedelta | None = timedelta(days=7),
+        note: str = "",
+    ) -> IssuedKey: ...
+
+    def revoke_key(self, key_id: int) -> None: ...
+
+    # --- people ------------------------------------------------------------------------------
+    def list_users(self, offset: int = 0, limit: int = 200) -> Page[UserInfo]: ...
+
+    def create_user(
+        self, *, username: str, password: str, role: str, scope_org_id: str
+    ) -> UserInfo: ...
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        scope_org_id: str | None = None,
+        is_active: bool | None = None,
+    ) -> UserInfo: ...
+
+    def reset_password(self, username: str, new_password: str) -> None: ...
+
+    def change_own_password(self, old_password: str, new_password: str) -> None: ...
+
+    def list_superadmins(self) -> list[UserInfo]: ...
+
+    def add_superadmin(self, username: str, password: str) -> UserInfo: ...
+
+    def set_superadmin_active(self, username: str, active: bool) -> None: ...
+
+    # --- audit log ---------------------------------------------------------------------------
+    def audit_entries(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 200,
+        action: str | None = None,
+        text: str = "",
+        sort_by: str = "at",
+        descending: bool = True,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Page[AuditEntry]: ...
+
+    def audit_actions(self) -> list[str]: ...
+
+    # --- the connection ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Sign out (remote) or release the database (direct). Idempotent."""
+        ...
