@@ -30,8 +30,8 @@ from argos_desktop.charts.series import ChartData, bucket_average
 from argos_desktop.charts.telemetry_chart import TelemetryChart
 from argos_desktop.charts.time_range import DEFAULT_PRESET, PRESETS, TimeRange, plan_query
 from argos_desktop.detail.custom_range_dialog import CustomRangeDialog
-from argos_desktop.detail.requests import Requests
 from argos_desktop.detail.widgets import caption_label
+from argos_desktop.workers import Requests
 
 # (start, end, max_points) -> the agent's samples; bound to one agent by the caller.
 TelemetryFetch = Callable[[int, int, int], TelemetrySeries]

@@ -12,8 +12,8 @@ from argos_core.services.dto import AgentDetail
 from argos_desktop.detail import status_style
 from argos_desktop.detail.agent_charts import AgentCharts
 from argos_desktop.detail.agent_table_model import local_time, relative_time
-from argos_desktop.detail.requests import Requests
 from argos_desktop.detail.widgets import CopyableText, caption_label, heading_label
+from argos_desktop.workers import Requests
 
 INVENTORY_COLUMNS = 3
 

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from argos_core.errors import ArgosError, NotFound, ScopeViolation
 from argos_desktop.detail.agent_view import AgentView
 from argos_desktop.detail.org_view import OrgView, page_loader
-from argos_desktop.detail.requests import Requests
 from argos_desktop.detail.widgets import caption_label, heading_label
 from argos_desktop.session import ConsoleSession
+from argos_desktop.workers import Requests
 
 ORG_KINDS = ("tenant", "company", "branch")
 KINDS = (*ORG_KINDS, "agent")
