@@ -116,9 +116,13 @@ class LoginDialog(QDialog):
         )
         self.sign_in_button.setObjectName("primaryButton")
         self.sign_in_button.setIcon(icons.icon("sign-in", "#ffffff"))
-        self.sign_in_button.setDefault(True)
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setIcon(QIcon())
+        # While the form is locked after a failure, focus falls on Cancel; an auto-default
+        # button with focus takes Enter, so the next "password + Enter" closed the console.
+        for button in (self.sign_in_button, cancel):
+            button.setAutoDefault(False)
+        self.sign_in_button.setDefault(True)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
 
 from argos_core.bootstrap import bootstrap
 from argos_core.scope import Principal
 from argos_desktop.backend.direct import CLIENT_ADMIN_NEEDS_SERVER
-from argos_desktop.connection import database_label, without_password
+from argos_desktop.connection import connect_session, database_label, without_password
 from argos_desktop.login_dialog import LoginDialog
 from argos_desktop.profiles import Profile, ProfileStore
 
 PASSWORD = "correct-horse-2026"
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 @pytest.fixture
@@ -128,3 +130,38 @@ def test_database_labels_hide_passwords():
     assert without_password("mysql+pymysql://u:p@h:1/d") == "mysql+pymysql://u@h:1/d"
     assert database_label("mysql+pymysql://u:p@h:3306/argos") == "MariaDB/MySQL · u@h:3306/argos"
     assert database_label("sqlite:////home/x/argos.db") == "SQLite · argos.db"
+
+
+def test_the_form_survives_any_number_of_failed_sign_ins_typed_with_enter(
+    qtbot, settings, database
+):
+    """Issue 16: wrong password + Enter, then another + Enter, used to quit the console."""
+    attempts: list[str] = []
+
+    def counting(address: str, username: str, password: str, *more):
+        attempts.append(password)
+        return connect_session(address, username, password, *more)
+
+    dialog = LoginDialog(settings, database, connect=counting, failure_delay_ms=150)
+    qtbot.addWidget(dialog)
+    closed: list[int] = []
+    failures: list[str] = []
+    dialog.finished.connect(closed.append)
+    dialog.loginFailed.connect(failures.append)
+    dialog.username_edit.setText("ops")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    for n in range(3):
+        qtbot.waitUntil(lambda: dialog.password_edit.hasFocus(), timeout=5_000)
+        qtbot.keyClicks(QApplication.focusWidget(), f"wrong-password-{n}")
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(closed) or len(failures) > n, timeout=15_000)  # noqa: B023
+        assert closed == [], f"the sign-in form closed at failed attempt {n + 1}"
+        qtbot.waitUntil(lambda: not dialog.is_busy(), timeout=5_000)
+    assert attempts == ["wrong-password-0", "wrong-password-1", "wrong-password-2"]
+    qtbot.keyClicks(QApplication.focusWidget(), PASSWORD)
+    with qtbot.waitSignal(dialog.signedIn, timeout=15_000):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    dialog.session.backend.close()
