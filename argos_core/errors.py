@@ -41,3 +41,7 @@ class AuthenticationFailed(ArgosError):
 
 class Conflict(ArgosError):
     """The change is refused because of the state of the data (e.g. deleting a non-empty node)."""
+
+
+class SessionEnded(AuthenticationFailed):
+    """A console session that was revoked, expired, or whose account is gone or deactivated."""

@@ -323,3 +323,56 @@ class AuditLog(Base):
     source: Mapped[str] = mapped_column(String(100), default="")
 
     __table_args__ = MYSQL_TABLE
+
+
+class ConsoleSession(Base):
+    """A person signed in to the console API: one per login, ended by logout or revocation.
+
+    Exactly one of ``user_id`` and ``platform_admin_id`` names the account; deleting the
+    account deletes its sessions. Refresh tokens live in ``session_refresh_tokens``.
+    """
+
+    __tablename__ = "sessions"
+
+    id: Mapped[IntPK]
+    session_id: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    platform_admin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_admins.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[CreatedAt]
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        CheckConstraint(
+            "(user_id IS NULL AND platform_admin_id IS NOT NULL)"
+            " OR (user_id IS NOT NULL AND platform_admin_id IS NULL)",
+            name="one_account",
+        ),
+        MYSQL_TABLE,
+    )
+
+
+class SessionRefreshToken(Base):
+    """Every refresh token a session was given, as a SHA-256 digest: the rotation chain.
+
+    Refreshing spends the presented token and adds its successor; presenting a spent one
+    again means it was copied, so the whole session is revoked.
+    """
+
+    __tablename__ = "session_refresh_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_pk: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    issued_at: Mapped[CreatedAt]
+    spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = MYSQL_TABLE

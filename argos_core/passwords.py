@@ -1,8 +1,15 @@
-"""Human passwords: argon2 through passlib, slow on purpose; old hashes upgrade on login."""
+"""Human passwords: argon2 through passlib, slow on purpose; old hashes upgrade on login.
+
+The policy refuses short passwords, the 30,000 most common ones (the list zxcvbn ships, also
+with digits or symbols added before or after) and passwords that contain the username.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
 from passlib.context import CryptContext
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from argos_core.errors import ValidationError
 
@@ -29,8 +36,8 @@ def dummy_verify() -> None:
     _context.dummy_verify()
 
 
-def check_policy(password: str) -> None:
-    """The minimum policy: long enough, not all one kind of character, not blank."""
+def check_policy(password: str, username: str | None = None) -> None:
+    """Long enough, not blank, two kinds of characters, not a common password, not the username."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -49,3 +56,21 @@ def check_policy(password: str) -> None:
         raise ValidationError(
             "Passwords need at least two of: lower case, upper case, digits, symbols."
         )
+    if is_common(password):
+        raise ValidationError("This password is too common; choose one that is hard to guess.")
+    name = (username or "").strip().casefold()
+    if name and name in password.casefold():
+        raise ValidationError("Passwords cannot contain the username.")
+
+
+def is_common(password: str) -> bool:
+    """Whether the password, or its core without leading/trailing digits and symbols, is common."""
+    folded = password.casefold()
+    core = folded.strip("0123456789!@#$%^&*()-_=+.,;:?~ ")
+    common = _common_passwords()
+    return folded in common or core in common or len(core) < 4
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"])

@@ -202,3 +202,36 @@ class AuditEntry:
     before: dict | None
     after: dict | None
     source: str
+
+
+@dataclass(frozen=True)
+class Me:
+    """Who a signed-in person is: role and scope, as the server derives them now."""
+
+    username: str
+    role: str
+    scope_kind: OrgKind | Literal["platform"]
+    scope_org_id: str | None
+    scope_name: str | None
+    tenant_org_id: str | None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One of a person's console sessions; ``current`` is the one asking."""
+
+    session_id: str
+    created_at: datetime
+    last_used_at: datetime
+    source: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """What login and refresh answer: a short-lived access token and the next refresh token."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: Me

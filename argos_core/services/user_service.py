@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,29 +17,43 @@ from argos_core.errors import (
     ScopeViolation,
     ValidationError,
 )
-from argos_core.models import Branch, Company, PlatformAdmin, Tenant, User, utcnow
+from argos_core.models import (
+    Branch,
+    Company,
+    ConsoleSession,
+    PlatformAdmin,
+    Tenant,
+    User,
+    utcnow,
+)
 from argos_core.repositories import Ancestry, ScopedRepository
 from argos_core.scope import ROLES_BY_RANK, Principal
 from argos_core.services import audit
 from argos_core.services.dto import Page, UserInfo
+from argos_core.services.sessions import revoke_sessions
 from argos_core.services.validation import clean_username
 from argos_core.unit_of_work import UnitOfWork
 
 LOGIN_REFUSED = "Wrong username or password."
 FREE_FAILURES = 5
 MAX_LOCKOUT = timedelta(minutes=15)
+FIRST_LOCKOUT = timedelta(seconds=30)  # doubled at each further failure, up to MAX_LOCKOUT
+LOCKOUT_STEPS = 6
 
 
 class UserService:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], *, first_lockout: timedelta = FIRST_LOCKOUT
+    ) -> None:
         self._sf = session_factory
+        self._first_lockout = first_lockout
 
     def create_superadmin(
         self, username: str, password: str, *, source: str = "cli", actor: str = "system"
     ) -> str:
         """Bootstrap path for ``argos-admin create-superadmin``: whoever runs it owns the DB."""
         name = clean_username(username)
-        passwords.check_policy(password)
+        passwords.check_policy(password, name)
         with UnitOfWork(self._sf) as uow:
             self._refuse_taken(uow.session, name)
             uow.session.add(
@@ -67,7 +82,7 @@ class UserService:
         if ROLES_BY_RANK[role] > ROLES_BY_RANK[principal.role]:
             raise ScopeViolation("You cannot create a user with a higher role than your own.")
         name = clean_username(username)
-        passwords.check_policy(password)
+        passwords.check_policy(password, name)
         with UnitOfWork(self._sf) as uow:
             node = ScopedRepository(uow.session, principal).find_org(scope_org_id)
             where = Ancestry.of(node)
@@ -107,47 +122,124 @@ class UserService:
             )
 
     def authenticate(self, username: str, password: str, *, source: str = "") -> Principal:
-        """Check credentials and return the principal; throttles repeated failures per user."""
+        """Check credentials and return the principal; throttles repeated failures per account.
+
+        Each guess first claims a try with one atomic ``UPDATE`` (counted before the slow
+        password check, refused while the account is locked), so however many guesses run in
+        parallel, at most ``FREE_FAILURES`` are checked before the lock. Unknown user, wrong
+        password, locked or deactivated account: one message, one timing.
+        """
         name = (username or "").strip()
+        account = self._find_account(name)
+        failures = self._claim_try(account, utcnow()) if account is not None else None
+        if account is None or failures is None:
+            passwords.dummy_verify()
+            self._record_failure(name, account, source=source)
+            raise AuthenticationFailed(LOGIN_REFUSED)
+        ok, new_hash = passwords.verify_password(password or "", account.password_hash)
+        if not ok:
+            self._record_failure(name, account, source=source, failures=failures)
+            raise AuthenticationFailed(LOGIN_REFUSED)
         with UnitOfWork(self._sf) as uow:
-            session = uow.session
-            account: PlatformAdmin | User | None = session.scalar(
-                select(PlatformAdmin).where(PlatformAdmin.username == name)
-            ) or session.scalar(select(User).where(User.username == name))
-            now = utcnow()
-            if account is None:
-                passwords.dummy_verify()
-                raise AuthenticationFailed(LOGIN_REFUSED)
-            if account.locked_until is not None and account.locked_until > now:
-                raise AuthenticationFailed("Too many failed logins; try again in a few minutes.")
-            ok, new_hash = passwords.verify_password(password or "", account.password_hash)
-            if not ok or not account.is_active:
-                if not ok:
-                    account.failed_login_count += 1
-                    excess = account.failed_login_count - FREE_FAILURES
-                    if excess >= 0:
-                        account.locked_until = now + min(
-                            MAX_LOCKOUT, timedelta(seconds=30 * 2**excess)
-                        )
-                        audit.record(
-                            session,
-                            "system",
-                            "login.locked",
-                            "user",
-                            name,
-                            _where(account),
-                            source=source,
-                            after={"failures": account.failed_login_count},
-                        )
-                    uow.commit()
-                raise AuthenticationFailed(LOGIN_REFUSED)
+            model = account.model
+            values: dict = {"failed_login_count": 0, "locked_until": None}
             if new_hash:
-                account.password_hash = new_hash
-            account.failed_login_count = 0
-            account.locked_until = None
-            account.last_login_at = now
+                values["password_hash"] = new_hash
+            uow.session.execute(update(model).where(model.id == account.id).values(**values))
+            fresh = uow.session.get(model, account.id)
+            if fresh is None or not fresh.is_active:
+                uow.commit()
+                self._record_failure(name, account, source=source)
+                raise AuthenticationFailed(LOGIN_REFUSED)
+            fresh.last_login_at = utcnow()
+            audit.record(
+                uow.session,
+                "system",
+                "login.success",
+                account.kind,
+                name,
+                _where(fresh),
+                source=source,
+            )
             uow.commit()
-            return self._principal(session, account, source)
+            return principal_of(uow.session, fresh, source)
+
+    def _find_account(self, name: str) -> _Account | None:
+        with UnitOfWork(self._sf) as uow:
+            for model in (PlatformAdmin, User):
+                row = uow.session.execute(
+                    select(model.id, model.password_hash).where(model.username == name)
+                ).first()
+                if row is not None:
+                    return _Account(model, row.id, row.password_hash)
+        return None
+
+    def _claim_try(self, account: _Account, now: datetime) -> int | None:
+        """Count one guess against the account unless it is locked; lock it at the fifth.
+
+        Returns the account's failure count including this guess, or None while it is locked.
+        The lock is set by the very statement that counts the guess reaching the limit, so no
+        later guess gets in before it; a correct password lifts it again. ``locked_until`` is
+        assigned before the count because MySQL evaluates ``SET`` left to right.
+        """
+        model = account.model
+        count = model.failed_login_count
+        lock_until = case(
+            *(
+                (count + 1 == FREE_FAILURES + excess, now + self._lockout(excess))
+                for excess in range(LOCKOUT_STEPS)
+            ),
+            else_=now + MAX_LOCKOUT,
+        )
+        claim = (
+            update(model)
+            .where(model.id == account.id)
+            .where(or_(model.locked_until.is_(None), model.locked_until <= now))
+            .ordered_values(
+                (
+                    model.locked_until,
+                    case((count + 1 < FREE_FAILURES, model.locked_until), else_=lock_until),
+                ),
+                (model.failed_login_count, count + 1),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        with UnitOfWork(self._sf) as uow:
+            if uow.session.execute(claim).rowcount != 1:
+                return None
+            failures = uow.session.scalar(select(count).where(model.id == account.id))
+            uow.commit()
+        return failures
+
+    def _lockout(self, excess: int) -> timedelta:
+        """How long the account stays locked after its ``FREE_FAILURES + excess``-th failure."""
+        return min(MAX_LOCKOUT, self._first_lockout * 2**excess)
+
+    def _record_failure(
+        self,
+        name: str,
+        account: _Account | None,
+        *,
+        source: str = "",
+        failures: int | None = None,
+    ) -> None:
+        """Audit one failed sign-in; the guess that locks the account is audited as such."""
+        locked = failures is not None and failures >= FREE_FAILURES
+        with UnitOfWork(self._sf) as uow:
+            where = None
+            if account is not None and account.model is User:
+                where = Ancestry.of(uow.session.get(User, account.id))
+            audit.record(
+                uow.session,
+                "system",
+                "login.locked" if locked else "login.failed",
+                account.kind if account is not None else "user",
+                name,
+                where,
+                source=source,
+                after={"failures": failures} if locked else None,
+            )
+            uow.commit()
 
     def update_user(
         self,
@@ -185,6 +277,8 @@ class UserService:
                 )
             if is_active is not None:
                 user.is_active = is_active
+                if not is_active:
+                    revoke_sessions(uow.session, user, "deactivated")
             uow.session.flush()
             scope = self._scope_org_id(uow.session, user)
             after = {"role": user.role, "scope": scope, "is_active": user.is_active}
@@ -202,13 +296,20 @@ class UserService:
             return self._info(user, scope)
 
     def reset_password(self, principal: Principal, username: str, new_password: str) -> None:
-        """An admin sets a new password for a user in their scope (and lifts any lockout)."""
+        """An admin sets a new password for a user in their scope (and lifts any lockout).
+
+        The user's sessions end. Nobody resets their own password this way: changing one's own
+        needs the current one (``change_own_password``).
+        """
         principal.require_write()
-        passwords.check_policy(new_password)
+        if username.strip() == principal.username:
+            raise ScopeViolation("To change your own password, give your current password.")
         with UnitOfWork(self._sf) as uow:
             user = ScopedRepository(uow.session, principal).find_user(username)
+            passwords.check_policy(new_password, user.username)
             user.password_hash = passwords.hash_password(new_password)
             user.failed_login_count, user.locked_until = 0, None
+            revoke_sessions(uow.session, user, "password_reset")
             audit.record(
                 uow.session,
                 principal,
@@ -219,10 +320,33 @@ class UserService:
             )
             uow.commit()
 
+    def delete_user(self, principal: Principal, username: str) -> None:
+        """Remove a client admin in the caller's scope; their sessions go with them."""
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            user = ScopedRepository(uow.session, principal).find_user(username)
+            if user.username == principal.username:
+                raise ScopeViolation("You cannot delete yourself.")
+            if ROLES_BY_RANK[user.role] > ROLES_BY_RANK[principal.role]:
+                raise ScopeViolation("You cannot delete a user with a higher role than your own.")
+            before = {"role": user.role, "scope": self._scope_org_id(uow.session, user)}
+            where = Ancestry.of(user)
+            uow.session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+            uow.session.delete(user)
+            audit.record(
+                uow.session, principal, "user.delete", "user", user.username, where, before=before
+            )
+            uow.commit()
+
     def change_own_password(
-        self, principal: Principal, old_password: str, new_password: str
+        self,
+        principal: Principal,
+        old_password: str,
+        new_password: str,
+        *,
+        keep_session_id: str | None = None,
     ) -> None:
-        passwords.check_policy(new_password)
+        """Change one's own password (the current one is required); other sessions end."""
         with UnitOfWork(self._sf) as uow:
             model = PlatformAdmin if principal.is_superadmin else User
             account = uow.session.scalar(select(model).where(model.username == principal.username))
@@ -231,7 +355,11 @@ class UserService:
                 or not passwords.verify_password(old_password or "", account.password_hash)[0]
             ):
                 raise AuthenticationFailed("The current password is not correct.")
+            passwords.check_policy(new_password, account.username)
             account.password_hash = passwords.hash_password(new_password)
+            revoke_sessions(
+                uow.session, account, "password_changed", keep_session_id=keep_session_id
+            )
             audit.record(
                 uow.session, principal, "password.change", "user", account.username, _where(account)
             )
@@ -273,6 +401,8 @@ class UserService:
                 raise NotFound(f"No superadmin named '{username.strip()}'.")
             before = admin.is_active
             admin.is_active = active
+            if not active:
+                revoke_sessions(uow.session, admin, "deactivated")
             audit.record(
                 uow.session,
                 principal,
@@ -311,19 +441,6 @@ class UserService:
             return session.scalar(select(Company.org_id).where(Company.id == user.company_id))
         return session.scalar(select(Tenant.org_id).where(Tenant.id == user.tenant_id))
 
-    def _principal(self, session: Session, account: PlatformAdmin | User, source: str) -> Principal:
-        if isinstance(account, PlatformAdmin):
-            return Principal(account.username, "superadmin", source=source)
-        return Principal(
-            account.username,
-            account.role,
-            account.tenant_id,
-            account.company_id,  # type: ignore[arg-type]
-            account.branch_id,
-            self._scope_org_id(session, account),
-            source,
-        )
-
     @staticmethod
     def _info(user: User, scope_org_id: str) -> UserInfo:
         kind = "branch" if user.branch_id else "company" if user.company_id else "tenant"
@@ -338,5 +455,33 @@ class UserService:
         )
 
 
+def principal_of(session: Session, account: PlatformAdmin | User, source: str) -> Principal:
+    """The principal of an account as the database says now (role and scope)."""
+    if isinstance(account, PlatformAdmin):
+        return Principal(account.username, "superadmin", source=source)
+    return Principal(
+        account.username,
+        account.role,  # type: ignore[arg-type]
+        account.tenant_id,
+        account.company_id,
+        account.branch_id,
+        UserService._scope_org_id(session, account),
+        source,
+    )
+
+
 def _where(account: PlatformAdmin | User) -> Ancestry | None:
     return Ancestry.of(account) if isinstance(account, User) else None
+
+
+@dataclass(frozen=True)
+class _Account:
+    """The few columns of a signing-in account read before its password is checked."""
+
+    model: type[PlatformAdmin] | type[User]
+    id: int
+    password_hash: str
+
+    @property
+    def kind(self) -> str:
+        return "superadmin" if self.model is PlatformAdmin else "user"

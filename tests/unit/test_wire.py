@@ -167,6 +167,24 @@ EXAMPLES: list[tuple[object, object]] = [
         ),
         dto.AuditEntry,
     ),
+    (
+        dto.Me("alice", "admin", "company", "C0MP4N", "Acme", "T3N4NT"),
+        dto.Me,
+    ),
+    (dto.Me("root", "superadmin", "platform", None, None, None), dto.Me),
+    (
+        dto.SessionInfo("s3ss10n", AT, AT + timedelta(minutes=3), "192.0.2.7", True),
+        dto.SessionInfo,
+    ),
+    (
+        dto.SignedIn(
+            "header.claims.signature",
+            "opaque",
+            900,
+            dto.Me("alice", "viewer", "branch", "B4NCH1", "Lyon", "T3N4NT"),
+        ),
+        dto.SignedIn,
+    ),
 ]
 
 

@@ -1,0 +1,301 @@
+"""Console sessions of people: login, refresh-token rotation, logout, and who a session is now.
+
+Login gives a short-lived access token (a JWT naming the session) and an opaque refresh token
+kept only as a SHA-256 digest. Every refresh spends the presented token and hands out its
+successor; a spent token presented again means someone copied it, so the whole session ends.
+Whoever holds an access token, the principal is derived from the database on each lookup:
+a deactivated, demoted, moved or deleted account loses its rights at the next lookup.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+
+from argos_core.access_tokens import AccessTokenSigner
+from argos_core.errors import AuthenticationFailed, NotFound, SessionEnded
+from argos_core.models import (
+    Branch,
+    Company,
+    ConsoleSession,
+    PlatformAdmin,
+    SessionRefreshToken,
+    Tenant,
+    User,
+    utcnow,
+)
+from argos_core.repositories import Ancestry
+from argos_core.scope import Principal
+from argos_core.services import audit
+from argos_core.services.dto import Me, SessionInfo, SignedIn
+from argos_core.services.user_service import UserService, principal_of
+from argos_core.tokens import digest_secret
+from argos_core.unit_of_work import UnitOfWork
+
+SESSION_IDLE = timedelta(days=7)
+SESSION_MAX_AGE = timedelta(days=30)
+KEEP_ENDED = timedelta(days=30)
+TOUCH_EVERY = timedelta(minutes=1)
+REFRESH_REFUSED = "The refresh token is not valid; sign in again."
+REUSED = "This refresh token was already used; the session has been ended. Sign in again."
+ENDED = "This session has ended; sign in again."
+MAX_REFRESH_TOKEN_LENGTH = 200
+
+
+class SessionService:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        users: UserService,
+        signer: AccessTokenSigner,
+        *,
+        idle: timedelta = SESSION_IDLE,
+        max_age: timedelta = SESSION_MAX_AGE,
+    ) -> None:
+        self._sf = session_factory
+        self._users = users
+        self._signer = signer
+        self._idle = idle
+        self._max_age = max_age
+
+    def login(self, username: str, password: str, *, source: str = "") -> SignedIn:
+        principal = self._users.authenticate(username, password, source=source)
+        now = utcnow()
+        with UnitOfWork(self._sf) as uow:
+            account = _account(uow.session, principal)
+            if account is None:
+                raise AuthenticationFailed("Wrong username or password.")
+            self._forget_ended(uow.session, account, now)
+            row = ConsoleSession(
+                session_id=secrets.token_urlsafe(16),
+                last_used_at=now,
+                expires_at=now + self._idle,
+                source=source[:100],
+                **_owner(account),
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            refresh_token = _new_refresh_token(uow.session, row)
+            me = _me(uow.session, principal)
+            uow.commit()
+        return self._signed_in(principal, row.session_id, refresh_token, me)
+
+    def refresh(self, refresh_token: str, *, source: str = "") -> SignedIn:
+        """Spend the refresh token and hand out its successor (with a new access token)."""
+        if not refresh_token or len(refresh_token) > MAX_REFRESH_TOKEN_LENGTH:
+            raise AuthenticationFailed(REFRESH_REFUSED)
+        digest, now = digest_secret(refresh_token), utcnow()
+        with UnitOfWork(self._sf) as uow:
+            session = uow.session
+            spent = session.execute(
+                update(SessionRefreshToken)
+                .where(SessionRefreshToken.digest == digest, SessionRefreshToken.spent_at.is_(None))
+                .values(spent_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            token = session.get(SessionRefreshToken, digest)
+            row = session.get(ConsoleSession, token.session_pk) if token is not None else None
+            if row is None:
+                raise AuthenticationFailed(REFRESH_REFUSED)
+            if spent != 1:
+                self._end_reused(session, row, source, now)
+                uow.commit()
+                raise SessionEnded(REUSED)
+            principal = self._derive(session, row, source, now)
+            row.last_used_at = now
+            row.expires_at = min(now + self._idle, row.created_at + self._max_age)
+            next_token = _new_refresh_token(session, row)
+            me = _me(session, principal)
+            uow.commit()
+        return self._signed_in(principal, row.session_id, next_token, me)
+
+    def principal(self, session_id: str, *, source: str = "") -> Principal:
+        """Who the session's account is now, or ``SessionEnded``."""
+        now = utcnow()
+        with UnitOfWork(self._sf) as uow:
+            row = _find(uow.session, session_id)
+            if row is None:
+                raise SessionEnded(ENDED)
+            principal = self._derive(uow.session, row, source, now)
+            if row.last_used_at < now - TOUCH_EVERY:
+                row.last_used_at = now
+                uow.commit()
+            return principal
+
+    def me(self, principal: Principal) -> Me:
+        with UnitOfWork(self._sf) as uow:
+            return _me(uow.session, principal)
+
+    def list_sessions(self, principal: Principal, current_session_id: str) -> list[SessionInfo]:
+        """The caller's live sessions, newest first."""
+        now = utcnow()
+        with UnitOfWork(self._sf) as uow:
+            account = _account(uow.session, principal)
+            if account is None:
+                return []
+            rows = uow.session.scalars(
+                _owned_by(account)
+                .where(ConsoleSession.revoked_at.is_(None), ConsoleSession.expires_at > now)
+                .order_by(ConsoleSession.created_at.desc(), ConsoleSession.id.desc())
+            )
+            return [
+                SessionInfo(
+                    r.session_id,
+                    r.created_at,
+                    r.last_used_at,
+                    r.source,
+                    r.session_id == current_session_id,
+                )
+                for r in rows
+            ]
+
+    def end_session(self, principal: Principal, session_id: str) -> None:
+        """End one of the caller's own sessions (logout is ending the current one)."""
+        now = utcnow()
+        with UnitOfWork(self._sf) as uow:
+            account = _account(uow.session, principal)
+            row = None
+            if account is not None:
+                row = uow.session.scalar(
+                    _owned_by(account).where(
+                        ConsoleSession.session_id == session_id,
+                        ConsoleSession.revoked_at.is_(None),
+                    )
+                )
+            if row is None:
+                raise NotFound("No such session.")
+            row.revoked_at, row.revoked_reason = now, "ended"
+            audit.record(
+                uow.session,
+                principal,
+                "session.end",
+                "session",
+                principal.username,
+                _where(account),
+                after={"session_id": session_id},
+            )
+            uow.commit()
+
+    def change_own_password(
+        self, principal: Principal, session_id: str, current_password: str, new_password: str
+    ) -> None:
+        """Change the caller's password; every other session of theirs ends."""
+        self._users.change_own_password(
+            principal, current_password, new_password, keep_session_id=session_id
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _signed_in(self, principal: Principal, session_id: str, refresh: str, me: Me) -> SignedIn:
+        access = self._signer.issue(principal.username, session_id)
+        return SignedIn(access, refresh, self._signer.ttl_s, me)
+
+    def _derive(
+        self, session: Session, row: ConsoleSession, source: str, now: datetime
+    ) -> Principal:
+        if row.revoked_at is not None or row.expires_at <= now:
+            raise SessionEnded(ENDED)
+        account: User | PlatformAdmin | None
+        if row.user_id is not None:
+            account = session.get(User, row.user_id)
+        else:
+            account = session.get(PlatformAdmin, row.platform_admin_id)
+        if account is None or not account.is_active:
+            raise SessionEnded(ENDED)
+        return principal_of(session, account, source)
+
+    @staticmethod
+    def _end_reused(session: Session, row: ConsoleSession, source: str, now: datetime) -> None:
+        if row.revoked_at is not None:
+            return
+        row.revoked_at, row.revoked_reason = now, "refresh_reused"
+        account = (
+            session.get(User, row.user_id)
+            if row.user_id is not None
+            else session.get(PlatformAdmin, row.platform_admin_id)
+        )
+        if account is None:
+            return
+        audit.record(
+            session,
+            "system",
+            "session.refresh_reused",
+            "user" if isinstance(account, User) else "superadmin",
+            account.username,
+            _where(account),
+            source=source,
+            after={"session_id": row.session_id},
+        )
+
+    @staticmethod
+    def _forget_ended(session: Session, account: User | PlatformAdmin, now: datetime) -> None:
+        """Drop the account's sessions that ended long ago (their token chains go with them)."""
+        ids = select(ConsoleSession.id).where(
+            _owner_column(account) == account.id,
+            or_(
+                ConsoleSession.revoked_at < now - KEEP_ENDED,
+                ConsoleSession.expires_at < now - KEEP_ENDED,
+            ),
+        )
+        old = list(session.scalars(ids))
+        if old:
+            session.execute(
+                delete(SessionRefreshToken).where(SessionRefreshToken.session_pk.in_(old))
+            )
+            session.execute(delete(ConsoleSession).where(ConsoleSession.id.in_(old)))
+
+
+def _new_refresh_token(session: Session, row: ConsoleSession) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(SessionRefreshToken(digest=digest_secret(token), session_pk=row.id))
+    return token
+
+
+def _find(session: Session, session_id: str) -> ConsoleSession | None:
+    return session.scalar(select(ConsoleSession).where(ConsoleSession.session_id == session_id))
+
+
+def _account(session: Session, principal: Principal) -> User | PlatformAdmin | None:
+    model = PlatformAdmin if principal.is_superadmin else User
+    return session.scalar(select(model).where(model.username == principal.username))
+
+
+def _owner(account: User | PlatformAdmin) -> dict[str, int]:
+    key = "user_id" if isinstance(account, User) else "platform_admin_id"
+    return {key: account.id}
+
+
+def _owner_column(account: User | PlatformAdmin) -> InstrumentedAttribute[int | None]:
+    return ConsoleSession.user_id if isinstance(account, User) else ConsoleSession.platform_admin_id
+
+
+def _owned_by(account: User | PlatformAdmin) -> Select[tuple[ConsoleSession]]:
+    return select(ConsoleSession).where(_owner_column(account) == account.id)
+
+
+def _where(account: User | PlatformAdmin | None) -> Ancestry | None:
+    return Ancestry.of(account) if isinstance(account, User) else None
+
+
+def _me(session: Session, principal: Principal) -> Me:
+    if principal.is_superadmin:
+        return Me(principal.username, principal.role, "platform", None, None, None)
+    node: Tenant | Company | Branch | None
+    if principal.branch_id is not None:
+        node = session.get(Branch, principal.branch_id)
+    elif principal.company_id is not None:
+        node = session.get(Company, principal.company_id)
+    else:
+        node = session.get(Tenant, principal.tenant_id)
+    tenant = session.get(Tenant, principal.tenant_id)
+    return Me(
+        principal.username,
+        principal.role,
+        principal.level,  # type: ignore[arg-type]
+        node.org_id if node is not None else None,
+        node.name if node is not None else None,
+        tenant.org_id if tenant is not None else None,
+    )
