@@ -35,6 +35,18 @@ def test_password_policy_refuses_weak_passwords(weak):
         passwords.check_policy(weak)
 
 
+@pytest.mark.parametrize("common", ["password12", "qwertyuiop1", "Password2026!", "1234567890ab"])
+def test_password_policy_refuses_common_passwords(common):
+    with pytest.raises(ValidationError, match="too common"):
+        passwords.check_policy(common)
+
+
+def test_password_policy_refuses_the_username_inside_the_password():
+    with pytest.raises(ValidationError, match="username"):
+        passwords.check_policy("Berlin.Ops-2026", "berlin.ops")
+    passwords.check_policy("Berlin.Ops-2026", "alice")
+
+
 def test_password_policy_accepts_reasonable_password():
     passwords.check_policy("correct-horse-battery")
 
