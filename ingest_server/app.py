@@ -21,6 +21,7 @@ from tornado.web import Application, RequestHandler
 from argos_core.bootstrap import Services
 from argos_core.tokens import TokenSigner
 from ingest_server.auth import AgentAuthenticator
+from ingest_server.console_api import console_routes
 from ingest_server.context import IngestConfig, IngestContext
 from ingest_server.handlers import (
     EnrollHandler,
@@ -49,6 +50,7 @@ def make_app(ctx: IngestContext) -> Application:
             (TELEMETRY_PATH, telemetry),
             (r"/healthz", HealthHandler, args),
             (r"/metrics", MetricsHandler, args),
+            *console_routes(ctx),
         ],
         default_handler_class=NotFoundHandler,
         default_handler_args=args,

@@ -29,6 +29,8 @@ class IngestConfig:
     db_retry_after_s: int = 2
     health_probe_interval_s: float = 5.0
     health_retry_interval_s: float = 0.5
+    access_token_ttl_s: int = 15 * 60
+    principal_ttl_s: float = 5.0  # how long a person's derived rights may be cached
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from argos_core.access_tokens import AccessTokenSigner
-from argos_core.errors import AuthenticationFailed, NotFound, SessionEnded
+from argos_core.errors import AuthenticationFailed, NotFound, SessionEnded, ValidationError
 from argos_core.models import (
     Branch,
     Company,
@@ -71,6 +71,7 @@ class SessionService:
             self._forget_ended(uow.session, account, now)
             row = ConsoleSession(
                 session_id=secrets.token_urlsafe(16),
+                created_at=now,
                 last_used_at=now,
                 expires_at=now + self._idle,
                 source=source[:100],
@@ -182,10 +183,17 @@ class SessionService:
     def change_own_password(
         self, principal: Principal, session_id: str, current_password: str, new_password: str
     ) -> None:
-        """Change the caller's password; every other session of theirs ends."""
-        self._users.change_own_password(
-            principal, current_password, new_password, keep_session_id=session_id
-        )
+        """Change the caller's password; every other session of theirs ends.
+
+        A wrong current password is a ``ValidationError`` here: the caller is signed in, and
+        must not be sent back to the sign-in screen for a typo.
+        """
+        try:
+            self._users.change_own_password(
+                principal, current_password, new_password, keep_session_id=session_id
+            )
+        except AuthenticationFailed as exc:
+            raise ValidationError(str(exc)) from None
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from argos_core.access_tokens import AccessTokenSigner
-from argos_core.errors import AuthenticationFailed, NotFound, ScopeViolation, SessionEnded
+from argos_core.errors import (
+    AuthenticationFailed,
+    NotFound,
+    ScopeViolation,
+    SessionEnded,
+    ValidationError,
+)
 from argos_core.services.session_service import SessionService
 from argos_core.tokens import TokenSigner
 
@@ -157,7 +163,7 @@ def test_changing_ones_password_needs_the_current_one_and_ends_other_sessions(
     elsewhere = sessions.login("ann", PASSWORD)
     sid = signer.verify(here.access_token).session_id
     ann = sessions.principal(sid)
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(ValidationError, match="current password"):
         sessions.change_own_password(ann, sid, "wrong-guess-1", "Brand-new-pass-2")
     sessions.change_own_password(ann, sid, PASSWORD, "Brand-new-pass-2")
     assert sessions.principal(sid).username == "ann"

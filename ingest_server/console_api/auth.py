@@ -1,0 +1,77 @@
+"""Who is calling the console API: the access token's session, and its principal as the
+database says now (cached for at most ``ttl_s`` seconds, 5 by default).
+
+A deactivated, demoted, moved or deleted account therefore loses its rights within
+``ttl_s``; a session ended in this process (logout) is forgotten at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import Executor
+from dataclasses import replace
+
+from argos_core.access_tokens import AccessTokenSigner
+from argos_core.errors import AuthenticationFailed, SessionEnded
+from argos_core.scope import Principal
+from argos_core.services.session_service import SessionService
+
+PRINCIPAL_TTL_S = 5.0
+MAX_TOKEN_LENGTH = 4096
+MAX_ENTRIES = 50_000
+SIGN_IN = "Sign in first (Authorization: Bearer <access token>)."
+
+
+class ConsoleAuthenticator:
+    def __init__(
+        self,
+        signer: AccessTokenSigner,
+        sessions: SessionService,
+        executor: Executor,
+        *,
+        ttl_s: float = PRINCIPAL_TTL_S,
+    ) -> None:
+        if not 0 <= ttl_s <= PRINCIPAL_TTL_S:
+            raise ValueError(f"principals may be cached for at most {PRINCIPAL_TTL_S} s")
+        self._signer = signer
+        self._sessions = sessions
+        self._executor = executor
+        self._ttl_s = ttl_s
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def authenticate(self, authorization: str | None, source: str) -> tuple[Principal, str]:
+        """``(principal, session id)`` of the caller; raises ``AuthenticationFailed``."""
+        claims = self._signer.verify(_bearer(authorization))
+        cached = self._cache.get(claims.session_id)
+        if cached is not None and cached[0] > time.monotonic():
+            principal = cached[1]
+        else:
+            principal = await self._lookup(claims.session_id)
+        if principal is None or principal.username != claims.username:
+            raise SessionEnded("This session has ended; sign in again.")
+        return replace(principal, source=source), claims.session_id
+
+    def forget(self, session_id: str) -> None:
+        self._cache.pop(session_id, None)
+
+    async def _lookup(self, session_id: str) -> Principal | None:
+        loop = asyncio.get_running_loop()
+        try:
+            principal: Principal | None = await loop.run_in_executor(
+                self._executor, self._sessions.principal, session_id
+            )
+        except SessionEnded:
+            principal = None
+        if len(self._cache) >= MAX_ENTRIES:
+            self._cache.clear()
+        self._cache[session_id] = (time.monotonic() + self._ttl_s, principal)
+        return principal
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise AuthenticationFailed(SIGN_IN)
+    return token
