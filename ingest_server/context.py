@@ -31,6 +31,8 @@ class IngestConfig:
     health_retry_interval_s: float = 0.5
     access_token_ttl_s: int = 15 * 60
     principal_ttl_s: float = 5.0  # how long a person's derived rights may be cached
+    tls_cert: str | None = None  # with tls_key: serve HTTPS
+    tls_key: str | None = None
 
 
 @dataclass

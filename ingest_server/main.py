@@ -30,6 +30,7 @@ from argos_core.tokens import TokenSigner
 from ingest_server.app import IngestRuntime
 from ingest_server.context import MIB, IngestConfig
 from ingest_server.metrics import forget_process, share_between_processes
+from ingest_server.tls import server_context
 
 log = logging.getLogger("argos.ingest")
 HARD_BODY_CAP = 64 * MIB
@@ -63,15 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pending-samples", type=_positive, default=IngestConfig.max_pending_rows)
     p.add_argument("--flush-delay-ms", type=float, default=IngestConfig.max_delay_s * 1000)
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
+    p.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         url, signer = _prepare(args.database_url)
+        if args.tls_cert is not None:
+            server_context(args.tls_cert, args.tls_key)  # fail now, in one line, if unusable
         sockets = bind_sockets(args.port, args.host, backlog=1024)
     except (ArgosError, OSError) as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
@@ -81,12 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         agent_burst=args.agent_burst,
         max_pending_rows=args.max_pending_samples,
         max_delay_s=args.flush_delay_ms / 1000,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
     processes = args.processes or os.cpu_count() or 1
     port = sockets[0].getsockname()[1]
     backend = "sqlite" if is_sqlite(url) else "mysql"
     print(
-        f"argos-ingest: listening on http://{args.host}:{port} "
+        f"argos-ingest: listening on {'https' if args.tls_cert else 'http'}://{args.host}:{port} "
         f"({processes} process{'es' if processes > 1 else ''}, {backend})",
         flush=True,
     )
@@ -151,7 +161,10 @@ async def serve(
     """Serve on ``sockets`` until ``stop`` is set, then stop accepting, flush and close."""
     services = bootstrap(url, pool_size=8)
     runtime = IngestRuntime(services, signer, config)
-    server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP)
+    tls = None
+    if config.tls_cert is not None and config.tls_key is not None:
+        tls = server_context(config.tls_cert, config.tls_key)
+    server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP, ssl_options=tls)
     server.add_sockets(sockets)
     _freeze_startup_objects()
     log.info("worker %d serving", os.getpid())
