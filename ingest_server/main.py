@@ -77,9 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        url, signer = _prepare(args.database_url)
         if args.tls_cert is not None:
             server_context(args.tls_cert, args.tls_key)  # fail now, in one line, if unusable
+        url, signer = _prepare(args.database_url)
         sockets = bind_sockets(args.port, args.host, backlog=1024)
     except (ArgosError, OSError) as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)

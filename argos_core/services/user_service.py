@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,7 @@ from argos_core.models import (
     PlatformAdmin,
     Tenant,
     User,
+    UTCDateTime,
     utcnow,
 )
 from argos_core.repositories import Ancestry, ScopedRepository
@@ -186,10 +187,10 @@ class UserService:
         count = model.failed_login_count
         lock_until = case(
             *(
-                (count + 1 == FREE_FAILURES + excess, now + self._lockout(excess))
+                (count + 1 == FREE_FAILURES + excess, _at(now + self._lockout(excess)))
                 for excess in range(LOCKOUT_STEPS)
             ),
-            else_=now + MAX_LOCKOUT,
+            else_=_at(now + MAX_LOCKOUT),
         )
         claim = (
             update(model)
@@ -468,6 +469,11 @@ def principal_of(session: Session, account: PlatformAdmin | User, source: str) -
         UserService._scope_org_id(session, account),
         source,
     )
+
+
+def _at(moment: datetime) -> ColumnElement[datetime]:
+    """A time as a bound value of the models' UTC column type."""
+    return literal(moment, UTCDateTime())
 
 
 def _where(account: PlatformAdmin | User) -> Ancestry | None:

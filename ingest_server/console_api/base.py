@@ -76,10 +76,15 @@ class ConsoleHandler(RequestHandler):
         if not self.operation.public:
             try:
                 self.current_user, self.session_id = await self.api.auth.authenticate(
-                    self.request.headers.get("Authorization"), self.request.remote_ip or ""
+                    self.request.headers.get("Authorization"), self.source
                 )
             except Exception as exc:
                 raise self._error(exc) from None
+
+    @property
+    def source(self) -> str:
+        """The caller's address, recorded in the audit log."""
+        return self.request.remote_ip or ""
 
     @property
     def principal(self) -> Principal:

@@ -39,13 +39,10 @@ class LoginHandler(ConsoleHandler):
         login = self.api.sessions.login
         self.answer(await self.run(login, body.username, body.password, source=self.source))
 
-    @property
-    def source(self) -> str:
-        return self.request.remote_ip or ""
 
-
-class RefreshHandler(LoginHandler):
+class RefreshHandler(ConsoleHandler):
     path = "/auth/refresh"
+    tag = "sessions"
     operations = {
         "post": Operation(
             "Trade the refresh token for a new pair (the presented one is spent)",

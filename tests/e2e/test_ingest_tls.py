@@ -95,7 +95,7 @@ def test_argos_ingest_serves_https_and_says_so(
 def test_tls_mistakes_are_one_line(args: list[str], message: str, tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'tls.db'}"
     child = processes.ingest("--database-url", url, "--port", "0", *args)
-    assert child.wait() != 0
+    assert child.wait(60) != 0
     lines = child.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], child.stderr
 
@@ -116,6 +116,6 @@ def test_a_key_that_does_not_match_the_certificate_is_one_line(
         "--tls-key",
         str(other_key),
     )
-    assert child.wait() != 0
+    assert child.wait(60) != 0
     lines = child.stderr.strip().splitlines()
     assert len(lines) == 1 and "certificate and key" in lines[0], child.stderr

@@ -65,6 +65,7 @@ def test_audit_log_sorts_by_a_column_and_lists_its_actions_in_scope(services, su
     assert services.audit.list_actions(hqadmin) == [
         "branch.create",
         "company.create",
+        "login.success",  # their own sign-in, just now
         "user.create",
     ]
     targets = {e.target for e in services.audit.list_entries(hqadmin, sort_by="target").items}
