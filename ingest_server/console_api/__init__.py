@@ -27,6 +27,7 @@ from ingest_server.console_api.declarations import Operation
 from ingest_server.console_api.openapi import build_document
 from ingest_server.context import IngestContext
 
+INTEGER_ID = "[0-9]{1,10}"
 HANDLERS: list[type[ConsoleHandler]] = [
     *sign_in.default_handlers,
     *me.default_handlers,
@@ -77,4 +78,11 @@ def console_routes(ctx: IngestContext) -> list[tuple[str, type, dict[str, Any]]]
 
 
 def _pattern(handler: type[ConsoleHandler]) -> str:
-    return API_PREFIX + re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", handler.path) + "$"
+    """The route's regex; a malformed integer id matches nothing and gets the JSON 404."""
+
+    def group(match: re.Match) -> str:
+        name = match.group(1)
+        shape = INTEGER_ID if handler.path_params.get(name) is int else "[^/]+"
+        return f"(?P<{name}>{shape})"
+
+    return API_PREFIX + re.sub(r"{(\w+)}", group, handler.path) + "$"

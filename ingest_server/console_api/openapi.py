@@ -32,6 +32,7 @@ ERROR_TEXT = {
 }
 ALWAYS = (400, 503)
 PARAM = re.compile(r"{(\w+)}")
+PATH_SCHEMAS = {int: {"type": "integer", "minimum": 0, "maximum": 9_999_999_999}}
 
 
 def build_document(routes: list[tuple[str, dict[str, Operation], dict[str, type], str]]) -> dict:
@@ -86,8 +87,9 @@ def _operation(
             "name": name,
             "in": "path",
             "required": True,
-            "schema": schemas.of(path_types.get(name, str))
-            | ({"minLength": 1} if path_types.get(name, str) is str else {}),
+            "schema": PATH_SCHEMAS.get(
+                path_types.get(name, str), {"type": "string", "minLength": 1}
+            ),
         }
         for name in names
     ]

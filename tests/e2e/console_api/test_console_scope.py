@@ -179,3 +179,10 @@ def test_bad_bodies_are_clear_errors(make_client, tenants, body, status):
     assert answer.status_code == status, answer.text
     not_json = admin.call("POST", f"/api/v1/orgs/{a.company}/branches", content=b"name=x")
     assert not_json.status_code == 415
+
+
+@pytest.mark.parametrize("key_id", ["abc", "99999999999999999999999", "-5", "1.5"])
+def test_malformed_key_ids_are_unknown_keys(make_client, tenants, key_id):
+    a, _ = tenants
+    answer = make_client(a.admin).post(f"/api/v1/enrollment-keys/{key_id}/revoke")
+    assert (answer.status_code, answer.json()["error"]) == (404, "not_found")
