@@ -38,8 +38,18 @@ SHUTDOWN_WAIT_MS = 5_000
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="argos", description="Argos desktop console.")
     parser.add_argument(
+        "--server",
+        help="Argos server to sign in to, e.g. https://argos.example.com:8443"
+        " (wins over the remembered profile)",
+    )
+    parser.add_argument(
+        "--ca-file",
+        help="PEM file of the CA that signed the server's certificate (default: system trust)",
+    )
+    parser.add_argument(
         "--database-url",
-        help="database to open (default: ARGOS_DATABASE_URL, else the embedded SQLite file)",
+        help="superadmins: open this database directly (wins over the remembered profile;"
+        " default: ARGOS_DATABASE_URL, else the embedded SQLite file)",
     )
     parser.add_argument(
         "--demo",
@@ -70,17 +80,29 @@ class Console:
         self.demo: DemoProcesses | None = None
         self.session: ConsoleSession | None = None
         self.splash: QWidget | None = None
+        self.login: LoginDialog | None = None
         app.aboutToQuit.connect(self.shutdown)
 
     def run(self) -> int:
         if self.args.demo:
             self._start_demo()
         else:
-            dialog = LoginDialog(self.settings, resolve_database_url(self.args.database_url))
-            if dialog.exec() != LoginDialog.DialogCode.Accepted or dialog.session is None:
-                return 0
-            self.open_window(dialog.session)
+            self.show_sign_in()
         return self.app.exec()
+
+    def show_sign_in(self, reason: str = "") -> None:
+        """The sign-in form; ``reason`` says why it is back (e.g. the session ended)."""
+        self.login = LoginDialog(
+            self.settings,
+            resolve_database_url(None),
+            preset_address=self.args.server or self.args.database_url or "",
+            preset_ca_file=self.args.ca_file or "",
+        )
+        self.login.signedIn.connect(self.open_window)
+        self.login.rejected.connect(self.app.quit)
+        if reason:
+            self.login.show_reason(reason)
+        self.login.show()
 
     def _start_demo(self) -> None:
         self.splash = _splash(

@@ -1,4 +1,8 @@
-"""Opening a console session: database URL and credentials in, ``ConsoleSession`` out."""
+"""Opening a console session: an address and credentials in, ``ConsoleSession`` out.
+
+An address is an Argos server (``http(s)://…``: the remote backend, for everyone) or a
+database URL (the direct backend, superadmins only).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,16 @@ from argos_desktop.session import ConsoleSession
 LOGIN_SOURCE = "console"
 
 
-def connect_session(database_url: str, username: str, password: str) -> ConsoleSession:
+def is_server_address(address: str) -> bool:
+    return urlsplit(address.strip()).scheme.lower() in ("http", "https")
+
+
+def connect_session(
+    address: str, username: str, password: str, ca_file: str = ""
+) -> ConsoleSession:
     """Blocking: call it on a worker thread. Raises ``ArgosError`` subclasses with a message."""
-    backend, identity = connect_direct(database_url, username, password, source=LOGIN_SOURCE)
-    return ConsoleSession(backend, identity, database_label(database_url))
+    backend, identity = connect_direct(address, username, password, source=LOGIN_SOURCE)
+    return ConsoleSession(backend, identity, database_label(address))
 
 
 def without_password(url: str) -> str:

@@ -120,10 +120,58 @@ def test_a_database_without_schema_says_what_to_do(qtbot, settings, tmp_path):
 def test_profiles_never_store_a_password(settings):
     store = ProfileStore(settings)
     store.remember(Profile("Prod", "mysql+pymysql://argos:s3cret@db.example:3306/argos", "ops"))
+    store.remember(Profile("Cloud", "https://argos.example:8443", "alice", "/etc/argos/ca.pem"))
     settings.sync()
-    assert store.load() == [Profile("Prod", "mysql+pymysql://argos@db.example:3306/argos", "ops")]
+    assert store.load() == [
+        Profile("Cloud", "https://argos.example:8443", "alice", "/etc/argos/ca.pem"),
+        Profile("Prod", "mysql+pymysql://argos@db.example:3306/argos", "ops"),
+    ]
+    assert [p.kind for p in store.load()] == ["server", "database"]
     with open(settings.fileName()) as handle:
         assert "s3cret" not in handle.read()
+
+
+def test_profiles_saved_before_servers_existed_still_load(settings):
+    settings.setValue(
+        "login/profiles", '[{"name": "Old", "database_url": "sqlite:///a.db", "username": "ops"}]'
+    )
+    assert ProfileStore(settings).load() == [Profile("Old", "sqlite:///a.db", "ops")]
+
+
+def test_the_address_given_on_the_command_line_wins_over_the_saved_profile(qtbot, settings):
+    """Issue 16 item 3: the form showed the saved profile's database instead."""
+    store = ProfileStore(settings)
+    store.remember(Profile("Staging", "https://staging.example:8443", "bob"))
+    store.remember(Profile("Prod", "sqlite:///prod.db", "ops"))
+    wanted = "sqlite:///other-fleet.db"
+    dialog = LoginDialog(settings, "sqlite:///default.db", preset_address=wanted)
+    qtbot.addWidget(dialog)
+    assert dialog.url_edit.text() == wanted
+    assert dialog.profile_box.currentText() not in ("Prod", "Staging")
+    assert dialog.username_edit.text() == ""
+
+    known = LoginDialog(
+        settings, "sqlite:///default.db", preset_address="https://staging.example:8443"
+    )
+    qtbot.addWidget(known)
+    assert known.profile_box.currentText() == "Staging"
+    assert (known.url_edit.text(), known.username_edit.text()) == (
+        "https://staging.example:8443",
+        "bob",
+    )
+
+
+def test_the_form_says_which_kind_of_address_it_holds(qtbot, settings):
+    dialog = dialog_for(qtbot, settings, "sqlite:///a.db")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert "superadmins" in dialog.kind_label.text()
+    assert not dialog.ca_row.isVisible()
+    dialog.url_edit.setText("https://argos.example:8443")
+    assert dialog.kind_label.text().startswith("Signs in through the Argos server")
+    assert dialog.ca_row.isVisible()
+    dialog.url_edit.setText("http://127.0.0.1:8080")
+    assert not dialog.ca_row.isVisible()
 
 
 def test_database_labels_hide_passwords():
