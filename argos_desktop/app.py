@@ -127,6 +127,7 @@ class Console:
     def open_window(self, session: ConsoleSession) -> None:
         self.session = session
         self.window = MainWindow(session, self.settings)
+        self.window.signOutRequested.connect(self.end_session)
         self.window.show()
         if self.splash is not None:
             self.splash.close()
@@ -136,6 +137,17 @@ class Console:
             QTimer.singleShot(SELF_TEST_TIMEOUT_MS, lambda: self.app.exit(1))
         freeze_startup_objects()
         self.window.start()
+
+    def end_session(self, reason: str = "") -> None:
+        """Close the window and its backend; back to the sign-in form, saying ``reason``."""
+        window, session = self.window, self.session
+        self.window = self.session = None
+        self.show_sign_in(reason)  # shown before the window closes, so the console stays up
+        if window is not None:
+            window.close()
+            window.deleteLater()
+        if session is not None:
+            run_in_pool(session.backend.close, lambda _r: None)  # may talk to the server
 
     def _self_test_passed(self) -> None:
         platform = QApplication.platformName()

@@ -43,6 +43,7 @@ DetailFactory = Callable[[ConsoleSession, QWidget], QWidget]
 
 class MainWindow(QMainWindow):
     refreshed = Signal()
+    signOutRequested = Signal()
 
     def __init__(
         self,
@@ -187,6 +188,10 @@ class MainWindow(QMainWindow):
         manage.addActions([admin.users, admin.audit])
         account = bar.addMenu("&Account")
         account.addAction(admin.change_password)
+        account.addSeparator()
+        self.sign_out_action = account.addAction("Sign &out")
+        self.sign_out_action.setToolTip("Back to the sign-in form, e.g. to switch user or server")
+        self.sign_out_action.triggered.connect(self.signOutRequested)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
