@@ -27,7 +27,7 @@ from argos_desktop.main_window import MainWindow
 from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
 from argos_desktop.theme import ThemeManager
-from argos_desktop.workers import run_in_pool
+from argos_desktop.workers import run_in_pool, session_ended
 
 ORGANIZATION = "Argos"
 APPLICATION = "Argos Console"
@@ -82,6 +82,7 @@ class Console:
         self.splash: QWidget | None = None
         self.login: LoginDialog | None = None
         app.aboutToQuit.connect(self.shutdown)
+        session_ended().connect(self._session_ended)
 
     def run(self) -> int:
         if self.args.demo:
@@ -148,6 +149,10 @@ class Console:
             window.deleteLater()
         if session is not None:
             run_in_pool(session.backend.close, lambda _r: None)  # may talk to the server
+
+    def _session_ended(self, message: str) -> None:
+        if self.window is not None:
+            self.end_session(f"{message} Sign in again to go on.")
 
     def _self_test_passed(self) -> None:
         platform = QApplication.platformName()

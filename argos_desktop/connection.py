@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from argos_desktop.backend.direct import connect_direct
+from argos_desktop.backend.remote import connect_remote, server_label
 from argos_desktop.session import ConsoleSession
 
 LOGIN_SOURCE = "console"
@@ -22,8 +23,11 @@ def connect_session(
     address: str, username: str, password: str, ca_file: str = ""
 ) -> ConsoleSession:
     """Blocking: call it on a worker thread. Raises ``ArgosError`` subclasses with a message."""
-    backend, identity = connect_direct(address, username, password, source=LOGIN_SOURCE)
-    return ConsoleSession(backend, identity, database_label(address))
+    if is_server_address(address):
+        remote, who = connect_remote(address, username, password, ca_file=ca_file or None)
+        return ConsoleSession(remote, who, server_label(address))
+    direct, who = connect_direct(address, username, password, source=LOGIN_SOURCE)
+    return ConsoleSession(direct, who, database_label(address))
 
 
 def without_password(url: str) -> str:

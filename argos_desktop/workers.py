@@ -5,7 +5,9 @@ courier QObject that lives on the GUI thread (a queued signal), never through a 
 QObject per call, whose queued deliveries Qt may drop when it is destroyed. An answer is
 dropped, not delivered, when the call's ``context`` QObject has been destroyed meanwhile.
 
-``Requests`` adds channels on top: the latest call on a channel wins.
+``Requests`` adds channels on top: the latest call on a channel wins. A call that fails
+because the signed-in session ended (``SessionEnded``) is also announced by
+``session_ended()``, so the console can return to its sign-in form whichever view noticed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    QThreadPool,
+    Signal,
+    SignalInstance,
+)
+
+from argos_core.errors import SessionEnded
 
 Callback = Callable[[Any], None]
 
@@ -34,6 +45,7 @@ class _Courier(QObject):
     """Lives on the GUI thread; every answer of every call passes through it."""
 
     answered = Signal(int, bool, object)
+    sessionEnded = Signal(str)
 
     def __init__(self) -> None:
         super().__init__(QCoreApplication.instance())
@@ -46,8 +58,11 @@ class _Courier(QObject):
             return
         if ok:
             due.on_success(value)
-        elif due.on_failure is not None:
+            return
+        if due.on_failure is not None:
             due.on_failure(value)
+        if isinstance(value, SessionEnded):
+            self.sessionEnded.emit(str(value))
 
 
 class _Call(QRunnable):
@@ -98,6 +113,11 @@ def run_in_pool(
     call = _Call(call_id, fn, courier)
     courier.due[call_id] = _Due(call, on_success, on_failure, context)
     (pool or QThreadPool.globalInstance()).start(call)
+
+
+def session_ended() -> SignalInstance:
+    """Emits a sentence for people when a call failed because the session ended."""
+    return _the_courier().sessionEnded
 
 
 def workers_in_flight() -> int:

@@ -46,7 +46,7 @@ class Identity:
     role: Role
     scope_kind: ScopeKind
     scope_org_id: str | None
-    scope_name: str = ""
+    scope_name: str | None = None
 
     @property
     def is_superadmin(self) -> bool:
@@ -68,7 +68,9 @@ class Identity:
 class ConsoleBackend(Protocol):
     """Everything the console does, on behalf of the identity it was opened for.
 
-    Methods block (network or database): call them off the GUI thread.
+    Methods block (network or database): call them off the GUI thread. Any method may
+    raise ``argos_core.errors.SessionEnded`` (the session is over: expired, signed out
+    elsewhere, account changed or gone); the console then returns to its sign-in form.
     """
 
     # --- the organisation --------------------------------------------------------------------
