@@ -30,6 +30,7 @@ from argos_desktop.session import ConsoleSession
 from argos_desktop.workers import run_in_pool
 
 CUSTOM = "custom"
+PAST_EXPIRY = "Expiry must be in the future; pick a later date and time."
 EXPIRY_CHOICES: tuple[tuple[str, timedelta | str | None], ...] = (
     ("1 day", timedelta(days=1)),
     ("7 days", timedelta(days=7)),
@@ -203,6 +204,9 @@ class EnrollmentKeysDialog(FormDialog):
     def on_accept(self) -> None:
         backend, branch = self.session.backend, self.branch_org_id
         expires_in, note = self.expires_in(), self.note_edit.text()
+        if expires_in is not None and expires_in.total_seconds() <= 0:
+            self.show_error(PAST_EXPIRY)  # said here the same way whichever backend answers
+            return
         self.submit(
             lambda: backend.issue_key(branch, expires_in=expires_in, note=note),
             self._issued,

@@ -1,5 +1,8 @@
 """Shared set-up of the administration GUI tests: one fleet per module with a company admin
-and a company viewer (scoped to Alpha Corp), a real superadmin, and helpers to drive forms."""
+and a company viewer (scoped to Alpha Corp), a real superadmin, and helpers to drive forms.
+
+Every test runs over both backends: ``direct`` (the services on the database) and ``remote``
+(signed in to a real Argos server on 127.0.0.1, started per module on the same database)."""
 
 from __future__ import annotations
 
@@ -13,14 +16,21 @@ from argos_core.scope import Principal
 from argos_desktop.main_window import MainWindow
 from argos_desktop.session import ConsoleSession
 from tests.databases import scratch_database
-from tests.gui.conftest import FakeDetailPane, Fleet, build_fleet, direct_session
+from tests.gui.conftest import (
+    CONSOLE_BACKENDS,
+    PASSWORD,
+    ROOT,
+    FakeDetailPane,
+    Fleet,
+    build_fleet,
+    console_server,
+)
 
-PASSWORD = "Correct-horse-9"
-ROOT = Principal("root", "superadmin", source="tests")
 
-
-@pytest.fixture(scope="module")
-def admin_fleet(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+@pytest.fixture(scope="module", params=CONSOLE_BACKENDS)
+def admin_fleet(
+    request: pytest.FixtureRequest, db_backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Fleet]:
     with scratch_database(db_backend, tmp_path_factory.mktemp("admin")) as url:
         fleet = build_fleet(url)
         users = fleet.services.users
@@ -38,7 +48,8 @@ def admin_fleet(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> It
             role="admin",
             scope_org_id=fleet.org["zeta"],
         )
-        yield fleet
+        with console_server(fleet, request.param):
+            yield fleet
         fleet.services.close()
 
 
@@ -53,7 +64,8 @@ def people(admin_fleet: Fleet) -> dict[str, Principal]:
 
 
 def session(fleet: Fleet, principal: Principal) -> ConsoleSession:
-    return direct_session(fleet.services, principal, "test database")
+    """``principal``'s console session over the module's backend (all passwords: PASSWORD)."""
+    return fleet.sign_in(principal, PASSWORD)
 
 
 def open_window(qtbot, fleet: Fleet, principal: Principal, tmp_path) -> MainWindow:

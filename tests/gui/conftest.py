@@ -1,9 +1,11 @@
-"""GUI fixtures: a small real fleet (SQLite and MariaDB) behind a ConsoleSession."""
+"""GUI fixtures: a small real fleet (SQLite and MariaDB) behind a ConsoleSession, reached
+directly or through a real Argos server."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,9 +18,12 @@ from argos_core.bootstrap import Services, bootstrap
 from argos_core.models import Agent, utcnow
 from argos_core.scope import Principal
 from argos_desktop.backend.direct import DirectBackend, identity_of
+from argos_desktop.backend.remote import connect_remote
 from argos_desktop.session import ConsoleSession
 from argos_desktop.workers import workers_in_flight
 from tests.databases import scratch_database
+from tests.e2e.conftest import TEST_CONFIG
+from tests.e2e.support import ServerThread
 from tests.factories import add_agent
 
 BERLIN_AGENTS = {
@@ -32,11 +37,24 @@ BERLIN_AGENTS = {
 OSLO_AGENTS = 25
 
 
+CONSOLE_BACKENDS = ("direct", "remote")
+PASSWORD = "Correct-horse-9"  # of every account the tests sign in with, "root" included
+ROOT = Principal("root", "superadmin", source="tests")
+
+
 @dataclass
 class Fleet:
     services: Services
     org: dict[str, str] = field(default_factory=dict)
     agents: dict[str, str] = field(default_factory=dict)
+    server_url: str = ""  # set: sessions sign in to this Argos server (the remote backend)
+
+    def sign_in(self, principal: Principal, password: str) -> ConsoleSession:
+        """``principal``'s session: over the server when there is one, else direct."""
+        if not self.server_url:
+            return direct_session(self.services, principal, "test database")
+        backend, identity = connect_remote(self.server_url, principal.username, password)
+        return ConsoleSession(backend, identity, "test server")
 
     def set_seen(self, hostname: str, when: datetime | None) -> None:
         with self.services.session_factory() as session:
@@ -56,7 +74,8 @@ def seen_for(status: str, now: datetime) -> datetime | None:
 
 def build_fleet(url: str) -> Fleet:
     services = bootstrap(url)
-    root = Principal("root", "superadmin", source="tests")
+    root = ROOT
+    services.users.create_superadmin(root.username, PASSWORD, source="tests")
     fleet = Fleet(services)
     orgs = services.orgs
     acme = orgs.create_tenant(root, "Acme MSP").org_id
@@ -109,11 +128,12 @@ def shared_fleet(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> I
         fleet.services.close()
 
 
-@pytest.fixture
-def fleet(fresh_database_url: str) -> Iterator[Fleet]:
-    """A fleet of its own for tests that change it."""
+@pytest.fixture(params=CONSOLE_BACKENDS)
+def fleet(request: pytest.FixtureRequest, fresh_database_url: str) -> Iterator[Fleet]:
+    """A fleet of its own for tests that change it, over each backend."""
     built = build_fleet(fresh_database_url)
-    yield built
+    with console_server(built, request.param):
+        yield built
     built.services.close()
 
 
@@ -138,17 +158,30 @@ class CountingBackend:
         return counted
 
 
+@contextmanager
+def console_server(fleet: Fleet, backend: str) -> Iterator[None]:
+    """For the remote backend, a real Argos server on the fleet's database meanwhile."""
+    if backend == "direct":
+        yield
+        return
+    server = ServerThread(fleet.services.database_url, TEST_CONFIG).start()
+    fleet.server_url = server.url
+    try:
+        yield
+    finally:
+        fleet.server_url = ""
+        server.stop()
+
+
 def direct_session(services: Services, principal: Principal, label: str = "test") -> ConsoleSession:
     return ConsoleSession(DirectBackend(services, principal), identity_of(principal), label)
 
 
 def session_for(fleet: Fleet, principal: Principal | None = None) -> ConsoleSession:
-    principal = principal or Principal("root", "superadmin", source="tests")
-    return ConsoleSession(
-        CountingBackend(DirectBackend(fleet.services, principal)),
-        identity_of(principal),
-        "test database",
-    )
+    """A session whose backend counts its calls, over the fleet's backend."""
+    session = fleet.sign_in(principal or ROOT, PASSWORD)
+    session.backend = CountingBackend(session.backend)
+    return session
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,8 @@ __all__ = ["admin_fleet", "people"]
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
-def audit_dialog(qtbot, fleet, principal) -> AuditLogDialog:
-    dialog = AuditLogDialog(session(fleet, principal))
+def audit_dialog(qtbot, fleet, principal, signed_in=None) -> AuditLogDialog:
+    dialog = AuditLogDialog(signed_in or session(fleet, principal))
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.loaded, timeout=10_000):
         dialog.show()
@@ -24,9 +24,10 @@ def audit_dialog(qtbot, fleet, principal) -> AuditLogDialog:
 
 def test_audit_log_filters_sorts_and_pages(qtbot, qtmodeltester, admin_fleet, monkeypatch):
     f = admin_fleet.org
+    signed_in = session(admin_fleet, ROOT)  # signing in (to a server) is audited too
     admin_fleet.services.orgs.rename(ROOT, f["lyon"], "Lyon Centre")
     monkeypatch.setattr(audit_view, "PAGE_SIZE", 4)
-    dialog = audit_dialog(qtbot, admin_fleet, ROOT)
+    dialog = audit_dialog(qtbot, admin_fleet, ROOT, signed_in)
     qtmodeltester.check(dialog.entries)
     newest = dialog.entries.records()[0]
     assert (newest.action, newest.target) == ("branch.rename", f["lyon"])
