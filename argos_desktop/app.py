@@ -18,9 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from argos_core.console_support import DemoDatabase, prepare_demo
 from argos_core.settings import resolve_database_url
 from argos_desktop import icons
-from argos_desktop.demo_mode import DemoProcesses, DemoStart, open_demo
+from argos_desktop.demo_mode import (
+    DemoProcesses,
+    DemoStart,
+    open_demo_directly,
+    sign_in_through_server,
+)
 from argos_desktop.heap import freeze_startup_objects
 from argos_desktop.login_dialog import LoginDialog
 from argos_desktop.main_window import MainWindow
@@ -111,13 +117,28 @@ class Console:
             "First start seeds a demo database; this takes a few seconds.",
         )
         self.splash.show()
-        run_in_pool(lambda: open_demo(self.args.database_url), self._demo_ready, self._demo_failed)
+        url = self.args.database_url
+        run_in_pool(lambda: prepare_demo(url), self._demo_prepared, self._demo_failed)
+
+    def _demo_prepared(self, database: DemoDatabase) -> None:
+        self.demo = DemoProcesses()
+        port = self.demo.start_server(database)
+        if not port:
+            run_in_pool(lambda: open_demo_directly(database), self._demo_ready, self._demo_failed)
+            return
+
+        def directly(exc: BaseException) -> None:
+            note = f"Demo: {user_message(exc)} Reading the database directly instead."
+            run_in_pool(
+                lambda: open_demo_directly(database, note), self._demo_ready, self._demo_failed
+            )
+
+        run_in_pool(lambda: sign_in_through_server(database, port), self._demo_ready, directly)
 
     def _demo_ready(self, start: DemoStart) -> None:
         self.open_window(start.session)
-        self.demo = DemoProcesses(start)
         self.demo.note.connect(self.window.set_demo_note)
-        self.demo.start()
+        self.demo.attach(start)
 
     def _demo_failed(self, exc: BaseException) -> None:
         if self.splash is not None:

@@ -1,9 +1,10 @@
-"""``argos --demo``: a seeded demo database, a local ingest server and simulated agents.
+"""``argos --demo``: a seeded demo database, a local Argos server and simulated agents.
 
 The server and the simulator are child processes (``argos-ingest``, ``argos-agent
 simulate``) so the console never imports the server; they are stopped when the console
-exits. If either executable is missing the console still opens on the demo data and says
-so in the status bar.
+exits. The console signs in through the server's console API, as a client admin would: the
+demo shows the real path. If the server is not installed or does not start, the console
+still opens on the demo data (read directly from the database) and says so in the status bar.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from argos_core.bootstrap import Services
-from argos_core.console_support import DemoDatabase, demo_heartbeat, open_services, prepare_demo
+from argos_core.console_support import DemoDatabase, demo_heartbeat, open_services
 from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN
 from argos_desktop.backend.direct import DirectBackend, identity_of
+from argos_desktop.backend.remote import ServerUnavailable, connect_remote
 from argos_desktop.connection import LOGIN_SOURCE, database_label
 from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
@@ -34,7 +36,7 @@ from argos_desktop.workers import run_in_pool
 SIMULATED_AGENTS = 12
 SIMULATOR_INTERVAL_S = 10
 HEARTBEAT_MS = 30_000
-HEALTH_TIMEOUT_S = 20.0
+HEALTH_TIMEOUT_S = 60.0  # a first start on a busy machine may migrate and warm up slowly
 STOP_GRACE_MS = 3000
 
 
@@ -43,12 +45,31 @@ class DemoStart:
     session: ConsoleSession
     database: DemoDatabase
     enrollment_key: str
+    # Plays the seeded agents' part (the heartbeat); never the console's way to its data.
     services: Services
+    server_port: int = 0  # 0: no local server, the console reads the database directly
+    note: str = ""
 
 
-def open_demo(database_url: str | None = None) -> DemoStart:
-    """Blocking: prepare the demo database, sign in as the demo superadmin, issue a key."""
-    database = prepare_demo(database_url)
+def sign_in_through_server(database: DemoDatabase, port: int) -> DemoStart:
+    """Blocking: wait for the local server, sign in through its console API, issue a key."""
+    if not wait_until_healthy(port):
+        raise ServerUnavailable(f"The demo's Argos server on port {port} did not start.")
+    backend, identity = connect_remote(f"http://127.0.0.1:{port}", DEMO_SUPERADMIN, DEMO_PASSWORD)
+    try:
+        key = backend.issue_key(
+            database.branch_org_id, expires_in=timedelta(days=1), note="argos --demo simulator"
+        )
+        services = open_services(database.database_url)
+    except BaseException:
+        backend.close()
+        raise
+    session = ConsoleSession(backend, identity, f"Demo · Argos server 127.0.0.1:{port}")
+    return DemoStart(session, database, key.key, services, port)
+
+
+def open_demo_directly(database: DemoDatabase, note: str = "") -> DemoStart:
+    """Blocking: sign in as the demo superadmin straight on the database, issue a key."""
     services = open_services(database.database_url)
     try:
         principal = services.users.authenticate(
@@ -65,7 +86,7 @@ def open_demo(database_url: str | None = None) -> DemoStart:
         raise
     label = f"Demo · {database_label(database.database_url)}"
     session = ConsoleSession(DirectBackend(services, principal), identity_of(principal), label)
-    return DemoStart(session, database, key.key, services)
+    return DemoStart(session, database, key.key, services, note=note)
 
 
 def find_executable(name: str) -> str | None:
@@ -98,13 +119,13 @@ def wait_until_healthy(port: int, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
 
 
 class DemoProcesses(QObject):
-    """Starts and stops the demo's ingest server and simulator; reports what it is doing."""
+    """Starts and stops the demo's Argos server and simulator; reports what it is doing."""
 
     note = Signal(str)
 
-    def __init__(self, start: DemoStart, heartbeat_timer: QTimer | None = None, parent=None):
+    def __init__(self, heartbeat_timer: QTimer | None = None, parent=None):
         super().__init__(parent)
-        self._start = start
+        self._start: DemoStart | None = None
         self.port = 0
         self.ingest: QProcess | None = None
         self.simulator: QProcess | None = None
@@ -113,53 +134,51 @@ class DemoProcesses(QObject):
         self.heartbeat.setInterval(HEARTBEAT_MS)
         self.heartbeat.timeout.connect(self.beat)
 
-    def start(self) -> None:
+    def start_server(self, database: DemoDatabase) -> int:
+        """Start ``argos-ingest`` on a free port and return it; 0 when it is not installed."""
+        ingest = find_executable("argos-ingest")
+        if not ingest:
+            return 0
+        self.port = free_port()
+        where = ["--host", "127.0.0.1", "--port", str(self.port)]
+        self.ingest = self._spawn(
+            ingest, ["--database-url", database.database_url, *where], "Argos server"
+        )
+        return self.port
+
+    def attach(self, start: DemoStart) -> None:
+        """The console is up: keep the seeded fleet alive, start the simulator if it can."""
+        self._start = start
         self.heartbeat.start()
         self.beat()
-        ingest = find_executable("argos-ingest")
+        if start.note:
+            self.note.emit(start.note)
+            return
         agent = find_executable("argos-agent")
-        missing = [n for n, p in (("argos-ingest", ingest), ("argos-agent", agent)) if not p]
-        if missing:
-            self.note.emit(
-                f"Demo: {' and '.join(missing)} not installed — showing the seeded fleet only"
-            )
-            return
-        self.port = free_port()
-        url = self._start.database.database_url
-        self.ingest = self._spawn(
-            ingest,
-            ["--database-url", url, "--host", "127.0.0.1", "--port", str(self.port)],
-            "ingest server",
-        )
-        self.note.emit(f"Demo: starting the ingest server on 127.0.0.1:{self.port}…")
-        port = self.port
-        run_in_pool(lambda: wait_until_healthy(port), lambda ok: self._server_ready(ok, agent))
-
-    def _server_ready(self, ok: bool, agent: str) -> None:
-        if self._stopping:
-            return
-        if not ok:
-            self.note.emit("Demo: the ingest server did not start — showing the seeded fleet only")
+        if not start.server_port or not agent:
+            missing = "argos-ingest" if not start.server_port else "argos-agent"
+            self.note.emit(f"Demo: {missing} not installed — showing the seeded fleet only")
             return
         self.simulator = self._spawn(
             agent,
             [
                 "simulate",
                 "--server",
-                f"http://127.0.0.1:{self.port}",
+                f"http://127.0.0.1:{start.server_port}",
                 "--branch",
-                self._start.database.branch_org_id,
+                start.database.branch_org_id,
                 "--agents",
                 str(SIMULATED_AGENTS),
                 "--interval",
                 str(SIMULATOR_INTERVAL_S),
             ],
             "agent simulator",
-            {"ARGOS_ENROLLMENT_KEY": self._start.enrollment_key},
+            {"ARGOS_ENROLLMENT_KEY": start.enrollment_key},
         )
         self.note.emit(
-            f"Demo: live — ingest server on 127.0.0.1:{self.port}, {SIMULATED_AGENTS} simulated"
-            f" agents reporting into branch {self._start.database.branch_org_id}"
+            f"Demo: live — signed in through the Argos server on 127.0.0.1:{start.server_port},"
+            f" {SIMULATED_AGENTS} simulated agents reporting into branch"
+            f" {start.database.branch_org_id}"
         )
 
     def _spawn(
@@ -183,6 +202,8 @@ class DemoProcesses(QObject):
             self.note.emit(f"Demo: the {what} stopped (exit status {code})")
 
     def beat(self) -> None:
+        if self._start is None:
+            return
         services = self._start.services
         run_in_pool(lambda: demo_heartbeat(services), lambda _n: None, self._beat_failed)
 
@@ -200,3 +221,5 @@ class DemoProcesses(QObject):
             if not process.waitForFinished(STOP_GRACE_MS):
                 process.kill()
                 process.waitForFinished(STOP_GRACE_MS)
+        if self._start is not None:
+            self._start.services.close()

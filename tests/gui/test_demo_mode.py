@@ -12,7 +12,8 @@ from argos_core.console_support import demo_heartbeat, prepare_demo
 from argos_core.models import Agent, Telemetry, utcnow
 from argos_core.status import AgentStatus
 from argos_desktop import demo_mode
-from argos_desktop.demo_mode import DemoProcesses, open_demo
+from argos_desktop.backend.remote import RemoteBackend
+from argos_desktop.demo_mode import DemoProcesses, open_demo_directly, sign_in_through_server
 from argos_desktop.workers import workers_in_flight
 
 SMALL = {"tenants": 1, "companies": 1, "branches": 2, "agents": 10, "days": 0.02}
@@ -27,7 +28,7 @@ def demo_url(tmp_path) -> str:
 
 
 def statuses(url: str) -> dict[AgentStatus, int]:
-    start = open_demo(url)
+    start = open_demo_directly(prepare_demo(url))
     try:
         roots = start.session.backend.list_children(None).items
         return {s: sum(r.counts.get(s) for r in roots) for s in AgentStatus}
@@ -36,7 +37,7 @@ def statuses(url: str) -> dict[AgentStatus, int]:
 
 
 def test_demo_signs_in_as_the_demo_superadmin_with_a_key_for_the_simulator(demo_url):
-    start = open_demo(demo_url)
+    start = open_demo_directly(prepare_demo(demo_url))
     try:
         assert start.session.identity.is_superadmin
         assert start.session.username == "demo"
@@ -87,14 +88,38 @@ def test_the_heartbeat_keeps_the_online_cohort_online(demo_url):
 
 def test_demo_without_server_executables_says_so(qtbot, demo_url, monkeypatch):
     monkeypatch.setattr(demo_mode, "find_executable", lambda name: None)
-    start = open_demo(demo_url)
-    processes = DemoProcesses(start)
+    processes = DemoProcesses()
+    database = prepare_demo(demo_url)
+    assert processes.start_server(database) == 0
+    start = open_demo_directly(database)
     try:
         with qtbot.waitSignal(processes.note, timeout=5_000) as note:
-            processes.start()
-        assert "argos-ingest and argos-agent not installed" in note.args[0]
+            processes.attach(start)
+        assert "argos-ingest not installed" in note.args[0]
         assert processes.ingest is None and processes.simulator is None
     finally:
         processes.stop()
         qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
         start.session.backend.close()
+
+
+def test_demo_signs_in_through_the_api_of_the_server_it_starts(qtbot, demo_url):
+    processes = DemoProcesses()
+    database = prepare_demo(demo_url)
+    port = processes.start_server(database)
+    assert port, "argos-ingest is installed with the console"
+    try:
+        start = sign_in_through_server(database, port)
+        try:
+            assert isinstance(start.session.backend, RemoteBackend)
+            assert start.session.identity.is_superadmin and start.session.username == "demo"
+            assert start.session.label == f"Demo · Argos server 127.0.0.1:{port}"
+            roots = start.session.backend.list_children(None).items
+            assert roots and sum(r.counts.total for r in roots) > 0
+            keys = start.session.backend.list_keys(database.branch_org_id)
+            assert any(k.note == "argos --demo simulator" for k in keys)
+        finally:
+            start.session.backend.close()
+            start.services.close()
+    finally:
+        processes.stop()
