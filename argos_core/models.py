@@ -28,6 +28,8 @@ NAME_MAX = 100
 USERNAME_MAX = 64
 HOSTNAME_MAX = 255
 ORG_ID_MAX = 8
+SOURCE_AGENT = "Argos agent"
+SOURCE_OPENTELEMETRY = "OpenTelemetry"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -266,6 +268,10 @@ class Agent(Base):
     updated_at: Mapped[UpdatedAt]
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What reports for this host: the Argos agent, or OpenTelemetry over OTLP.
+    source: Mapped[str] = mapped_column(
+        String(32), default=SOURCE_AGENT, server_default=SOURCE_AGENT
+    )
 
     __table_args__ = (
         UniqueConstraint("branch_id", "machine_id"),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from argos_core.errors import ValidationError
-from argos_core.models import HOSTNAME_MAX
+from argos_core.models import HOSTNAME_MAX, SOURCE_AGENT
 
 MAX_IPS = 64
 
@@ -23,6 +23,7 @@ class AgentInventory:
     cpu_count: int | None = None
     memory_total_bytes: int | None = None
     boot_time: datetime | None = None
+    source: str = SOURCE_AGENT
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> AgentInventory:

@@ -188,4 +188,5 @@ class AgentService:
             enrolled_at=agent.enrolled_at,
             revoked_at=agent.revoked_at,
             branch_name=branch_name,
+            source=agent.source,
         )

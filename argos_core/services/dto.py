@@ -77,6 +77,7 @@ class AgentSummary:
     enrolled_at: datetime
     revoked_at: datetime | None
     branch_name: str = ""
+    source: str = "Argos agent"
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,25 @@ class EnrollResult:
     agent_uuid: str
     created: bool
     report_interval_s: int
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """An active enrollment key and its branch (OTLP intake: the key names the branch)."""
+
+    key_id: int
+    branch_id: int
+    branch_org_id: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ResourceAgent:
+    """The agent an OTLP resource reports as, enrolled on first sight."""
+
+    agent_id: int
+    agent_uuid: str
+    created: bool
 
 
 @dataclass(frozen=True)

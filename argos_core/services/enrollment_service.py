@@ -16,7 +16,13 @@ from argos_core.repositories import Ancestry, ScopedRepository
 from argos_core.scope import Principal
 from argos_core.services import audit
 from argos_core.services.agent_inventory import AgentInventory
-from argos_core.services.dto import EnrollmentKeyInfo, EnrollResult, IssuedKey
+from argos_core.services.dto import (
+    EnrollmentKeyInfo,
+    EnrollResult,
+    IssuedKey,
+    KeyGrant,
+    ResourceAgent,
+)
 from argos_core.settings import StatusPolicy
 from argos_core.unit_of_work import UnitOfWork
 
@@ -191,6 +197,64 @@ class EnrollmentService:
                 return EnrollResult(agent.uuid, created, agent.report_interval_s)
         raise AuthenticationFailed(ENROLL_REFUSED)
 
+    def key_grant(self, enrollment_key: str) -> KeyGrant:
+        """The branch of an active key (an OTLP request carries the key alone).
+
+        Unknown, expired and revoked keys all raise the same ``AuthenticationFailed``.
+        """
+        if not isinstance(enrollment_key, str) or not enrollment_key:
+            raise AuthenticationFailed(ENROLL_REFUSED)
+        with UnitOfWork(self._sf) as uow:
+            row = uow.session.execute(
+                select(EnrollmentKey, Branch.org_id)
+                .join(Branch, Branch.id == EnrollmentKey.branch_id)
+                .where(EnrollmentKey.key_hash == tokens.digest_secret(enrollment_key))
+            ).first()
+            if row is None or _key_state(row.EnrollmentKey, utcnow()) != "active":
+                raise AuthenticationFailed(ENROLL_REFUSED)
+            key = row.EnrollmentKey
+            return KeyGrant(key.id, key.branch_id, row.org_id, key.expires_at)
+
+    def enroll_resource(
+        self, enrollment_key: str, inventory: AgentInventory, *, source: str = ""
+    ) -> ResourceAgent:
+        """The agent of ``inventory.machine_id`` in the key's branch (OTLP intake).
+
+        A new host, or one whose inventory changed, goes through ``enroll`` (same rules and
+        audit as an agent); a known, unchanged host costs one read and writes nothing.
+        """
+        grant = self.key_grant(enrollment_key)
+        with UnitOfWork(self._sf) as uow:
+            agent = uow.session.scalar(
+                select(Agent).where(
+                    Agent.branch_id == grant.branch_id, Agent.machine_id == inventory.machine_id
+                )
+            )
+            if agent is not None and agent.revoked_at is not None:
+                raise AuthenticationFailed("This agent has been revoked; it cannot re-enroll.")
+            if agent is not None and _inventory_of(agent) == inventory:
+                return ResourceAgent(agent.id, agent.uuid, False)
+        result = self.enroll(grant.branch_org_id, enrollment_key, inventory, source=source)
+        with UnitOfWork(self._sf) as uow:
+            agent_id = uow.session.scalar(select(Agent.id).where(Agent.uuid == result.agent_uuid))
+        if agent_id is None:
+            raise AuthenticationFailed("This agent has been revoked or no longer exists.")
+        return ResourceAgent(agent_id, result.agent_uuid, result.created)
+
+
+def _inventory_of(agent: Agent) -> AgentInventory:
+    return AgentInventory(
+        hostname=agent.hostname,
+        machine_id=agent.machine_id,
+        os=agent.os,
+        agent_version=agent.agent_version,
+        ip_addresses=tuple(agent.ip_addresses or ()),
+        cpu_count=agent.cpu_count,
+        memory_total_bytes=agent.memory_total_bytes,
+        boot_time=agent.boot_time,
+        source=agent.source,
+    )
+
 
 def _apply_inventory(agent: Agent, inv: AgentInventory) -> None:
     agent.hostname = inv.hostname
@@ -200,6 +264,7 @@ def _apply_inventory(agent: Agent, inv: AgentInventory) -> None:
     agent.cpu_count = inv.cpu_count
     agent.memory_total_bytes = inv.memory_total_bytes
     agent.boot_time = inv.boot_time
+    agent.source = inv.source
 
 
 def _key_state(key: EnrollmentKey, now: datetime) -> str:

@@ -112,6 +112,7 @@ class AgentView(QWidget):
         self.status_label.setText(status_style.LABELS[agent.status])
         self.status_label.setStyleSheet(f"color: {color};")
         self.subtitle.setText(f"{agent.os}   ·   {', '.join(agent.ip_addresses) or 'no address'}")
+        self.subtitle.setText(f"{self.subtitle.text()}   ·   reports via {agent.source}")
         self.uuid.set_text(agent.uuid)
         key = "-"
         if detail.enrollment_key_id is not None:
