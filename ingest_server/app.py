@@ -31,6 +31,7 @@ from ingest_server.handlers import (
 )
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
+from ingest_server.otlp import default_handlers as otlp_handlers
 from ingest_server.rate_limit import RateLimiter
 from ingest_server.telemetry import TelemetryEndpoint
 from ingest_server.writer import GroupCommitWriter
@@ -51,6 +52,7 @@ def make_app(ctx: IngestContext) -> Application:
             (r"/healthz", HealthHandler, args),
             (r"/metrics", MetricsHandler, args),
             *console_routes(ctx),
+            *otlp_handlers(ctx),
         ],
         default_handler_class=NotFoundHandler,
         default_handler_args=args,

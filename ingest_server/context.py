@@ -25,6 +25,7 @@ class IngestConfig:
     max_delay_s: float = 0.005
     max_pending_rows: int = 100_000
     credentials_ttl_s: float = 300.0
+    otlp_key_ttl_s: float = 30.0
     busy_retry_after_s: int = 1
     db_retry_after_s: int = 2
     health_probe_interval_s: float = 5.0
