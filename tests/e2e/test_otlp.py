@@ -32,11 +32,19 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.version import __version__ as sdk_version
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 
 from argos_core.bootstrap import Services
 from ingest_server.context import IngestConfig
-from tests.e2e.support import ROOT, Branch, ServerThread, make_branch, request
+from tests.e2e.support import (
+    ROOT,
+    Branch,
+    ServerThread,
+    TcpProxy,
+    make_branch,
+    request,
+    wait_until,
+)
 
 PATH = "/v1/metrics"
 PROTOBUF = "application/x-protobuf"
@@ -551,3 +559,50 @@ def test_the_error_body_of_a_json_request_is_json(ingest_server):
     assert reply.status == 401
     assert reply.headers["content-type"] == "application/json"
     assert json.loads(reply.body)["error"] == "unauthorized"
+
+
+def test_a_full_writer_queue_answers_503_with_retry_after(ingest_db, ingest_services):
+    server = ServerThread(ingest_db, IngestConfig(agent_rate=0, max_pending_rows=0)).start()
+    try:
+        branch = make_branch(ingest_services)
+        machine = new_machine()
+        reply = post(server, gauge_request(machine).SerializeToString(), branch.key)
+    finally:
+        server.stop()
+    assert reply.status == 503
+    assert int(reply.headers["retry-after"]) >= 1
+    assert status_of(reply).code == 14
+    assert stored(ingest_services, machine) == []
+
+
+def test_a_database_outage_answers_503_with_retry_after_and_intake_resumes(
+    db_backend, ingest_db, ingest_services
+):
+    if db_backend != "mysql":
+        pytest.skip("cutting the connection needs a network database; SQLite is a local file")
+    url = make_url(ingest_db)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    server = ServerThread(proxied, IngestConfig(agent_rate=0, health_retry_interval_s=0.2)).start()
+    known, unknown = new_machine(), new_machine()
+    try:
+        branch = make_branch(ingest_services)
+        assert post(server, gauge_request(known).SerializeToString(), branch.key).status == 200
+        proxy.cut()
+        outage = [
+            post(server, gauge_request(known, T0 + 10).SerializeToString(), branch.key),
+            post(server, gauge_request(unknown, T0 + 10).SerializeToString(), branch.key),
+        ]
+        assert [r.status for r in outage] == [503, 503]
+        assert all(int(r.headers["retry-after"]) >= 1 for r in outage)
+        assert {status_of(r).code for r in outage} == {14}
+        proxy.restore()
+        assert wait_until(lambda: request(server.url, "GET", "/healthz").status == 200, 10)
+        for machine in (known, unknown):
+            body = gauge_request(machine, T0 + 20).SerializeToString()
+            assert post(server, body, branch.key).status == 200
+    finally:
+        server.stop()
+        proxy.close()
+    assert [r["ts"] for r in stored(ingest_services, known)] == [T0, T0 + 20]
+    assert [r["ts"] for r in stored(ingest_services, unknown)] == [T0 + 20]
