@@ -83,14 +83,15 @@ class OtlpIdentities:
         """A blocking lookup in a worker thread. Retries SQLite's "database is locked": a
         transaction that read before the writer committed must start over."""
         loop = asyncio.get_running_loop()
-        for attempt in range(1, LOCKED_ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return await loop.run_in_executor(self._executor, call, *args)
             except OperationalError as exc:
                 if "locked" not in str(exc.orig) or attempt == LOCKED_ATTEMPTS:
                     raise
-                await asyncio.sleep(0.02 * attempt)
-        raise AssertionError("unreachable")
+            await asyncio.sleep(0.02 * attempt)
 
 
 class _Cache(Generic[V]):

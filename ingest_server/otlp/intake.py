@@ -26,6 +26,7 @@ from ingest_server.writer import AgentGone
 
 REVOKED = "This agent has been revoked or no longer exists."
 NAMES_LISTED = 5
+MAX_RESOURCES = 1000
 
 
 @dataclass
@@ -63,6 +64,8 @@ class OtlpIntake:
         """Store what maps onto samples; the response counts what was not stored."""
         key, grant = await self.identities.grant(headers.get("Authorization"))
         encoding, request = decode_request(headers, body)
+        if len(request.resource_metrics) > MAX_RESOURCES:
+            raise ApiError(400, f"An export may hold at most {MAX_RESOURCES} resources.")
         now = time.time()
         hosts: dict[str, _Host] = {}
         inventories = [
@@ -78,7 +81,7 @@ class OtlpIntake:
                 hosts[inventory.machine_id] = _Host(inventory, mapped)
         await self._identify(key, grant, list(hosts.values()), source)
         await self._store(grant.branch_id, list(hosts.values()))
-        if hosts and all(h.refused for h in hosts.values()):
+        if hosts and all(h.refused == REVOKED for h in hosts.values()):
             raise AuthenticationFailed(REVOKED)
         return encoding, _response(list(hosts.values()))
 
