@@ -7,6 +7,11 @@ inventory is unchanged (a revoked agent is refused at once anyway: the writer ch
 revocation in the transaction that stores the samples). Refusals are cached too, so a
 sender with a wrong key does not cost a query per request. Concurrent misses for the same
 entry share one lookup.
+
+Enrollments (first sight) run one at a time per process, so that a fleet
+seen for the first time at once (a Collector gateway restarted, a new key rolled out) does
+not fill the worker threads the health probe and agent enrollments also need; a deadlock or
+lock wait timeout between enrollments is retried like SQLite's "database is locked".
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ V = TypeVar("V")
 INVALID = "A valid branch enrollment key is required (Authorization: Bearer <key>)."
 MAX_KEY_LENGTH = 4096
 LOCKED_ATTEMPTS = 8
+RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
+ENROLLING = 1
 
 
 class OtlpIdentities:
@@ -47,6 +54,7 @@ class OtlpIdentities:
         self._executor = executor
         self._keys: _Cache[KeyGrant] = _Cache(key_ttl_s, max_entries)
         self._agents: _Cache[tuple[AgentInventory, int]] = _Cache(agent_ttl_s, max_entries)
+        self._enrolling = asyncio.Semaphore(ENROLLING)
 
     async def grant(self, authorization: str | None) -> tuple[str, KeyGrant]:
         """The key in the header and its grant; ``AuthenticationFailed`` if not usable."""
@@ -64,9 +72,10 @@ class OtlpIdentities:
         entry = (grant.branch_id, inventory.machine_id)
 
         async def enroll() -> tuple[AgentInventory, int]:
-            agent = await self._run(
-                lambda: self._enrollment.enroll_resource(key, inventory, source=source)
-            )
+            async with self._enrolling:
+                agent = await self._run(
+                    lambda: self._enrollment.enroll_resource(key, inventory, source=source)
+                )
             return inventory, agent.agent_id
 
         known, agent_id = await self._agents.get(entry, enroll)
@@ -80,8 +89,9 @@ class OtlpIdentities:
         self._agents.forget((branch_id, machine_id))
 
     async def _run(self, call: Callable[..., V], *args: object) -> V:
-        """A blocking lookup in a worker thread. Retries SQLite's "database is locked": a
-        transaction that read before the writer committed must start over."""
+        """A blocking lookup in a worker thread. Retries SQLite's "database is locked" (a
+        transaction that read before the writer committed must start over) and MySQL's
+        deadlocks and lock wait timeouts."""
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
@@ -89,7 +99,7 @@ class OtlpIdentities:
             try:
                 return await loop.run_in_executor(self._executor, call, *args)
             except OperationalError as exc:
-                if "locked" not in str(exc.orig) or attempt == LOCKED_ATTEMPTS:
+                if not _retryable(exc) or attempt == LOCKED_ATTEMPTS:
                     raise
             await asyncio.sleep(0.02 * attempt)
 
@@ -141,6 +151,11 @@ class _Cache(Generic[V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+
+def _retryable(exc: OperationalError) -> bool:
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    return code in RETRYABLE_MYSQL_CODES or "locked" in str(exc.orig)
 
 
 def _bearer(authorization: str | None) -> str:

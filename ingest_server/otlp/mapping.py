@@ -29,16 +29,17 @@ import re
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, ResourceMetrics
 
-from ingest_server.otlp.resources import attributes
 from ingest_server.samples import MAX_COUNTER, MAX_FUTURE_S, MAX_LOAD, METRICS
 
 DELTA = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
 CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
 NO_RECORDED_VALUE = 1
+SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
 NANOS = 1_000_000_000
 TOLERANCE = 1e-6
 IDLE_STATES = frozenset({"idle", "wait", "iowait"})
@@ -57,6 +58,18 @@ LEVELS = frozenset(
     }
 )
 COUNTERS = frozenset({"system.cpu.time", "system.network.io"})
+# The labels (see LABELS) each metric's points are read for.
+WANTED = {
+    "system.cpu.utilization": frozenset({"state", "cpu"}),
+    "system.cpu.time": frozenset({"state", "cpu"}),
+    "system.memory.utilization": frozenset({"state"}),
+    "system.memory.usage": frozenset({"state"}),
+    "system.filesystem.utilization": frozenset({"mountpoint", "state"}),
+    "system.filesystem.usage": frozenset({"mountpoint", "state"}),
+    "system.network.io": frozenset({"device", "direction"}),
+    "system.cpu.load_average.1m": frozenset(),
+    "system.uptime": frozenset(),
+}
 FRACTIONS = frozenset(
     {"system.cpu.utilization", "system.memory.utilization", "system.filesystem.utilization"}
 )
@@ -66,19 +79,29 @@ CPU = ("cpu", "cpu.logical_number")
 DEVICE = ("device", "network.interface.name", "system.device")
 DIRECTION = ("direction", "network.io.direction")
 MOUNTPOINT = ("mountpoint", "system.filesystem.mountpoint")
+LABELS = {
+    alias: label
+    for label, aliases in (
+        ("state", STATE),
+        ("cpu", CPU),
+        ("device", DEVICE),
+        ("direction", DIRECTION),
+        ("mountpoint", MOUNTPOINT),
+    )
+    for alias in aliases
+}
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     second: int
-    attrs: dict[str, Any]
     value: float
     start_ns: int
     time_ns: int
     delta: bool
+    labels: dict[str, Any]  # the attributes above, under their first (older) name
 
-    def attr(self, names: tuple[str, ...]) -> Any:
-        return next((self.attrs[n] for n in names if n in self.attrs), None)
+    def label(self, name: str) -> Any:
+        return self.labels.get(name)
 
 
 @dataclass
@@ -165,15 +188,16 @@ class MetricMapper:
                 if temporality == DELTA and name in LEVELS:
                     out.invalid[f"{name} is a level, not a delta sum"] += len(data_points)
                     continue
+                delta = temporality == DELTA
+                highest = 1 + TOLERANCE if name in FRACTIONS else math.inf
+                wanted = WANTED[name]
+                found = points[name]
                 for dp in data_points:
-                    point = _point(dp, temporality == DELTA, latest)
-                    if isinstance(point, str):
-                        out.invalid[f"{name}: {point}"] += 1
+                    point = _point(dp, delta, latest, highest, wanted)
+                    if type(point) is Point:
+                        found.append(point)
                     elif point is not None:
-                        if name in FRACTIONS and point.value > 1 + TOLERANCE:
-                            out.invalid[f"{name}: a fraction above 1"] += 1
-                        else:
-                            points[name].append(point)
+                        out.invalid[f"{name}: {point}"] += 1
         return points
 
     def _cpu_time(self, host: Hashable, points: list[Point], out: MappedResource) -> None:
@@ -182,7 +206,7 @@ class MetricMapper:
             total = idle = 0.0
             complete = True
             for p in group:
-                series = (host, "cpu.time", p.attr(CPU), p.attr(STATE))
+                series = (host, "cpu.time", p.label("cpu"), p.label("state"))
                 change = p.value
                 if not p.delta:
                     before = self._memory.get(series)
@@ -195,7 +219,7 @@ class MetricMapper:
                         continue
                     change = p.value - before[2]
                 total += change
-                if p.attr(STATE) in IDLE_STATES:
+                if p.label("state") in IDLE_STATES:
                     idle += change
             if complete and total > 0 and "cpu_percent" not in out.samples.get(second, {}):
                 out.set(second, "cpu_percent", _percent(1 - idle / total))
@@ -205,7 +229,7 @@ class MetricMapper:
             sums = {"receive": 0, "transmit": 0}
             seen = set()
             for p in group:
-                device, direction = p.attr(DEVICE), p.attr(DIRECTION)
+                device, direction = p.label("device"), p.label("direction")
                 if direction not in sums or (
                     isinstance(device, str) and LOOPBACK.fullmatch(device)
                 ):
@@ -226,22 +250,39 @@ class MetricMapper:
                     out.set(second, column, min(sums[direction], MAX_COUNTER))
 
 
-def _point(dp: Any, delta: bool, latest: int) -> Point | str | None:
-    """A data point, the reason it is invalid, or None when it carries no value."""
+def _point(
+    dp: Any, delta: bool, latest: int, highest: float, wanted: frozenset[str]
+) -> Point | str | None:
+    """A data point, the reason it is invalid, or None when it carries no value. Only
+    ``wanted`` labels are read (attribute access is the costly part of a point)."""
     if dp.flags & NO_RECORDED_VALUE:
         return None
-    kind = dp.WhichOneof("value")
-    if kind is None:
+    value = dp.as_double or dp.as_int
+    if not value and dp.WhichOneof("value") is None:
         return "a data point without a value"
-    value = getattr(dp, kind)
-    if not math.isfinite(value) or value < 0:
+    if not 0 <= value <= highest:  # also false for NaN
+        if value > highest and math.isfinite(value):
+            return "a fraction above 1"
         return "a negative or non-finite value"
-    second = dp.time_unix_nano // NANOS
+    time_ns = dp.time_unix_nano
+    second = time_ns // NANOS
     if not 0 < second <= latest:
         return f"a time before 1970 or more than {MAX_FUTURE_S} s ahead"
-    return Point(
-        second, attributes(dp.attributes), value, dp.start_time_unix_nano, dp.time_unix_nano, delta
-    )
+    labels = {}
+    if wanted:
+        for kv in dp.attributes:
+            label = LABELS.get(kv.key)
+            if label in wanted and label not in labels:
+                text = kv.value.string_value
+                labels[label] = text if text else _scalar(kv.value)
+                if len(labels) == len(wanted):
+                    break
+    return Point(second, value, dp.start_time_unix_nano, time_ns, delta, labels)
+
+
+def _scalar(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind in SCALARS else None
 
 
 def _loopback(device: Any) -> bool:
@@ -261,14 +302,14 @@ def _percent(fraction: float) -> float:
 
 def _cpu_utilization(points: list[Point], out: MappedResource) -> None:
     for second, group in _by_second(points):
-        cpus = {p.attr(CPU) for p in group}
-        states = [p for p in group if p.attr(STATE) is not None]
+        cpus = {p.label("cpu") for p in group}
+        states = [p for p in group if p.label("state") is not None]
         if states and not any(p.value for p in states):
             continue  # all zero: a first reading with nothing to compare with (psutil)
         if not states:
             busy = sum(p.value for p in group) / len(group)
-        elif any(p.attr(STATE) in IDLE_STATES for p in states):
-            busy = 1 - sum(p.value for p in states if p.attr(STATE) in IDLE_STATES) / len(cpus)
+        elif any(p.label("state") in IDLE_STATES for p in states):
+            busy = 1 - sum(p.value for p in states if p.label("state") in IDLE_STATES) / len(cpus)
         else:
             busy = sum(p.value for p in states) / len(cpus)
         out.set(second, "cpu_percent", _percent(busy))
@@ -280,7 +321,7 @@ def _memory(utilization: list[Point], usage: list[Point], out: MappedResource) -
         if used is not None:
             out.set(second, "mem_percent", _percent(used))
     for second, group in _by_second(usage):
-        used = [p.value for p in group if p.attr(STATE) == "used"]
+        used = [p.value for p in group if p.label("state") == "used"]
         total = sum(p.value for p in group)
         if used and total > 0 and "mem_percent" not in out.samples.get(second, {}):
             out.set(second, "mem_percent", _percent(sum(used) / total))
@@ -288,10 +329,10 @@ def _memory(utilization: list[Point], usage: list[Point], out: MappedResource) -
 
 def _used(group: list[Point]) -> float | None:
     """The ``used`` fraction, or the single value of a point without a state."""
-    states = [p for p in group if p.attr(STATE) is not None]
+    states = [p for p in group if p.label("state") is not None]
     if not states:
         return group[-1].value
-    used = [p.value for p in states if p.attr(STATE) == "used"]
+    used = [p.value for p in states if p.label("state") == "used"]
     return sum(used) if used else None
 
 
@@ -305,25 +346,25 @@ def _disk(utilization: list[Point], usage: list[Point], out: MappedResource) -> 
         mount = _chosen_mount(util, use)
         if mount is None:
             continue
-        mine = [p for p in util if p.attr(MOUNTPOINT) == mount]
+        mine = [p for p in util if p.label("mountpoint") == mount]
         fraction = _used(mine) if mine else None
         if fraction is None:
-            mine = [p for p in use if p.attr(MOUNTPOINT) == mount]
-            used = sum(p.value for p in mine if p.attr(STATE) == "used")
-            free = sum(p.value for p in mine if p.attr(STATE) == "free")
+            mine = [p for p in use if p.label("mountpoint") == mount]
+            used = sum(p.value for p in mine if p.label("state") == "used")
+            free = sum(p.value for p in mine if p.label("state") == "free")
             fraction = used / (used + free) if used + free > 0 else None
         if fraction is not None:
             out.set(second, "disk_percent", _percent(fraction))
 
 
 def _chosen_mount(util: list[Point], use: list[Point]) -> Any:
-    mounts = {p.attr(MOUNTPOINT) for p in (*util, *use)}
+    mounts = {p.label("mountpoint") for p in (*util, *use)}
     for root in ROOT_MOUNTS:
         if root in mounts:
             return root
     sizes: dict[Any, float] = defaultdict(float)
     for p in use:
-        sizes[p.attr(MOUNTPOINT)] += p.value
+        sizes[p.label("mountpoint")] += p.value
     if sizes:
         return max(sizes, key=lambda m: (sizes[m], str(m)))
     return min(mounts, key=str) if mounts else None
