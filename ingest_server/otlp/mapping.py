@@ -27,9 +27,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, ResourceMetrics
@@ -45,63 +45,40 @@ TOLERANCE = 1e-6
 IDLE_STATES = frozenset({"idle", "wait", "iowait"})
 ROOT_MOUNTS = ("/", "C:", "C:\\")
 LOOPBACK = re.compile(r"lo\d*|.*loopback.*", re.IGNORECASE)
-# Metrics whose values are levels (a delta makes no sense) and those that are counters.
-LEVELS = frozenset(
-    {
-        "system.cpu.utilization",
-        "system.memory.utilization",
-        "system.memory.usage",
-        "system.filesystem.utilization",
-        "system.filesystem.usage",
-        "system.cpu.load_average.1m",
-        "system.uptime",
-    }
-)
-COUNTERS = frozenset({"system.cpu.time", "system.network.io"})
-# The labels (see LABELS) each metric's points are read for.
-WANTED = {
-    "system.cpu.utilization": frozenset({"state", "cpu"}),
-    "system.cpu.time": frozenset({"state", "cpu"}),
-    "system.memory.utilization": frozenset({"state"}),
-    "system.memory.usage": frozenset({"state"}),
-    "system.filesystem.utilization": frozenset({"mountpoint", "state"}),
-    "system.filesystem.usage": frozenset({"mountpoint", "state"}),
-    "system.network.io": frozenset({"device", "direction"}),
-    "system.cpu.load_average.1m": frozenset(),
-    "system.uptime": frozenset(),
+# The mapped metrics, and the two labels (see LABELS) read from each of their points.
+MAPPED: dict[str, tuple[str | None, str | None]] = {
+    "system.cpu.utilization": ("state", "cpu"),
+    "system.cpu.time": ("state", "cpu"),
+    "system.memory.utilization": ("state", None),
+    "system.memory.usage": ("state", None),
+    "system.filesystem.utilization": ("mountpoint", "state"),
+    "system.filesystem.usage": ("mountpoint", "state"),
+    "system.network.io": ("device", "direction"),
+    "system.cpu.load_average.1m": (None, None),
+    "system.uptime": (None, None),
 }
+COUNTERS = frozenset({"system.cpu.time", "system.network.io"})  # the rest are levels
 FRACTIONS = frozenset(
     {"system.cpu.utilization", "system.memory.utilization", "system.filesystem.utilization"}
 )
-# Old (hostmetrics, Python instrumentation) and current semantic-convention attribute names.
-STATE = ("state", "cpu.mode", "system.cpu.state", "system.memory.state", "system.filesystem.state")
-CPU = ("cpu", "cpu.logical_number")
-DEVICE = ("device", "network.interface.name", "system.device")
-DIRECTION = ("direction", "network.io.direction")
-MOUNTPOINT = ("mountpoint", "system.filesystem.mountpoint")
+# Old (hostmetrics, Python instrumentation) and current semantic-convention attribute names,
+# each read under the first (older) one.
 LABELS = {
     alias: label
     for label, aliases in (
-        ("state", STATE),
-        ("cpu", CPU),
-        ("device", DEVICE),
-        ("direction", DIRECTION),
-        ("mountpoint", MOUNTPOINT),
+        ("state", ("state", "cpu.mode", "system.cpu.state", "system.memory.state")),
+        ("state", ("system.filesystem.state",)),
+        ("cpu", ("cpu", "cpu.logical_number")),
+        ("device", ("device", "network.interface.name", "system.device")),
+        ("direction", ("direction", "network.io.direction")),
+        ("mountpoint", ("mountpoint", "system.filesystem.mountpoint")),
     )
     for alias in aliases
 }
 
-
-class Point(NamedTuple):
-    second: int
-    value: float
-    start_ns: int
-    time_ns: int
-    delta: bool
-    labels: dict[str, Any]  # the attributes above, under their first (older) name
-
-    def label(self, name: str) -> Any:
-        return self.labels.get(name)
+# A data point as the mapping reads it: (second, value, first label, second label,
+# start_time_unix_nano, time_unix_nano). Plain tuples: a request carries thousands.
+Point = tuple[int, float, Any, Any, int, int]
 
 
 @dataclass
@@ -120,13 +97,15 @@ class MappedResource:
     def rows(self, agent_id: int) -> list[tuple]:
         """Rows ``(agent_id, ts, *METRICS)`` in time order, as the writer takes them."""
         return [
-            (agent_id, ts, *(fields.get(m) for m in METRICS))
+            (agent_id, ts, *[fields.get(m) for m in METRICS])
             for ts, fields in sorted(self.samples.items())
         ]
 
-    def set(self, second: int, name: str, value: float | int | None) -> None:
-        if value is not None:
-            self.samples.setdefault(second, {})[name] = value
+    def set(self, second: int, name: str, value: float | int) -> None:
+        self.samples.setdefault(second, {})[name] = value
+
+    def has(self, second: int, name: str) -> bool:
+        return name in self.samples.get(second, ())
 
 
 class SeriesMemory:
@@ -154,130 +133,134 @@ class MetricMapper:
     def map(self, host: Hashable, resource_metrics: ResourceMetrics, now: float) -> MappedResource:
         """Samples of one resource; ``host`` keys the series memory (branch and machine)."""
         out = MappedResource()
-        points = self._collect(resource_metrics, out, int(now) + MAX_FUTURE_S)
+        points, delta = self._collect(resource_metrics, out, int(now) + MAX_FUTURE_S)
         _cpu_utilization(points["system.cpu.utilization"], out)
-        self._cpu_time(host, points["system.cpu.time"], out)
+        self._cpu_time(host, points["system.cpu.time"], delta["system.cpu.time"], out)
         _memory(points["system.memory.utilization"], points["system.memory.usage"], out)
         _disk(points["system.filesystem.utilization"], points["system.filesystem.usage"], out)
-        self._network(host, points["system.network.io"], out)
-        for p in points["system.cpu.load_average.1m"]:
-            out.set(p.second, "load_1m", min(float(p.value), MAX_LOAD))
-        for p in points["system.uptime"]:
-            out.set(p.second, "uptime_s", min(int(p.value), MAX_COUNTER))
+        self._network(host, points["system.network.io"], delta["system.network.io"], out)
+        for second, value, *_ in points["system.cpu.load_average.1m"]:
+            out.set(second, "load_1m", min(float(value), MAX_LOAD))
+        for second, value, *_ in points["system.uptime"]:
+            out.set(second, "uptime_s", min(int(value), MAX_COUNTER))
         return out
 
     def _collect(
         self, resource_metrics: ResourceMetrics, out: MappedResource, latest: int
-    ) -> dict[str, list[Point]]:
-        points: dict[str, list[Point]] = defaultdict(list)
+    ) -> tuple[dict[str, list[Point]], dict[str, bool]]:
+        """The valid points of each mapped metric (and whether it is a delta sum); the rest
+        is counted in ``out``."""
+        points: dict[str, list[Point]] = {name: [] for name in MAPPED}
+        delta: dict[str, bool] = dict.fromkeys(MAPPED, False)
+        invalid = out.invalid
         for scope in resource_metrics.scope_metrics:
             for metric in scope.metrics:
                 kind = metric.WhichOneof("data")
                 data_points = getattr(metric, kind).data_points if kind else ()
                 out.data_points += len(data_points)
                 name = metric.name
-                if name not in LEVELS and name not in COUNTERS:
+                if name not in MAPPED:
                     out.unmapped[name] += len(data_points)
                     continue
                 temporality = metric.sum.aggregation_temporality if kind == "sum" else CUMULATIVE
                 if kind not in ("gauge", "sum") or temporality not in (DELTA, CUMULATIVE):
-                    out.invalid[f"{name} must be a gauge or a cumulative or delta sum"] += len(
-                        data_points
-                    )
+                    problem = f"{name} must be a gauge or a cumulative or delta sum"
+                    invalid[problem] += len(data_points)
                     continue
-                if temporality == DELTA and name in LEVELS:
-                    out.invalid[f"{name} is a level, not a delta sum"] += len(data_points)
+                if temporality == DELTA and name not in COUNTERS:
+                    invalid[f"{name} is a level, not a delta sum"] += len(data_points)
                     continue
-                delta = temporality == DELTA
+                delta[name] = temporality == DELTA
                 highest = 1 + TOLERANCE if name in FRACTIONS else math.inf
-                wanted = WANTED[name]
+                first, second = MAPPED[name]
                 found = points[name]
+                # The hot loop: a few field reads per point, nothing built but the tuple.
                 for dp in data_points:
-                    point = _point(dp, delta, latest, highest, wanted)
-                    if type(point) is Point:
-                        found.append(point)
-                    elif point is not None:
-                        out.invalid[f"{name}: {point}"] += 1
-        return points
+                    if dp.flags & NO_RECORDED_VALUE:
+                        continue
+                    value = dp.as_double or dp.as_int
+                    if not 0 <= value <= highest:  # also false for NaN
+                        if value > highest and math.isfinite(value):
+                            invalid[f"{name}: a fraction above 1"] += 1
+                        else:
+                            invalid[f"{name}: a negative or non-finite value"] += 1
+                        continue
+                    if not value and dp.WhichOneof("value") is None:
+                        invalid[f"{name}: a data point without a value"] += 1
+                        continue
+                    time_ns = dp.time_unix_nano
+                    at = time_ns // NANOS
+                    if not 0 < at <= latest:
+                        invalid[
+                            f"{name}: a time before 1970 or more than {MAX_FUTURE_S} s ahead"
+                        ] += 1
+                        continue
+                    a = b = None
+                    if first is not None:
+                        for kv in dp.attributes:
+                            label = LABELS.get(kv.key)
+                            if label is None:
+                                continue
+                            if label == first and a is None:
+                                a = kv.value.string_value or _scalar(kv.value)
+                            elif label == second and b is None:
+                                b = kv.value.string_value or _scalar(kv.value)
+                    found.append((at, value, a, b, dp.start_time_unix_nano, time_ns))
+        return points, delta
 
-    def _cpu_time(self, host: Hashable, points: list[Point], out: MappedResource) -> None:
+    def _cpu_time(
+        self, host: Hashable, points: list[Point], delta: bool, out: MappedResource
+    ) -> None:
         """Busy share of the CPU seconds since the previous point of each series."""
-        for second, group in _by_second(points):
+        memory = self._memory
+        for at, group in _by_second(points):
             total = idle = 0.0
             complete = True
-            for p in group:
-                series = (host, "cpu.time", p.label("cpu"), p.label("state"))
-                change = p.value
-                if not p.delta:
-                    before = self._memory.get(series)
-                    if before is not None and before[1] >= p.time_ns:
+            for _, value, state, cpu, start_ns, time_ns in group:
+                change = value
+                if not delta:
+                    series = (host, "cpu.time", cpu, state)
+                    before = memory.get(series)
+                    if before is not None and before[1] >= time_ns:
                         complete = False  # a resent or older point
                         continue
-                    self._memory.put(series, p.start_ns, p.time_ns, p.value)
-                    if before is None or before[0] != p.start_ns or p.value < before[2]:
+                    memory.put(series, start_ns, time_ns, value)
+                    if before is None or before[0] != start_ns or value < before[2]:
                         complete = False  # first sight, or the counter restarted
                         continue
-                    change = p.value - before[2]
+                    change = value - before[2]
                 total += change
-                if p.label("state") in IDLE_STATES:
+                if state in IDLE_STATES:
                     idle += change
-            if complete and total > 0 and "cpu_percent" not in out.samples.get(second, {}):
-                out.set(second, "cpu_percent", _percent(1 - idle / total))
+            if complete and total > 0 and not out.has(at, "cpu_percent"):
+                out.set(at, "cpu_percent", _percent(1 - idle / total))
 
-    def _network(self, host: Hashable, points: list[Point], out: MappedResource) -> None:
-        for second, group in _by_second(points):
-            sums = {"receive": 0, "transmit": 0}
-            seen = set()
-            for p in group:
-                device, direction = p.label("device"), p.label("direction")
-                if direction not in sums or (
-                    isinstance(device, str) and LOOPBACK.fullmatch(device)
-                ):
+    def _network(
+        self, host: Hashable, points: list[Point], delta: bool, out: MappedResource
+    ) -> None:
+        memory = self._memory
+        for at, group in _by_second(points):
+            rx = tx = None
+            for _, value, device, direction, start_ns, time_ns in group:
+                if direction not in ("receive", "transmit") or _loopback(device):
                     continue
-                value = int(p.value)
-                if p.delta:
+                count = int(value)
+                if delta:
                     series = (host, "network.io", device, direction)
-                    before = self._memory.get(series)
+                    before = memory.get(series)
                     total = before[2] if before else 0
-                    if before is None or before[1] < p.time_ns:  # a resent point counts once
-                        total += value
-                        self._memory.put(series, p.start_ns, p.time_ns, total)
-                    value = int(total)
-                sums[direction] += value
-                seen.add(direction)
-            for direction, column in (("receive", "net_rx_bytes"), ("transmit", "net_tx_bytes")):
-                if direction in seen:
-                    out.set(second, column, min(sums[direction], MAX_COUNTER))
-
-
-def _point(
-    dp: Any, delta: bool, latest: int, highest: float, wanted: frozenset[str]
-) -> Point | str | None:
-    """A data point, the reason it is invalid, or None when it carries no value. Only
-    ``wanted`` labels are read (attribute access is the costly part of a point)."""
-    if dp.flags & NO_RECORDED_VALUE:
-        return None
-    value = dp.as_double or dp.as_int
-    if not value and dp.WhichOneof("value") is None:
-        return "a data point without a value"
-    if not 0 <= value <= highest:  # also false for NaN
-        if value > highest and math.isfinite(value):
-            return "a fraction above 1"
-        return "a negative or non-finite value"
-    time_ns = dp.time_unix_nano
-    second = time_ns // NANOS
-    if not 0 < second <= latest:
-        return f"a time before 1970 or more than {MAX_FUTURE_S} s ahead"
-    labels = {}
-    if wanted:
-        for kv in dp.attributes:
-            label = LABELS.get(kv.key)
-            if label in wanted and label not in labels:
-                text = kv.value.string_value
-                labels[label] = text if text else _scalar(kv.value)
-                if len(labels) == len(wanted):
-                    break
-    return Point(second, value, dp.start_time_unix_nano, time_ns, delta, labels)
+                    if before is None or before[1] < time_ns:  # a resent point counts once
+                        total += count
+                        memory.put(series, start_ns, time_ns, total)
+                    count = int(total)
+                if direction == "receive":
+                    rx = (rx or 0) + count
+                else:
+                    tx = (tx or 0) + count
+            if rx is not None:
+                out.set(at, "net_rx_bytes", min(rx, MAX_COUNTER))
+            if tx is not None:
+                out.set(at, "net_tx_bytes", min(tx, MAX_COUNTER))
 
 
 def _scalar(value: AnyValue) -> Any:
@@ -289,10 +272,10 @@ def _loopback(device: Any) -> bool:
     return isinstance(device, str) and LOOPBACK.fullmatch(device) is not None
 
 
-def _by_second(points: Iterable[Point]) -> list[tuple[int, list[Point]]]:
+def _by_second(points: list[Point]) -> list[tuple[int, list[Point]]]:
     groups: dict[int, list[Point]] = defaultdict(list)
-    for p in points:
-        groups[p.second].append(p)
+    for point in points:
+        groups[point[0]].append(point)
     return sorted(groups.items())
 
 
@@ -301,70 +284,83 @@ def _percent(fraction: float) -> float:
 
 
 def _cpu_utilization(points: list[Point], out: MappedResource) -> None:
-    for second, group in _by_second(points):
-        cpus = {p.label("cpu") for p in group}
-        states = [p for p in group if p.label("state") is not None]
-        if states and not any(p.value for p in states):
+    for at, group in _by_second(points):
+        cpus = set()
+        idle = busy = stateless = 0.0
+        with_state = without_state = 0
+        saw_idle = False
+        for _, value, state, cpu, _, _ in group:
+            if state is None:
+                stateless += value
+                without_state += 1
+                continue
+            with_state += 1
+            cpus.add(cpu)
+            if state in IDLE_STATES:
+                idle += value
+                saw_idle = True
+            else:
+                busy += value
+        if not with_state:
+            fraction = stateless / without_state
+        elif not idle and not busy:
             continue  # all zero: a first reading with nothing to compare with (psutil)
-        if not states:
-            busy = sum(p.value for p in group) / len(group)
-        elif any(p.label("state") in IDLE_STATES for p in states):
-            busy = 1 - sum(p.value for p in states if p.label("state") in IDLE_STATES) / len(cpus)
+        elif saw_idle:
+            fraction = 1 - idle / len(cpus)
         else:
-            busy = sum(p.value for p in states) / len(cpus)
-        out.set(second, "cpu_percent", _percent(busy))
+            fraction = busy / len(cpus)
+        out.set(at, "cpu_percent", _percent(fraction))
 
 
 def _memory(utilization: list[Point], usage: list[Point], out: MappedResource) -> None:
-    for second, group in _by_second(utilization):
+    for at, group in _by_second(utilization):
         used = _used(group)
         if used is not None:
-            out.set(second, "mem_percent", _percent(used))
-    for second, group in _by_second(usage):
-        used = [p.value for p in group if p.label("state") == "used"]
-        total = sum(p.value for p in group)
-        if used and total > 0 and "mem_percent" not in out.samples.get(second, {}):
-            out.set(second, "mem_percent", _percent(sum(used) / total))
+            out.set(at, "mem_percent", _percent(used))
+    for at, group in _by_second(usage):
+        used = [value for _, value, state, *_ in group if state == "used"]
+        total = sum(point[1] for point in group)
+        if used and total > 0 and not out.has(at, "mem_percent"):
+            out.set(at, "mem_percent", _percent(sum(used) / total))
 
 
-def _used(group: list[Point]) -> float | None:
-    """The ``used`` fraction, or the single value of a point without a state."""
-    states = [p for p in group if p.label("state") is not None]
+def _used(group: list[Point], state_at: int = 2) -> float | None:
+    """The ``used`` fraction, or the value of a point without a state."""
+    states = [point for point in group if point[state_at] is not None]
     if not states:
-        return group[-1].value
-    used = [p.value for p in states if p.label("state") == "used"]
+        return group[-1][1]
+    used = [point[1] for point in states if point[state_at] == "used"]
     return sum(used) if used else None
 
 
 def _disk(utilization: list[Point], usage: list[Point], out: MappedResource) -> None:
     by_second: dict[int, tuple[list[Point], list[Point]]] = defaultdict(lambda: ([], []))
-    for p in utilization:
-        by_second[p.second][0].append(p)
-    for p in usage:
-        by_second[p.second][1].append(p)
-    for second, (util, use) in sorted(by_second.items()):
+    for point in utilization:
+        by_second[point[0]][0].append(point)
+    for point in usage:
+        by_second[point[0]][1].append(point)
+    for at, (util, use) in sorted(by_second.items()):
         mount = _chosen_mount(util, use)
-        if mount is None:
-            continue
-        mine = [p for p in util if p.label("mountpoint") == mount]
-        fraction = _used(mine) if mine else None
+        mine = [point for point in util if point[2] == mount]
+        fraction = _used(mine, state_at=3) if mine else None
         if fraction is None:
-            mine = [p for p in use if p.label("mountpoint") == mount]
-            used = sum(p.value for p in mine if p.label("state") == "used")
-            free = sum(p.value for p in mine if p.label("state") == "free")
+            mine = [point for point in use if point[2] == mount]
+            used = sum(point[1] for point in mine if point[3] == "used")
+            free = sum(point[1] for point in mine if point[3] == "free")
             fraction = used / (used + free) if used + free > 0 else None
         if fraction is not None:
-            out.set(second, "disk_percent", _percent(fraction))
+            out.set(at, "disk_percent", _percent(fraction))
 
 
 def _chosen_mount(util: list[Point], use: list[Point]) -> Any:
-    mounts = {p.label("mountpoint") for p in (*util, *use)}
+    """``/`` (or ``C:``), else the largest filesystem by usage, else the first by name."""
+    mounts = {point[2] for point in (*util, *use)}
     for root in ROOT_MOUNTS:
         if root in mounts:
             return root
     sizes: dict[Any, float] = defaultdict(float)
-    for p in use:
-        sizes[p.label("mountpoint")] += p.value
+    for point in use:
+        sizes[point[2]] += point[1]
     if sizes:
         return max(sizes, key=lambda m: (sizes[m], str(m)))
-    return min(mounts, key=str) if mounts else None
+    return min(mounts, key=str)
