@@ -139,10 +139,11 @@ class MetricMapper:
         _memory(points["system.memory.utilization"], points["system.memory.usage"], out)
         _disk(points["system.filesystem.utilization"], points["system.filesystem.usage"], out)
         self._network(host, points["system.network.io"], delta["system.network.io"], out)
-        for second, value, *_ in points["system.cpu.load_average.1m"]:
-            out.set(second, "load_1m", min(float(value), MAX_LOAD))
-        for second, value, *_ in points["system.uptime"]:
-            out.set(second, "uptime_s", min(int(value), MAX_COUNTER))
+        samples = out.samples
+        for point in points["system.cpu.load_average.1m"]:
+            samples.setdefault(point[0], {})["load_1m"] = min(float(point[1]), MAX_LOAD)
+        for point in points["system.uptime"]:
+            samples.setdefault(point[0], {})["uptime_s"] = min(int(point[1]), MAX_COUNTER)
         return out
 
     def _collect(
@@ -174,10 +175,10 @@ class MetricMapper:
                 highest = 1 + TOLERANCE if name in FRACTIONS else math.inf
                 first, second = MAPPED[name]
                 found = points[name]
-                # The hot loop: a few field reads per point, nothing built but the tuple.
+                counter = name in COUNTERS
+                # The hot loop: as few field reads per point as can be, nothing built but
+                # the tuple (the flags and the value's kind are read only for a zero).
                 for dp in data_points:
-                    if dp.flags & NO_RECORDED_VALUE:
-                        continue
                     value = dp.as_double or dp.as_int
                     if not 0 <= value <= highest:  # also false for NaN
                         if value > highest and math.isfinite(value):
@@ -185,9 +186,12 @@ class MetricMapper:
                         else:
                             invalid[f"{name}: a negative or non-finite value"] += 1
                         continue
-                    if not value and dp.WhichOneof("value") is None:
-                        invalid[f"{name}: a data point without a value"] += 1
-                        continue
+                    if not value:
+                        if dp.flags & NO_RECORDED_VALUE:
+                            continue
+                        if dp.WhichOneof("value") is None:
+                            invalid[f"{name}: a data point without a value"] += 1
+                            continue
                     time_ns = dp.time_unix_nano
                     at = time_ns // NANOS
                     if not 0 < at <= latest:
@@ -205,7 +209,8 @@ class MetricMapper:
                                 a = kv.value.string_value or _scalar(kv.value)
                             elif label == second and b is None:
                                 b = kv.value.string_value or _scalar(kv.value)
-                    found.append((at, value, a, b, dp.start_time_unix_nano, time_ns))
+                    start_ns = dp.start_time_unix_nano if counter else 0
+                    found.append((at, value, a, b, start_ns, time_ns))
         return points, delta
 
     def _cpu_time(
@@ -273,9 +278,14 @@ def _loopback(device: Any) -> bool:
 
 
 def _by_second(points: list[Point]) -> list[tuple[int, list[Point]]]:
-    groups: dict[int, list[Point]] = defaultdict(list)
+    """The points grouped by second, in time order."""
+    groups: dict[int, list[Point]] = {}
     for point in points:
-        groups[point[0]].append(point)
+        group = groups.get(point[0])
+        if group is None:
+            groups[point[0]] = [point]
+        else:
+            group.append(point)
     return sorted(groups.items())
 
 
