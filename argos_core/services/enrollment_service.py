@@ -224,6 +224,19 @@ class EnrollmentService:
         audit as an agent); a known, unchanged host costs one read and writes nothing.
         """
         grant = self.key_grant(enrollment_key)
+        known = self.known_resource(grant, inventory)
+        if known is not None:
+            return known
+        result = self.enroll(grant.branch_org_id, enrollment_key, inventory, source=source)
+        with UnitOfWork(self._sf) as uow:
+            agent_id = uow.session.scalar(select(Agent.id).where(Agent.uuid == result.agent_uuid))
+        if agent_id is None:
+            raise AuthenticationFailed("This agent has been revoked or no longer exists.")
+        return ResourceAgent(agent_id, result.agent_uuid, result.created)
+
+    def known_resource(self, grant: KeyGrant, inventory: AgentInventory) -> ResourceAgent | None:
+        """The agent of ``inventory.machine_id`` in the grant's branch if it is enrolled with
+        this very inventory, else None (``enroll_resource`` is then needed). Reads only."""
         with UnitOfWork(self._sf) as uow:
             agent = uow.session.scalar(
                 select(Agent).where(
@@ -234,12 +247,7 @@ class EnrollmentService:
                 raise AuthenticationFailed("This agent has been revoked; it cannot re-enroll.")
             if agent is not None and _inventory_of(agent) == inventory:
                 return ResourceAgent(agent.id, agent.uuid, False)
-        result = self.enroll(grant.branch_org_id, enrollment_key, inventory, source=source)
-        with UnitOfWork(self._sf) as uow:
-            agent_id = uow.session.scalar(select(Agent.id).where(Agent.uuid == result.agent_uuid))
-        if agent_id is None:
-            raise AuthenticationFailed("This agent has been revoked or no longer exists.")
-        return ResourceAgent(agent_id, result.agent_uuid, result.created)
+            return None
 
 
 def _inventory_of(agent: Agent) -> AgentInventory:

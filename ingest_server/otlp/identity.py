@@ -8,10 +8,11 @@ revocation in the transaction that stores the samples). Refusals are cached too,
 sender with a wrong key does not cost a query per request. Concurrent misses for the same
 entry share one lookup.
 
-Enrollments (first sight) run one at a time per process, so that a fleet
-seen for the first time at once (a Collector gateway restarted, a new key rolled out) does
-not fill the worker threads the health probe and agent enrollments also need; a deadlock or
-lock wait timeout between enrollments is retried like SQLite's "database is locked".
+Agent lookups run at most ``LOOKING_UP`` at a time per process and enrollments (first sight,
+a write) one at a time, so that a fleet seen at once (a Collector gateway or this server
+restarted, a new key rolled out) does not fill the worker threads that the health probe and
+agent enrollments also need; a deadlock or lock wait timeout between enrollments is retried
+like SQLite's "database is locked".
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MAX_KEY_LENGTH = 4096
 LOCKED_ATTEMPTS = 8
 RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
 ENROLLING = 1
+LOOKING_UP = 2
 
 
 class OtlpIdentities:
@@ -55,6 +57,7 @@ class OtlpIdentities:
         self._keys: _Cache[KeyGrant] = _Cache(key_ttl_s, max_entries)
         self._agents: _Cache[tuple[AgentInventory, int]] = _Cache(agent_ttl_s, max_entries)
         self._enrolling = asyncio.Semaphore(ENROLLING)
+        self._looking_up = asyncio.Semaphore(LOOKING_UP)
 
     async def grant(self, authorization: str | None) -> tuple[str, KeyGrant]:
         """The key in the header and its grant; ``AuthenticationFailed`` if not usable."""
@@ -72,10 +75,13 @@ class OtlpIdentities:
         entry = (grant.branch_id, inventory.machine_id)
 
         async def enroll() -> tuple[AgentInventory, int]:
-            async with self._enrolling:
-                agent = await self._run(
-                    lambda: self._enrollment.enroll_resource(key, inventory, source=source)
-                )
+            async with self._looking_up:
+                agent = await self._run(self._enrollment.known_resource, grant, inventory)
+            if agent is None:
+                async with self._enrolling:
+                    agent = await self._run(
+                        lambda: self._enrollment.enroll_resource(key, inventory, source=source)
+                    )
             return inventory, agent.agent_id
 
         known, agent_id = await self._agents.get(entry, enroll)
