@@ -174,25 +174,6 @@ class EnrollResult:
 
 
 @dataclass(frozen=True)
-class KeyGrant:
-    """An active enrollment key and its branch (OTLP intake: the key names the branch)."""
-
-    key_id: int
-    branch_id: int
-    branch_org_id: str
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ResourceAgent:
-    """The agent an OTLP resource reports as, enrolled on first sight."""
-
-    agent_id: int
-    agent_uuid: str
-    created: bool
-
-
-@dataclass(frozen=True)
 class AgentCredentials:
     """What the ingest server needs to authorise a telemetry request."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,19 +17,32 @@ from argos_core.repositories import Ancestry, ScopedRepository
 from argos_core.scope import Principal
 from argos_core.services import audit
 from argos_core.services.agent_inventory import AgentInventory
-from argos_core.services.dto import (
-    EnrollmentKeyInfo,
-    EnrollResult,
-    IssuedKey,
-    KeyGrant,
-    ResourceAgent,
-)
+from argos_core.services.dto import EnrollmentKeyInfo, EnrollResult, IssuedKey
 from argos_core.settings import StatusPolicy
 from argos_core.unit_of_work import UnitOfWork
 
 NOTE_MAX = 200
 MAX_KEY_LIFETIME = timedelta(days=3650)
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
+
+
+@dataclass(frozen=True)
+class KeyGrant:
+    """An active enrollment key and its branch (OTLP intake: the key names the branch)."""
+
+    key_id: int
+    branch_id: int
+    branch_org_id: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ResourceAgent:
+    """The agent an OTLP resource reports as, enrolled on first sight."""
+
+    agent_id: int
+    agent_uuid: str
+    created: bool
 
 
 class EnrollmentService:

@@ -30,8 +30,7 @@ from sqlalchemy.exc import OperationalError
 from argos_core.errors import AuthenticationFailed
 from argos_core.models import utcnow
 from argos_core.services.agent_inventory import AgentInventory
-from argos_core.services.dto import KeyGrant
-from argos_core.services.enrollment_service import EnrollmentService
+from argos_core.services.enrollment_service import EnrollmentService, KeyGrant
 
 V = TypeVar("V")
 INVALID = "A valid branch enrollment key is required (Authorization: Bearer <key>)."

@@ -13,7 +13,7 @@ from tornado.httputil import HTTPHeaders
 
 from argos_core.errors import AuthenticationFailed
 from argos_core.services.agent_inventory import AgentInventory
-from argos_core.services.dto import KeyGrant
+from argos_core.services.enrollment_service import KeyGrant
 from ingest_server.bodies import BodyBuffer
 from ingest_server.context import IngestContext
 from ingest_server.errors import ApiError
