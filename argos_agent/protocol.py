@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
-from argos_agent.http_client import HttpClient, Response, TransportError
+import httpx
+
+from argos_agent import __version__
 
 GZIP_ABOVE_BYTES = 4096
 
@@ -49,8 +52,28 @@ class Rejected(ProtocolError):
 
 
 class IngestClient:
-    def __init__(self, server_url: str, *, timeout_s: float = 10.0) -> None:
-        self._http = HttpClient(server_url, timeout_s=timeout_s)
+    """One httpx connection pool; any number of agents (coroutines) may share it."""
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        timeout_s: float = 10.0,
+        ca_file: str | None = None,
+        max_connections: int = 4,
+    ) -> None:
+        self._server_url = server_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self._server_url,
+            verify=tls_context(ca_file),
+            # Waiting for a free connection of the pool is not a failure of the server.
+            timeout=httpx.Timeout(timeout_s, pool=None),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": f"argos-agent/{__version__}"},
+            trust_env=False,
+        )
 
     async def enroll(self, branch_org_id: str, enrollment_key: str, inventory: dict) -> Enrollment:
         body = {"branch_org_id": branch_org_id, "enrollment_key": enrollment_key, **inventory}
@@ -66,7 +89,7 @@ class IngestClient:
         )
 
     async def close(self) -> None:
-        await self._http.close()
+        await self._http.aclose()
 
     async def _post(self, path: str, payload: dict, headers: dict[str, str]) -> dict:
         body = json.dumps(payload, separators=(",", ":")).encode()
@@ -75,30 +98,57 @@ class IngestClient:
             body = gzip.compress(body, compresslevel=5)
             headers["Content-Encoding"] = "gzip"
         try:
-            response = await self._http.request("POST", path, body, headers)
-        except TransportError as exc:
-            raise RetryLater(f"cannot reach the server: {exc}") from exc
+            response = await self._http.post(path, content=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise RetryLater(self._unreachable(exc)) from exc
         return _answer(response)
 
+    def _unreachable(self, exc: httpx.TransportError) -> str:
+        failure = _certificate_failure(exc)
+        if failure is not None:
+            return (
+                f"the certificate of {self._server_url} cannot be verified: {failure}; "
+                "give the CA that signed it with --ca-file"
+            )
+        detail = str(exc) or exc.__class__.__name__
+        return f"cannot reach {self._server_url}: {detail}"
 
-def _answer(response: Response) -> dict:
+
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """Certificates checked against the system's trust store, or only ``ca_file``'s CAs.
+
+    Raises ``OSError``/``ssl.SSLError`` when the CA file cannot be read.
+    """
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def _certificate_failure(exc: BaseException) -> str | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _answer(response: httpx.Response) -> dict:
     try:
-        data = json.loads(response.body) if response.body else {}
+        data = json.loads(response.content) if response.content else {}
     except ValueError:
         data = {}
     if not isinstance(data, dict):
         data = {}
-    if response.status in (200, 201):
+    if response.status_code in (200, 201):
         return data
-    message = str(data.get("message") or f"HTTP {response.status}")
-    if response.status == 401:
+    message = str(data.get("message") or f"HTTP {response.status_code}")
+    if response.status_code == 401:
         raise Unauthorized(message, 401)
-    if response.status in (429, 503) or response.status >= 500:
-        raise RetryLater(message, response.status, _retry_after(response.headers))
-    raise Rejected(message, response.status)
+    if response.status_code in (429, 503) or response.status_code >= 500:
+        raise RetryLater(message, response.status_code, _retry_after(response.headers))
+    raise Rejected(message, response.status_code)
 
 
-def _retry_after(headers: dict[str, str]) -> float | None:
+def _retry_after(headers: httpx.Headers) -> float | None:
     value = headers.get("retry-after", "")
     try:
         seconds = float(value)

@@ -12,18 +12,18 @@ import asyncio
 import logging
 import math
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from argos_agent import __version__
-from argos_agent.protocol import IngestClient
+from argos_agent.protocol import Enrollment, IngestClient
 from argos_agent.reporter import EnrollmentRefused, Reporter
 
 log = logging.getLogger(__name__)
 
 DAY_S = 86400.0
 ENROLL_CONCURRENCY = 16
+POOL_CONNECTIONS = 64
 ROLES = ("web", "db", "app", "cache", "ws", "build", "file", "mail")
 OSES = ("Linux 6.1", "Linux 5.15", "Windows 10.0.19045", "Windows Server 2022", "macOS 14.5")
 
@@ -113,26 +113,27 @@ async def run_fleet(
     interval_s: float,
     stop: asyncio.Event,
     seed: int = 0,
-    client_factory: Callable[[str], IngestClient] = IngestClient,
+    ca_file: str | None = None,
 ) -> FleetStats:
-    """Run ``agents`` simulated hosts until ``stop`` is set; raises ``EnrollmentRefused``."""
+    """Run ``agents`` simulated hosts until ``stop`` is set; raises ``EnrollmentRefused``.
+
+    All hosts share one client: a pool of at most ``POOL_CONNECTIONS`` kept-alive connections.
+    """
     gate = asyncio.Semaphore(ENROLL_CONCURRENCY)
     stats = FleetStats(agents=agents)
     reporters: list[Reporter] = []
-    clients: list[IngestClient] = []
     refused: list[EnrollmentRefused] = []
     jitter = random.Random(seed)
+    client = IngestClient(server, ca_file=ca_file, max_connections=min(agents, POOL_CONNECTIONS))
 
     async def one(index: int) -> None:
         host = SimulatedHost(branch_org_id, index, seed)
-        client = client_factory(server)
-        clients.append(client)
 
-        async def enroll():
+        async def enroll() -> Enrollment:
             async with gate:
                 return await client.enroll(branch_org_id, enrollment_key, host.inventory())
 
-        def enrolled(_enrollment) -> None:
+        def enrolled(_enrollment: Enrollment) -> None:
             stats.enrolled += 1
 
         reporter = Reporter(
@@ -152,7 +153,7 @@ async def run_fleet(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        await client.close()
     for reporter in reporters:
         stats.sent += reporter.sent
         stats.duplicates += reporter.duplicates

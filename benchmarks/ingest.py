@@ -42,11 +42,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from raw_http import read_response
 from scratch import create_database, drop_database, server_engine
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
-from argos_agent.http_client import read_response
 from argos_core.bootstrap import bootstrap
 from argos_core.migrate import upgrade
 from argos_core.models import Agent, Branch
