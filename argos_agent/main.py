@@ -1,10 +1,11 @@
 """``argos-agent``: report this host's metrics, or ``argos-agent simulate`` a fleet.
 
-    argos-agent --server URL --branch ORG --enrollment-key KEY [--interval S]
+    argos-agent --server URL --branch ORG --enrollment-key KEY [--interval S] [--ca-file FILE]
     argos-agent simulate --server URL --branch ORG --enrollment-key KEY --agents N
-                         [--interval S] [--duration S]
+                         [--interval S] [--duration S] [--ca-file FILE]
 
-Both stop promptly on SIGTERM or Ctrl+C and exit 0.
+The key may come from ``$ARGOS_ENROLLMENT_KEY`` instead, so that it never shows on a command
+line. Both stop promptly on SIGTERM or Ctrl+C and exit 0.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from argos_agent.host_metrics import HostSampler, inventory
-from argos_agent.protocol import Enrollment, IngestClient
+from argos_agent.protocol import Enrollment, IngestClient, tls_context
 from argos_agent.reporter import EnrollmentRefused, Reporter
+from argos_agent.sample_buffer import SampleBuffer
 from argos_agent.simulation import run_fleet
 from argos_agent.state import AgentState, default_state_path, load_state, save_state
 
@@ -39,7 +42,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", required=True, type=_url, help="e.g. http://127.0.0.1:8080")
     parser.add_argument("--branch", required=True, type=_org_id, help="the branch org id")
     parser.add_argument(
-        "--enrollment-key", default=os.environ.get(KEY_ENV), help=f"default: ${KEY_ENV}"
+        "--enrollment-key",
+        default=os.environ.get(KEY_ENV),
+        help=f"default: ${KEY_ENV} (which keeps the key off the command line)",
+    )
+    parser.add_argument(
+        "--ca-file",
+        help="PEM file of the CA(s) that signed an https:// server's certificate "
+        "(default: the system's trust store)",
     )
     parser.add_argument(
         "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -58,7 +68,8 @@ def agent_parser() -> argparse.ArgumentParser:
         "--state-file",
         type=Path,
         default=None,
-        help=f"where the token is kept (default: {default_state_path()})",
+        help=f"where the token is kept (default: {default_state_path()}); unsent samples "
+        "wait beside it in <name>.buffer.jsonl",
     )
     return p
 
@@ -82,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv[1:] if simulate else argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        _check_ca_file(args)
         if simulate:
             return asyncio.run(_until_signal(lambda stop: _simulate(args, stop), args.duration))
         return asyncio.run(_until_signal(lambda stop: _report(args, stop), None))
@@ -125,6 +137,7 @@ async def _simulate(args: argparse.Namespace, stop: asyncio.Event) -> int:
         interval_s=args.interval,
         stop=stop,
         seed=args.seed,
+        ca_file=args.ca_file,
     )
     print(
         f"argos-agent: stopped; {stats.enrolled} agents enrolled, {stats.sent} samples accepted,"
@@ -141,7 +154,12 @@ async def _report(args: argparse.Namespace, stop: asyncio.Event) -> int:
     enrollment = Enrollment(state.agent_id, state.token, 0) if same_place and state.token else None
     if enrollment is None and not args.enrollment_key:
         raise _UsageError(f"--enrollment-key (or ${KEY_ENV}) is required to enroll this host")
-    client = IngestClient(args.server)
+    client = IngestClient(args.server, ca_file=args.ca_file)
+    buffer = SampleBuffer(buffer_path(path))
+    if len(buffer):
+        log.info(
+            "%d unsent samples from an earlier run are waiting in %s", len(buffer), buffer.path
+        )
 
     async def enroll() -> Enrollment:
         if not args.enrollment_key:
@@ -150,7 +168,7 @@ async def _report(args: argparse.Namespace, stop: asyncio.Event) -> int:
 
     def remember(new: Enrollment) -> None:
         _save(path, state, args, new)
-        log.warning("enrolled as agent %s", new.agent_id)
+        log.info("enrolled as agent %s", new.agent_id)
 
     reporter = Reporter(
         client,
@@ -159,14 +177,32 @@ async def _report(args: argparse.Namespace, stop: asyncio.Event) -> int:
         name="agent",
         interval_s=args.interval,
         enrollment=enrollment,
+        buffer=buffer,
         batch_size=1000,
         on_enrolled=remember,
     )
     try:
         await reporter.run(stop)
     finally:
+        buffer.close()
         await client.close()
     return 0
+
+
+def buffer_path(state_path: Path) -> Path:
+    """Where the agent keeps its unsent samples: beside its state file."""
+    return state_path.with_name(f"{state_path.stem}.buffer.jsonl")
+
+
+def _check_ca_file(args: argparse.Namespace) -> None:
+    if args.ca_file is None:
+        return
+    if urlsplit(args.server).scheme != "https":
+        raise _UsageError("--ca-file is for an https:// server")
+    try:
+        tls_context(args.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise _UsageError(f"cannot use {args.ca_file} as a CA file: {exc}") from exc
 
 
 def _save(path: Path, state: AgentState, args: argparse.Namespace, new: Enrollment) -> None:

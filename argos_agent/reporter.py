@@ -1,9 +1,10 @@
-"""One agent's life: enroll, sample every interval, send batches, retry, re-enroll on 401.
+"""One agent's life: sample every interval, enroll, send batches, retry, re-enroll on 401.
 
-Samples wait in a bounded buffer (oldest dropped first when the server stays away too long)
-and are sent oldest first, up to ``batch_size`` per request. A batch leaves the buffer only
-when the server has answered 200, so a retried batch may be counted as duplicates by the
-server but is never lost while it fits in the buffer.
+Sampling starts at once and goes on whatever the server does (while enrolling too). Samples
+wait in a bounded ``SampleBuffer`` (on disk for the real agent) and are sent oldest first, up
+to ``batch_size`` per request. A batch leaves the buffer only when the server has answered
+200 (or rejected it for good), so a retried batch may be counted as duplicates by the server
+but is never lost while it fits in the buffer.
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from argos_agent.backoff import Backoff
 from argos_agent.protocol import Enrollment, IngestClient, Rejected, RetryLater, Unauthorized
+from argos_agent.sample_buffer import Sample, SampleBuffer
 
 log = logging.getLogger(__name__)
 
-Sample = dict[str, Any]
 DEFAULT_INTERVAL_S = 30
 
 
@@ -39,7 +38,7 @@ class Reporter:
         name: str = "agent",
         interval_s: float | None = None,
         enrollment: Enrollment | None = None,
-        buffer_size: int = 10_000,
+        buffer: SampleBuffer | None = None,
         batch_size: int = 500,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
@@ -52,7 +51,7 @@ class Reporter:
         self._name = name
         self._fixed_interval_s = interval_s
         self.enrollment = enrollment
-        self.buffer: deque[Sample] = deque(maxlen=buffer_size)
+        self.buffer = buffer if buffer is not None else SampleBuffer()
         self._batch_size = batch_size
         self._backoff = backoff or Backoff()
         self._clock = clock
@@ -61,6 +60,8 @@ class Reporter:
         self._server_interval_s = DEFAULT_INTERVAL_S
         if enrollment is not None and enrollment.report_interval_s > 0:
             self._server_interval_s = enrollment.report_interval_s
+        self._failing = False
+        self._dropping = 0
         self.sent = 0
         self.duplicates = 0
         self.dropped = 0
@@ -73,74 +74,111 @@ class Reporter:
 
     async def run(self, stop: asyncio.Event, *, first_sample_in: float = 0.0) -> None:
         """Report until ``stop`` is set. Raises ``EnrollmentRefused`` on a refused key."""
-        await self.ensure_enrolled(stop)
         next_sample = self._clock() + first_sample_in
-        next_send = next_sample
+        next_contact = self._clock()
         while not stop.is_set():
             now = self._clock()
             if now >= next_sample:
                 self._collect(now)
                 next_sample = max(next_sample + self.interval_s, now)
-            if self.buffer and now >= next_send:
-                next_send = await self._send_some(stop)
-            wake = min(next_sample, next_send if self.buffer else next_sample)
+            if now >= next_contact and self._has_work():
+                next_contact = await self._contact()
+            wake = min(next_sample, next_contact) if self._has_work() else next_sample
             await self._sleep(stop, wake - self._clock())
 
-    async def ensure_enrolled(self, stop: asyncio.Event) -> None:
-        while self.enrollment is None and not stop.is_set():
-            try:
-                self.enrollment = await self._enroll()
-            except Unauthorized as exc:
-                raise EnrollmentRefused(str(exc)) from exc
-            except Rejected as exc:
-                raise EnrollmentRefused(f"the server refused the inventory: {exc}") from exc
-            except RetryLater as exc:
-                delay = self._backoff.next_delay(exc.retry_after)
-                log.warning("%s: enrollment failed (%s); retrying in %.1fs", self._name, exc, delay)
-                await self._sleep(stop, delay)
-                continue
-            self._backoff.reset()
-            if self.enrollment.report_interval_s > 0:
-                self._server_interval_s = self.enrollment.report_interval_s
-            if self._on_enrolled:
-                self._on_enrolled(self.enrollment)
+    def _has_work(self) -> bool:
+        return self.enrollment is None or len(self.buffer) > 0
+
+    async def _contact(self) -> float:
+        """Enroll, or send the oldest batch; return when to contact the server next."""
+        if self.enrollment is None:
+            return await self._enroll_once()
+        return await self._send_some(self.enrollment)
+
+    async def _enroll_once(self) -> float:
+        try:
+            enrollment = await self._enroll()
+        except Unauthorized as exc:
+            raise EnrollmentRefused(str(exc)) from exc
+        except Rejected as exc:
+            raise EnrollmentRefused(f"the server refused the inventory: {exc}") from exc
+        except RetryLater as exc:
+            delay = self._backoff.next_delay(exc.retry_after)
+            log.warning("%s: enrollment failed (%s); retrying in %.1fs", self._name, exc, delay)
+            return self._clock() + delay
+        self.enrollment = enrollment
+        self._backoff.reset()
+        if enrollment.report_interval_s > 0:
+            self._server_interval_s = enrollment.report_interval_s
+        if self._on_enrolled:
+            self._on_enrolled(enrollment)
+        return self._clock()
 
     def _collect(self, now: float) -> None:
-        if len(self.buffer) == self.buffer.maxlen:
-            self.dropped += 1
-        self.buffer.append(self._sample(now))
+        expired = self.buffer.expire(now)
+        if expired:
+            self.dropped += expired
+            log.warning(
+                "%s: dropped %d unsent samples older than %ds",
+                self._name,
+                expired,
+                self.buffer.max_age_s,
+            )
+        dropped = self.buffer.append(self._sample(now))
+        if dropped:
+            if not self._dropping:
+                log.warning(
+                    "%s: the buffer is full (%d samples); dropping the oldest until the server"
+                    " takes them",
+                    self._name,
+                    self.buffer.max_samples,
+                )
+            self._dropping += dropped
+            self.dropped += dropped
 
-    async def _send_some(self, stop: asyncio.Event) -> float:
-        """Send the oldest batch; return when to send next."""
-        assert self.enrollment is not None
-        batch = [self.buffer[i] for i in range(min(self._batch_size, len(self.buffer)))]
+    async def _send_some(self, enrollment: Enrollment) -> float:
+        batch = self.buffer.oldest(self._batch_size)
         try:
-            result = await self._client.send(self.enrollment.token, batch)
+            result = await self._client.send(enrollment.token, batch)
         except Unauthorized:
             log.warning("%s: token refused; enrolling again", self._name)
             self.enrollment = None
-            await self.ensure_enrolled(stop)
             return self._clock()
         except RetryLater as exc:
             delay = self._backoff.next_delay(exc.retry_after)
-            log.info("%s: %s; retrying in %.1fs", self._name, exc, delay)
+            level = logging.INFO if self._failing else logging.WARNING
+            log.log(
+                level,
+                "%s: cannot send (%s); %d samples kept, retrying in %.1fs",
+                self._name,
+                exc,
+                len(self.buffer),
+                delay,
+            )
+            self._failing = True
             return self._clock() + delay
         except Rejected as exc:
             log.error("%s: the server rejected %d samples: %s", self._name, len(batch), exc)
             self.dropped += len(batch)
-            self._forget(len(batch))
+            self.buffer.forget(len(batch))
             return self._clock()
         self._backoff.reset()
-        self._forget(len(batch))
+        self.buffer.forget(len(batch))
+        if self._failing:
+            log.info("%s: the server answers again; sending the kept samples", self._name)
+            self._failing = False
+        if self._dropping:
+            log.warning(
+                "%s: %d samples were dropped while the buffer was full",
+                self._name,
+                self._dropping,
+            )
+            self._dropping = 0
         if result.report_interval_s > 0:
             self._server_interval_s = result.report_interval_s
         self.sent += result.accepted
         self.duplicates += result.duplicates
-        return self._clock() if self.buffer else self._clock() + self.interval_s
-
-    def _forget(self, count: int) -> None:
-        for _ in range(min(count, len(self.buffer))):
-            self.buffer.popleft()
+        return self._clock() if len(self.buffer) else self._clock() + self.interval_s
 
 
 async def sleep_until_stopped(stop: asyncio.Event, seconds: float) -> None:

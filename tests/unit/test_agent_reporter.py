@@ -10,6 +10,7 @@ import pytest
 from argos_agent.backoff import Backoff
 from argos_agent.protocol import Enrollment, Rejected, RetryLater, SendResult, Unauthorized
 from argos_agent.reporter import EnrollmentRefused, Reporter
+from argos_agent.sample_buffer import SampleBuffer
 
 
 class FakeTime:
@@ -120,7 +121,7 @@ def test_a_refused_token_makes_the_agent_enroll_again_and_resend():
 
 def test_the_buffer_is_bounded_and_keeps_the_newest_samples():
     client = ScriptedClient([RetryLater("down", 503, retry_after=60)] * 3)
-    reporter, stop, _, _ = make_reporter(client, stop_after=4, buffer_size=3)
+    reporter, stop, _, _ = make_reporter(client, stop_after=4, buffer=SampleBuffer(max_samples=3))
     run(reporter, stop)
     last = client.sent[-1][2]
     assert len(last) == 3
@@ -162,3 +163,62 @@ def test_backoff_never_retries_sooner_than_retry_after():
     assert all(backoff.next_delay(retry_after=5) >= 5 for _ in range(20))
     backoff.reset()
     assert backoff.next_delay() <= 1.0
+
+
+def test_samples_are_collected_while_enrollment_waits_for_the_server():
+    client = ScriptedClient()
+    reporter, stop, _, enrolled = make_reporter(
+        client,
+        enrollments=[RetryLater("down", 503, retry_after=25), Enrollment("a", "t", 30)],
+        stop_after=1,
+    )
+    run(reporter, stop)
+    assert enrolled == ["t"]
+    (sent_at, _, first), *_ = client.sent
+    assert sent_at >= 1025
+    assert [s["ts"] for s in first] == list(range(1000, int(sent_at) + 1, 10))
+
+
+def test_a_full_buffer_warns_once_then_counts_what_it_dropped(caplog):
+    client = ScriptedClient([RetryLater("down", 503, retry_after=100)])
+    reporter, stop, _, _ = make_reporter(client, stop_after=2, buffer=SampleBuffer(max_samples=4))
+    with caplog.at_level("WARNING", logger="argos_agent.reporter"):
+        run(reporter, stop)
+    messages = [r.getMessage() for r in caplog.records]
+    full = [m for m in messages if "the buffer is full (4 samples)" in m]
+    counted = [m for m in messages if "samples were dropped while the buffer was full" in m]
+    kept = [s["ts"] for s in client.sent[1][2]]
+    collected = (kept[-1] - 1000) // 10 + 1
+    assert len(kept) == 4
+    assert reporter.dropped == collected - 4 > 0
+    assert len(full) == 1
+    assert counted == [f"agent: {reporter.dropped} samples were dropped while the buffer was full"]
+
+
+def test_samples_too_old_are_dropped_and_counted(caplog):
+    client = ScriptedClient([RetryLater("down", 503, retry_after=100)])
+    buffer = SampleBuffer(max_samples=100, max_age_s=35)
+    reporter, stop, _, _ = make_reporter(client, stop_after=2, buffer=buffer)
+    with caplog.at_level("WARNING", logger="argos_agent.reporter"):
+        run(reporter, stop)
+    second = client.sent[1][2]
+    assert second[-1]["ts"] - second[0]["ts"] <= 35
+    assert reporter.dropped > 0
+    assert any("unsent samples older than 35s" in r.getMessage() for r in caplog.records)
+
+
+def test_samples_kept_on_disk_are_sent_by_the_next_run_and_only_once(tmp_path):
+    path = tmp_path / "buffer.jsonl"
+    down = ScriptedClient([RetryLater("down")] * 100)
+    first, stop, _, _ = make_reporter(down, stop_after=7, buffer=SampleBuffer(path))
+    run(first, stop)
+    first.buffer.close()
+    kept = [s["ts"] for s in SampleBuffer(path).oldest(100)]
+    assert len(kept) >= 4
+
+    up = ScriptedClient()
+    second, stop, _, _ = make_reporter(up, stop_after=1, buffer=SampleBuffer(path))
+    run(second, stop)
+    second.buffer.close()
+    assert [s["ts"] for s in up.sent[0][2]][: len(kept)] == kept
+    assert len(SampleBuffer(path)) == 0
