@@ -11,9 +11,9 @@ from pathlib import Path
 
 from argos_agent.main import buffer_path
 from argos_agent.sample_buffer import read_journal
-from tests.e2e.processes import ChildProcess, environment, ingest, listening_url
 from tests.e2e.processes import agent as agent_process
-from tests.e2e.support import ROOT, make_branch, wait_until
+from tests.e2e.processes import environment, ingest, listening_url
+from tests.e2e.support import ROOT, make_branch
 
 PROCESS_DEADLINE_S = 60
 
@@ -38,11 +38,6 @@ def _waiting(journal: Path) -> list[int]:
     return [sample["ts"] for _, sample in read_journal(journal)]
 
 
-def _outcome(proc: ChildProcess) -> str:
-    code = proc.terminate(10)
-    return f"exit status {code}; stdout: {''.join(proc.lines)}; stderr: {proc.stderr}"
-
-
 def test_samples_collected_while_the_server_is_down_survive_an_agent_restart(
     ingest_db, ingest_services, tmp_path
 ):
@@ -59,7 +54,7 @@ def test_samples_collected_while_the_server_is_down_survive_an_agent_restart(
         args += ["--state-file", str(state)]
         # The key comes from the environment, never from the command line.
         agent = agent_process(*args, env=environment(ARGOS_ENROLLMENT_KEY=branch.key))
-        assert wait_until(state.exists, PROCESS_DEADLINE_S), _outcome(agent)
+        agent.wait_for(state.exists, PROCESS_DEADLINE_S, "the agent enrolls")
         agent_uuid = json.loads(state.read_text())["agent_id"]
 
         def stored() -> set[int]:
@@ -68,27 +63,33 @@ def test_samples_collected_while_the_server_is_down_survive_an_agent_restart(
                 ingest_services.telemetry.telemetry_range(ROOT, agent_uuid, started, until).ts
             )
 
-        assert wait_until(lambda: len(stored()) >= 1, PROCESS_DEADLINE_S), _outcome(agent)
-        assert server.terminate(30) == 0, server.stderr
+        agent.wait_for(lambda: len(stored()) >= 1, PROCESS_DEADLINE_S, "a first sample stored")
+        assert server.terminate(30) == 0, server.report()
 
         # The server is down: the agent keeps collecting into its journal.
-        assert wait_until(lambda: len(_waiting(journal)) >= 3, PROCESS_DEADLINE_S), _outcome(agent)
-        assert agent.terminate(10) == 0, agent.stderr
+        agent.wait_for(
+            lambda: len(_waiting(journal)) >= 3, PROCESS_DEADLINE_S, "3 samples kept on disk"
+        )
+        assert agent.terminate(10) == 0, agent.report()
         kept_by_first_run = _waiting(journal)
         assert len(kept_by_first_run) >= 3
         assert not set(kept_by_first_run) & stored()
 
         agent = agent_process(*args)  # no key needed: the token is in the state file
-        assert wait_until(
-            lambda: len(_waiting(journal)) > len(kept_by_first_run), PROCESS_DEADLINE_S
-        ), _outcome(agent)
+        agent.wait_for(
+            lambda: len(_waiting(journal)) > len(kept_by_first_run),
+            PROCESS_DEADLINE_S,
+            "the restarted agent keeps the earlier samples and adds its own",
+        )
         waiting = _waiting(journal)
         assert waiting[: len(kept_by_first_run)] == kept_by_first_run
 
         server = ingest("--database-url", ingest_db, "--port", str(port))
         assert listening_url(server.first_line()) == url
-        assert wait_until(lambda: set(waiting) <= stored(), PROCESS_DEADLINE_S), _outcome(agent)
-        assert agent.terminate(10) == 0, agent.stderr
+        agent.wait_for(
+            lambda: set(waiting) <= stored(), PROCESS_DEADLINE_S, "every kept sample stored"
+        )
+        assert agent.terminate(10) == 0, agent.report()
     finally:
         server.kill()
         if agent is not None:

@@ -8,19 +8,17 @@ import asyncio
 import contextlib
 import json
 import ssl
-import subprocess
-import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 import trustme
 
 from argos_agent.protocol import IngestClient, RetryLater
-from tests.e2e.conftest import count_rows
-from tests.e2e.processes import ChildProcess, environment
 from tests.e2e.processes import agent as agent_process
-from tests.e2e.support import ROOT, ServerThread, make_branch, wait_until
+from tests.e2e.processes import environment
+from tests.e2e.support import ROOT, ServerThread, make_branch
 
 PROCESS_DEADLINE_S = 60
 
@@ -74,11 +72,6 @@ async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
             await sink.wait_closed()
 
 
-def _outcome(proc: ChildProcess) -> str:
-    code = proc.terminate(10)
-    return f"exit status {code}; stdout: {''.join(proc.lines)}; stderr: {proc.stderr}"
-
-
 @pytest.fixture(scope="module")
 def ca() -> trustme.CA:
     return trustme.CA()
@@ -119,13 +112,18 @@ def test_agent_reports_over_https_verified_with_its_ca_file(
         env=environment(ARGOS_ENROLLMENT_KEY=branch.key),
     )
     try:
-        assert wait_until(state.exists, PROCESS_DEADLINE_S), _outcome(proc)
+        proc.wait_for(state.exists, PROCESS_DEADLINE_S, "the agent enrolls over HTTPS")
         agent_uuid = json.loads(state.read_text())["agent_id"]
-        agent = ingest_services.agents.get_agent(ROOT, agent_uuid)
-        assert agent.summary.hostname
-        agent_id = ingest_services.agents.credentials(agent_uuid).agent_id
-        assert wait_until(lambda: count_rows(ingest_services, agent_id) >= 2, PROCESS_DEADLINE_S)
-        assert proc.terminate(10) == 0, proc.stderr
+        assert ingest_services.agents.get_agent(ROOT, agent_uuid).summary.hostname
+
+        def stored() -> int:
+            now = int(time.time())
+            return len(
+                ingest_services.telemetry.telemetry_range(ROOT, agent_uuid, now - 600, now + 5).ts
+            )
+
+        proc.wait_for(lambda: stored() >= 2, PROCESS_DEADLINE_S, "two samples stored")
+        assert proc.terminate(10) == 0, proc.report()
     finally:
         proc.kill()
 
@@ -135,31 +133,25 @@ def test_a_certificate_the_system_does_not_trust_is_one_clear_sentence(
 ):
     """Without --ca-file the system's trust store is used, which does not know the test CA."""
     branch = make_branch(ingest_services)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "argos_agent.main", "--server", https_url, "--branch",
-         branch.org_id, "--state-file", str(tmp_path / "state.json")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    proc = agent_process(
+        "--server",
+        https_url,
+        "--branch",
+        branch.org_id,
+        "--state-file",
+        str(tmp_path / "state.json"),
         env=environment(ARGOS_ENROLLMENT_KEY=branch.key),
-        text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in proc.stdout:
-            lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
+    )
     try:
-        assert wait_until(lambda: lines, PROCESS_DEADLINE_S), "the agent logged nothing"
-        proc.terminate()
-        code = proc.wait(10)
+        proc.wait_for(lambda: proc.stderr_lines, PROCESS_DEADLINE_S, "the agent logs a line")
+        code = proc.terminate(10)
     finally:
         proc.kill()
-    assert code == 0, lines
+    lines = proc.stderr_lines
+    assert code == 0, proc.report()
     assert f"enrollment failed (the certificate of {https_url} cannot be verified: " in lines[0]
     assert "give the CA that signed it with --ca-file); retrying in" in lines[0]
-    assert not any("Traceback" in line for line in lines)
+    assert not any("Traceback" in line for line in lines), proc.report()
     assert not (tmp_path / "state.json").exists()
 
 
