@@ -147,9 +147,15 @@ async def run_fleet(
             stop.set()
 
     tasks = [asyncio.create_task(one(i)) for i in range(agents)]
+    stopped = asyncio.create_task(stop.wait())
     try:
-        await asyncio.gather(*tasks)
+        # A host's samples are made up: on stop, requests still queued for a connection of
+        # the pool are cancelled rather than waited for.
+        done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # a reporter that failed unexpectedly fails the fleet
     finally:
+        stopped.cancel()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
