@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,15 +80,19 @@ class IngestClient:
     async def enroll(self, branch_org_id: str, enrollment_key: str, inventory: dict) -> Enrollment:
         body = {"branch_org_id": branch_org_id, "enrollment_key": enrollment_key, **inventory}
         data = await self._post("/api/v1/enroll", body, {})
-        return Enrollment(data["agent_id"], data["token"], int(data["report_interval_s"]))
+        with _understood(data):
+            return Enrollment(
+                str(data["agent_id"]), str(data["token"]), int(data["report_interval_s"])
+            )
 
     async def send(self, token: str, samples: list[dict[str, Any]]) -> SendResult:
         data = await self._post(
             "/api/v1/telemetry", {"samples": samples}, {"Authorization": f"Bearer {token}"}
         )
-        return SendResult(
-            int(data["accepted"]), int(data["duplicates"]), int(data["report_interval_s"])
-        )
+        with _understood(data):
+            return SendResult(
+                int(data["accepted"]), int(data["duplicates"]), int(data["report_interval_s"])
+            )
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -99,11 +105,11 @@ class IngestClient:
             headers["Content-Encoding"] = "gzip"
         try:
             response = await self._http.post(path, content=body, headers=headers)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise RetryLater(self._unreachable(exc)) from exc
         return _answer(response)
 
-    def _unreachable(self, exc: httpx.TransportError) -> str:
+    def _unreachable(self, exc: httpx.RequestError) -> str:
         failure = _certificate_failure(exc)
         if failure is not None:
             return (
@@ -120,6 +126,15 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     Raises ``OSError``/``ssl.SSLError`` when the CA file cannot be read.
     """
     return ssl.create_default_context(cafile=ca_file)
+
+
+@contextlib.contextmanager
+def _understood(data: dict) -> Iterator[None]:
+    """A 200/201 whose body lacks what the protocol promises (a proxy's page, say) is retried."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RetryLater(f"the server's answer was not understood: {str(data)[:80]}") from exc
 
 
 def _certificate_failure(exc: BaseException) -> str | None:

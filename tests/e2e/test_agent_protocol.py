@@ -128,3 +128,10 @@ def test_an_unreachable_server_is_a_retryable_failure():
     server.server_close()
     with pytest.raises(RetryLater, match=re.escape(f"cannot reach {url}")):
         call(url, enroll)
+
+
+def test_a_success_without_the_promised_answer_is_retried_not_a_crash(canned):
+    page = b"<html>captive portal</html>"
+    server = canned(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page))
+    with pytest.raises(RetryLater, match="the server's answer was not understood"):
+        call(server.url, enroll)
