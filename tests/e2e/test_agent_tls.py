@@ -1,75 +1,24 @@
-"""The agent over HTTPS with trustme certificates: verified against --ca-file, refused (with one
-clear sentence) without it. The TLS end is a small TLS terminator in front of the real ingest
-server; the server itself speaks plain HTTP here."""
+"""The agent over HTTPS against the real server (``--tls-cert/--tls-key``) with trustme
+certificates: verified against --ca-file, refused with one clear sentence without it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import ssl
-import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import trustme
 
 from argos_agent.protocol import IngestClient, RetryLater
+from tests.e2e.conftest import TEST_CONFIG
 from tests.e2e.processes import agent as agent_process
 from tests.e2e.processes import environment
 from tests.e2e.support import ROOT, ServerThread, make_branch
 
 PROCESS_DEADLINE_S = 60
-
-
-class TlsTerminator:
-    """Accepts TLS on 127.0.0.1 with ``context`` and relays the plain bytes to ``target_port``."""
-
-    def __init__(self, context: ssl.SSLContext, target_port: int) -> None:
-        self._context = context
-        self._target_port = target_port
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._server: asyncio.Server | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        assert self._ready.wait(10), "the TLS terminator did not start"
-        assert self._server is not None
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._relay, "127.0.0.1", 0, ssl=self._context)
-        )
-        self._ready.set()
-        self._loop.run_forever()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
-        except OSError:
-            writer.close()
-            return
-        await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
-
-
-async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    try:
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-    except (OSError, ssl.SSLError):
-        pass
-    finally:
-        sink.close()
-        with contextlib.suppress(OSError, ssl.SSLError):
-            await sink.wait_closed()
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +27,20 @@ def ca() -> trustme.CA:
 
 
 @pytest.fixture(scope="module")
-def https_url(ca: trustme.CA, ingest_server: ServerThread) -> Iterator[str]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-    terminator = TlsTerminator(context, ingest_server.port)
-    yield f"https://127.0.0.1:{terminator.port}"
-    terminator.close()
+def https_url(
+    ca: trustme.CA, ingest_db: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    where = tmp_path_factory.mktemp("server-tls")
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    cert, key = where / "server.pem", where / "server.key"
+    issued.cert_chain_pems[0].write_to_path(cert)
+    for extra in issued.cert_chain_pems[1:]:
+        extra.write_to_path(cert, append=True)
+    issued.private_key_pem.write_to_path(key)
+    config = replace(TEST_CONFIG, tls_cert=str(cert), tls_key=str(key))
+    server = ServerThread(ingest_db, config).start()
+    yield server.url.replace("http://", "https://")
+    server.stop()
 
 
 @pytest.fixture(scope="module")
