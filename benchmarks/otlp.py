@@ -35,10 +35,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
+from raw_http import read_response
 from scratch import create_database, drop_database
 from sqlalchemy.engine import make_url
 
-from argos_agent.http_client import read_response
 from argos_core.bootstrap import bootstrap
 
 DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/argos_bench"
