@@ -121,10 +121,27 @@ class SessionService:
             if row is None:
                 raise SessionEnded(ENDED)
             principal = self._derive(uow.session, row, source, now)
-            if row.last_used_at < now - TOUCH_EVERY:
-                row.last_used_at = now
-                uow.commit()
-            return principal
+            stale = row.last_used_at < now - TOUCH_EVERY
+        if stale:
+            self._touch(session_id, now)
+        return principal
+
+    def _touch(self, session_id: str, now: datetime) -> None:
+        """Record the session's use in a transaction of its own that starts by writing.
+
+        SQLite (WAL) refuses a read transaction's first write at once, without waiting,
+        when another connection committed since it read; a write-first one waits its turn.
+        """
+        with UnitOfWork(self._sf) as uow:
+            uow.session.execute(
+                update(ConsoleSession)
+                .where(
+                    ConsoleSession.session_id == session_id,
+                    ConsoleSession.last_used_at < now - TOUCH_EVERY,
+                )
+                .values(last_used_at=now)
+            )
+            uow.commit()
 
     def me(self, principal: Principal) -> Me:
         with UnitOfWork(self._sf) as uow:
