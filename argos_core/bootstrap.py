@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.db import make_engine, make_session_factory
 from argos_core.services.agent_service import AgentService
+from argos_core.services.alert_service import AlertService
 from argos_core.services.audit_service import AuditService
 from argos_core.services.enrollment_service import EnrollmentService
 from argos_core.services.org_service import OrgService
@@ -25,6 +26,7 @@ class Services:
     users: UserService
     telemetry: TelemetryService
     audit: AuditService
+    alerts: AlertService
     engine: Engine
     session_factory: sessionmaker[Session]
     database_url: str
@@ -47,6 +49,7 @@ def build_services(
         users=UserService(session_factory),
         telemetry=TelemetryService(session_factory),
         audit=AuditService(session_factory),
+        alerts=AlertService(session_factory),
         engine=engine,
         session_factory=session_factory,
         database_url=database_url or engine.url.render_as_string(hide_password=False),

@@ -382,3 +382,166 @@ class SessionRefreshToken(Base):
     spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = MYSQL_TABLE
+
+
+# --- alerts (issue 12) -----------------------------------------------------------------------
+
+
+class NodeRef:
+    """The node a rule, channel or maintenance window is attached to: its ancestry ids, the
+    deepest non-null one naming the node (``agent_id`` only for an agent)."""
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+
+
+class AlertRule(NodeRef, Base):
+    """A rule on a node, inherited by everything under it.
+
+    An override is a row with ``overrides_id`` set, on a node below the rule it overrides:
+    for that subtree it replaces the rule (a disabled override switches it off).
+    """
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[IntPK]
+    overrides_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_rules.id", ondelete="CASCADE"), index=True
+    )
+    # CONDITION and REPEAT are reserved words in MySQL: the columns have other names.
+    condition: Mapped[str] = mapped_column("rule_condition", String(10))
+    metric: Mapped[str | None] = mapped_column(String(32))
+    comparison: Mapped[str | None] = mapped_column(String(5))
+    threshold: Mapped[float | None] = mapped_column(Float)
+    recover_at: Mapped[float | None] = mapped_column(Float)
+    for_s: Mapped[int] = mapped_column(Integer, default=0)
+    samples: Mapped[int] = mapped_column(Integer, default=1)
+    severity: Mapped[str] = mapped_column(String(10))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    __table_args__ = (
+        CheckConstraint("rule_condition IN ('threshold', 'offline')", name="condition"),
+        CheckConstraint("severity IN ('warning', 'critical')", name="severity"),
+        Index("ix_alert_rules_tenant_id", "tenant_id"),
+        MYSQL_TABLE,
+    )
+
+
+class Alert(Base):
+    """One problem of one agent under one rule, from opening to resolution.
+
+    ``open_key`` is ``"<rule>:<agent>"`` while the alert is unresolved and NULL after: its
+    unique index lets one alert at most be open per rule and agent, whichever process or
+    host evaluates.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    company_id: Mapped[int] = mapped_column(Integer)
+    branch_id: Mapped[int] = mapped_column(Integer)
+    open_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    state: Mapped[str] = mapped_column(String(12))
+    condition: Mapped[str] = mapped_column("rule_condition", String(10))
+    severity: Mapped[str] = mapped_column(String(10))
+    rule_text: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str | None] = mapped_column(String(32))
+    threshold: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_by: Mapped[str | None] = mapped_column(String(100))
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ack_comment: Mapped[str | None] = mapped_column(String(500))
+    acked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'acknowledged', 'resolved')", name="state"),
+        Index("ix_alerts_tenant_scope", "tenant_id", "company_id", "branch_id"),
+        Index("ix_alerts_agent_id", "agent_id", "opened_at"),
+        MYSQL_TABLE,
+    )
+
+
+class NotifyChannel(NodeRef, Base):
+    """Where a node's alerts are sent: a webhook URL or an e-mail address."""
+
+    __tablename__ = "notify_channels"
+
+    id: Mapped[IntPK]
+    kind: Mapped[str] = mapped_column(String(10))
+    target: Mapped[str] = mapped_column(String(500))
+    min_severity: Mapped[str] = mapped_column(String(10), default="warning")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[CreatedAt]
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('webhook', 'email')", name="kind"),
+        CheckConstraint("min_severity IN ('warning', 'critical')", name="min_severity"),
+        Index("ix_notify_channels_tenant_id", "tenant_id"),
+        MYSQL_TABLE,
+    )
+
+
+class MaintenanceWindow(NodeRef, Base):
+    """A period without notifications for alerts under a node.
+
+    ``starts_local`` is a wall-clock time in ``timezone``: a daily or weekly window opens at
+    that local time on each day (or weekday), across DST changes.
+    """
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[IntPK]
+    starts_local: Mapped[datetime] = mapped_column(DateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    duration_s: Mapped[int] = mapped_column(Integer)
+    repeat: Mapped[str] = mapped_column("repeats", String(10), default="none")
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[CreatedAt]
+
+    __table_args__ = (
+        CheckConstraint("repeats IN ('none', 'daily', 'weekly')", name="repeats"),
+        Index("ix_maintenance_windows_tenant_id", "tenant_id"),
+        MYSQL_TABLE,
+    )
+
+
+class NotificationOutbox(Base):
+    """A notification to deliver, written in the same transaction as the alert change.
+
+    Delivery marks ``sent_at`` only after the receiver took it (at least once); a failure
+    moves ``next_attempt_at`` forward with backoff. ``outcome`` is ``sent``, or
+    ``suppressed`` for an alert that opened and resolved inside a maintenance window.
+    """
+
+    __tablename__ = "notification_outbox"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(
+        BigInt, ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notify_channels.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[CreatedAt]
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(12), default="")
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (
+        Index("ix_notification_outbox_due", "sent_at", "next_attempt_at"),
+        MYSQL_TABLE,
+    )

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from argos_core.bootstrap import bootstrap
-from argos_core.cli import commands
+from argos_core.cli import alert_commands, commands
 from argos_core.errors import ArgosError, DatabaseUnavailable
 from argos_core.unit_of_work import is_connection_error
 
@@ -130,6 +130,8 @@ def build_parser() -> Parser:
     )
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=commands.demo_seed)
+
+    alert_commands.add_parsers(groups)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Alerts: inherited rules, evaluation, lifecycle, maintenance windows, notification outbox."""

@@ -1,0 +1,198 @@
+"""Evaluating rules: thresholds on freshly accepted samples, absence on ``last_seen``.
+
+Both read what they need from the database (the samples behind a duration or a count of
+consecutive samples, the alerts already open), so evaluation keeps no state of its own
+that a restart could lose, and several processes evaluating the same agent agree: the
+unique ``open_key`` lets only one of them open an alert.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from argos_core.alerts import lifecycle
+from argos_core.alerts.rules import METRICS, RuleBook, RuleSpec
+from argos_core.models import Agent, Alert, AlertRule, Telemetry, utcnow
+from argos_core.settings import StatusPolicy
+from argos_core.telemetry_store import COLUMNS
+
+METRIC_INDEX = {name: COLUMNS.index(name) for name in METRICS}
+IDS_PER_QUERY = 1000
+
+
+@dataclass
+class Outcome:
+    opened: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+
+
+def load_rules(session: Session) -> RuleBook:
+    return RuleBook(
+        RuleSpec(
+            id=r.id,
+            overrides_id=r.overrides_id,
+            tenant_id=r.tenant_id,
+            company_id=r.company_id,
+            branch_id=r.branch_id,
+            agent_id=r.agent_id,
+            condition=r.condition,  # type: ignore[arg-type]
+            metric=r.metric,
+            comparison=r.comparison,  # type: ignore[arg-type]
+            threshold=r.threshold,
+            recover_at=r.recover_at,
+            for_s=r.for_s,
+            samples=r.samples,
+            severity=r.severity,  # type: ignore[arg-type]
+            enabled=r.enabled,
+        )
+        for r in session.scalars(select(AlertRule))
+    )
+
+
+class RuleCache:
+    """The rule book, re-read at most every ``ttl_s``: rules change rarely, samples often."""
+
+    def __init__(self, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._book: RuleBook | None = None
+        self._loaded_at = 0.0
+
+    def get(self, session: Session) -> RuleBook:
+        if self._book is None or self._clock() - self._loaded_at >= self._ttl_s:
+            self._book = load_rules(session)
+            self._loaded_at = self._clock()
+        return self._book
+
+
+class ThresholdEvaluator:
+    """Judges the newest accepted sample of each agent against the rules in force."""
+
+    def __init__(self, session_factory: sessionmaker[Session], rules: RuleCache | None = None):
+        self._sf = session_factory
+        self._rules = rules or RuleCache()
+
+    def evaluate(self, latest: Mapping[int, tuple], now: datetime | None = None) -> Outcome:
+        """``latest`` maps agent ids to their newest sample row (``COLUMNS`` order)."""
+        outcome = Outcome()
+        now = now or utcnow()
+        with self._sf() as session:
+            book = self._rules.get(session)
+            if not book.has_condition("threshold") or not latest:
+                return outcome
+            agents = _agents(session, list(latest))
+            open_alerts = {
+                (a.rule_id, a.agent_id): a for a in _open_alerts(session, "threshold", list(agents))
+            }
+            for agent_id, row in latest.items():
+                agent = agents.get(agent_id)
+                if agent is None:
+                    continue
+                rules = book.effective(agent.tenant_id, agent.company_id, agent.branch_id, agent_id)
+                for spec in rules:
+                    if spec.condition != "threshold" or spec.metric not in METRIC_INDEX:
+                        continue
+                    value = row[METRIC_INDEX[spec.metric]]
+                    if value is None:
+                        continue
+                    alert = open_alerts.get((spec.root_id, agent_id))
+                    if alert is not None:
+                        if spec.recovered(value):
+                            lifecycle.resolve_alert(session, alert, value, now)
+                            outcome.resolved.append(alert.id)
+                        else:
+                            alert.value = value
+                    elif spec.breaches(value) and sustained(session, spec, agent_id, row[1]):
+                        opened = lifecycle.open_alert(session, spec, agent, value, now)
+                        if opened is not None:
+                            outcome.opened.append(opened.id)
+            session.commit()
+        return outcome
+
+
+def sustained(session: Session, spec: RuleSpec, agent_id: int, ts: int) -> bool:
+    """Whether the breach at ``ts`` has lasted ``for_s`` seconds, or ``samples`` samples."""
+    column = getattr(Telemetry, spec.metric or "")
+    assert spec.threshold is not None
+    mine = (Telemetry.agent_id == agent_id) & (Telemetry.ts <= ts) & column.is_not(None)
+    if spec.for_s <= 0:
+        if spec.samples <= 1:
+            return True
+        values = session.scalars(
+            select(column).where(mine).order_by(Telemetry.ts.desc()).limit(spec.samples)
+        ).all()
+        return len(values) == spec.samples and all(spec.breaches(v) for v in values)
+    fine = column <= spec.threshold if spec.comparison == "above" else column >= spec.threshold
+    last_fine = session.scalar(
+        select(Telemetry.ts).where(mine, fine).order_by(Telemetry.ts.desc()).limit(1)
+    )
+    since = mine if last_fine is None else mine & (Telemetry.ts > last_fine)
+    first_bad = session.scalar(select(Telemetry.ts).where(since).order_by(Telemetry.ts).limit(1))
+    return first_bad is not None and ts - first_bad >= spec.for_s
+
+
+def absence_pass(
+    session_factory: sessionmaker[Session], policy: StatusPolicy, now: datetime | None = None
+) -> Outcome:
+    """Open an alert for each agent silent past its offline rule, resolve those heard from
+    again (or no longer under an offline rule). One transaction: a branch that went down
+    together opens together, and its notifications are grouped."""
+    now = now or utcnow()
+    outcome = Outcome()
+    with session_factory() as session:
+        book = load_rules(session)
+        open_alerts = {(a.rule_id, a.agent_id): a for a in _open_alerts(session, "offline", None)}
+        due: dict[tuple[int, int], tuple[RuleSpec, Agent]] = {}
+        if book.has_condition("offline"):
+            cutoff = now - timedelta(seconds=policy.online_window_s)
+            silent = session.scalars(
+                select(Agent).where(Agent.revoked_at.is_(None), Agent.last_seen < cutoff)
+            ).all()
+            for agent in silent:
+                assert agent.last_seen is not None
+                silence = (now - agent.last_seen).total_seconds()
+                for spec in book.effective(
+                    agent.tenant_id, agent.company_id, agent.branch_id, agent.id
+                ):
+                    if (
+                        spec.condition == "offline"
+                        and silence > policy.online_window_s + spec.for_s
+                    ):
+                        due[(spec.root_id, agent.id)] = (spec, agent)
+        for key, alert in open_alerts.items():
+            if key not in due:
+                lifecycle.resolve_alert(session, alert, None, now)
+                outcome.resolved.append(alert.id)
+        for key, (spec, agent) in due.items():
+            if key not in open_alerts:
+                opened = lifecycle.open_alert(session, spec, agent, None, now)
+                if opened is not None:
+                    outcome.opened.append(opened.id)
+        session.commit()
+    return outcome
+
+
+def _agents(session: Session, ids: Sequence[int]) -> dict[int, Agent]:
+    found: dict[int, Agent] = {}
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        for agent in session.scalars(select(Agent).where(Agent.id.in_(chunk))):
+            found[agent.id] = agent
+    return found
+
+
+def _open_alerts(session: Session, condition: str, agent_ids: Sequence[int] | None) -> list[Alert]:
+    query = select(Alert).where(Alert.open_key.is_not(None), Alert.condition == condition)
+    if agent_ids is None:
+        return list(session.scalars(query))
+    found: list[Alert] = []
+    for start in range(0, len(agent_ids), IDS_PER_QUERY):
+        chunk = agent_ids[start : start + IDS_PER_QUERY]
+        found.extend(session.scalars(query.where(Alert.agent_id.in_(chunk))))
+    return found

@@ -1,0 +1,241 @@
+"""Threshold and offline rules evaluated against real databases: duration, consecutive
+samples, hysteresis, inheritance and overrides, absence, and no duplicate alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_pass
+from argos_core.models import Agent, Alert, utcnow
+from argos_core.settings import StatusPolicy
+from tests.alert_support import agent_id, build_fleet, store
+
+T0 = 1_790_000_000
+
+
+@pytest.fixture
+def fleet(services, superadmin):
+    return build_fleet(services, superadmin)
+
+
+def evaluator(services) -> ThresholdEvaluator:
+    return ThresholdEvaluator(services.session_factory, RuleCache(ttl_s=0))
+
+
+def active(services, superadmin):
+    return services.alerts.list_alerts(superadmin).items
+
+
+def test_consecutive_samples_open_an_alert_and_hysteresis_resolves_it(services, superadmin, fleet):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="cpu_percent",
+        comparison="above",
+        threshold=90,
+        recover_at=70,
+        samples=3,
+        severity="critical",
+    )
+    ev = evaluator(services)
+    web = agent_id(services, fleet.web)
+    for i, cpu in enumerate((95, 96)):
+        assert (
+            ev.evaluate({web: store(services, fleet.web, T0 + 30 * i, cpu_percent=cpu)}).opened
+            == []
+        )
+    outcome = ev.evaluate({web: store(services, fleet.web, T0 + 60, cpu_percent=97)})
+    assert len(outcome.opened) == 1
+    [alert] = active(services, superadmin)
+    assert (alert.hostname, alert.severity, alert.value, alert.state) == (
+        "web-01",
+        "critical",
+        97,
+        "open",
+    )
+    assert alert.path == "Acme / HQ / Berlin"
+    # Between the recovery threshold and the threshold: still open (no flapping).
+    assert ev.evaluate({web: store(services, fleet.web, T0 + 90, cpu_percent=80)}).resolved == []
+    assert ev.evaluate({web: store(services, fleet.web, T0 + 120, cpu_percent=92)}).opened == []
+    assert ev.evaluate({web: store(services, fleet.web, T0 + 150, cpu_percent=65)}).resolved == [
+        alert.id
+    ]
+    assert active(services, superadmin) == []
+    [history] = services.alerts.list_alerts(superadmin, active=False).items
+    assert history.id == alert.id and history.resolved_at is not None and history.value == 65
+
+
+def test_an_interrupted_run_of_samples_does_not_open(services, superadmin, fleet):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.berlin,
+        metric="mem_percent",
+        comparison="above",
+        threshold=50,
+        samples=2,
+        severity="warning",
+    )
+    ev = evaluator(services)
+    web = agent_id(services, fleet.web)
+    for i, mem in enumerate((60, 40, 60)):
+        assert (
+            ev.evaluate({web: store(services, fleet.web, T0 + 30 * i, mem_percent=mem)}).opened
+            == []
+        )
+
+
+def test_a_duration_opens_only_once_the_breach_has_lasted_that_long(services, superadmin, fleet):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="disk_percent",
+        comparison="above",
+        threshold=80,
+        for_s=120,
+        severity="warning",
+    )
+    ev = evaluator(services)
+    web = agent_id(services, fleet.web)
+    store(services, fleet.web, T0 - 60, disk_percent=50)
+    for ts in (T0, T0 + 60):
+        assert ev.evaluate({web: store(services, fleet.web, ts, disk_percent=85)}).opened == []
+    assert (
+        len(ev.evaluate({web: store(services, fleet.web, T0 + 120, disk_percent=85)}).opened) == 1
+    )
+
+
+def test_below_rules_breach_under_the_threshold(services, superadmin, fleet):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="uptime_s",
+        comparison="below",
+        threshold=300,
+        recover_at=600,
+        severity="warning",
+    )
+    ev = evaluator(services)
+    web = agent_id(services, fleet.web)
+    assert len(ev.evaluate({web: store(services, fleet.web, T0, uptime_s=10)}).opened) == 1
+    assert ev.evaluate({web: store(services, fleet.web, T0 + 30, uptime_s=400)}).resolved == []
+    assert len(ev.evaluate({web: store(services, fleet.web, T0 + 60, uptime_s=700)}).resolved) == 1
+
+
+def test_overrides_disable_or_change_a_rule_for_a_subtree(services, superadmin, fleet):
+    rule = services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="cpu_percent",
+        comparison="above",
+        threshold=90,
+        severity="warning",
+    )
+    services.alerts.override_rule(superadmin, rule.id, fleet.paris, enabled=False)
+    services.alerts.override_rule(superadmin, rule.id, fleet.db, threshold=99)
+    ev = evaluator(services)
+    ids = {name: agent_id(services, getattr(fleet, name)) for name in ("web", "db", "cache")}
+    rows = {
+        ids[name]: store(services, getattr(fleet, name), T0, cpu_percent=95)
+        for name in ("web", "db", "cache")
+    }
+    outcome = ev.evaluate(rows)
+    assert [a.hostname for a in active(services, superadmin)] == ["web-01"]
+    assert len(outcome.opened) == 1
+    assert (
+        len(ev.evaluate({ids["db"]: store(services, fleet.db, T0 + 30, cpu_percent=99.5)}).opened)
+        == 1
+    )
+    [db_alert] = [a for a in active(services, superadmin) if a.hostname == "db-01"]
+    assert db_alert.rule_id == rule.id and db_alert.threshold == 99
+
+
+def test_evaluating_again_or_from_another_process_never_opens_twice(services, superadmin, fleet):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="cpu_percent",
+        comparison="above",
+        threshold=90,
+        severity="warning",
+    )
+    web = agent_id(services, fleet.web)
+    row = store(services, fleet.web, T0, cpu_percent=95)
+    assert len(evaluator(services).evaluate({web: row}).opened) == 1
+    # A second evaluator (a restarted process, or another one) sees the open alert.
+    assert evaluator(services).evaluate({web: row}).opened == []
+    assert len(active(services, superadmin)) == 1
+
+
+def test_samples_without_the_metric_are_ignored(services, superadmin, fleet):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="load_1m",
+        comparison="above",
+        threshold=4,
+        severity="warning",
+    )
+    web = agent_id(services, fleet.web)
+    assert (
+        evaluator(services).evaluate({web: store(services, fleet.web, T0, cpu_percent=99)}).opened
+        == []
+    )
+
+
+def silence(services, uuid: str, seconds: float) -> None:
+    with services.session_factory() as session:
+        session.execute(
+            update(Agent)
+            .where(Agent.uuid == uuid)
+            .values(last_seen=utcnow() - timedelta(seconds=seconds))
+        )
+        session.commit()
+
+
+def test_offline_rules_open_for_silent_agents_and_resolve_when_they_report(
+    services, superadmin, fleet
+):
+    policy = StatusPolicy(report_interval_s=30)
+    services.alerts.create_rule(superadmin, fleet.berlin, condition="offline", severity="critical")
+    for uuid in (fleet.web, fleet.db, fleet.cache):
+        silence(services, uuid, 600)
+    silence(services, fleet.db, 5)
+    outcome = absence_pass(services.session_factory, policy)
+    assert [a.hostname for a in active(services, superadmin)] == ["web-01"]
+    assert len(outcome.opened) == 1
+    assert absence_pass(services.session_factory, policy).opened == []  # once, not per pass
+    silence(services, fleet.web, 1)
+    assert len(absence_pass(services.session_factory, policy).resolved) == 1
+    assert active(services, superadmin) == []
+
+
+def test_offline_rules_wait_their_extra_duration_and_skip_revoked_agents(
+    services, superadmin, fleet
+):
+    policy = StatusPolicy(report_interval_s=30)
+    services.alerts.create_rule(
+        superadmin, fleet.tenant, condition="offline", for_s=600, severity="warning"
+    )
+    silence(services, fleet.web, 300)
+    silence(services, fleet.db, 1000)
+    silence(services, fleet.cache, 1000)
+    services.agents.revoke_agent(superadmin, fleet.cache)
+    absence_pass(services.session_factory, policy)
+    assert [a.hostname for a in active(services, superadmin)] == ["db-01"]
+
+
+def test_disabling_an_offline_rule_resolves_its_alerts(services, superadmin, fleet):
+    policy = StatusPolicy(report_interval_s=30)
+    rule = services.alerts.create_rule(
+        superadmin, fleet.tenant, condition="offline", severity="warning"
+    )
+    silence(services, fleet.web, 600)
+    absence_pass(services.session_factory, policy)
+    services.alerts.set_rule_enabled(superadmin, rule.id, False)
+    absence_pass(services.session_factory, policy)
+    with services.session_factory() as session:
+        states = session.scalars(select(Alert.state)).all()
+    assert states == ["resolved"]
