@@ -425,7 +425,7 @@ class AlertRule(NodeRef, Base):
     updated_at: Mapped[UpdatedAt]
 
     __table_args__ = (
-        CheckConstraint("rule_condition IN ('threshold', 'offline')", name="condition"),
+        CheckConstraint("rule_condition IN ('threshold', 'offline', 'overdue')", name="condition"),
         CheckConstraint("severity IN ('warning', 'critical')", name="severity"),
         Index("ix_alert_rules_tenant_id", "tenant_id"),
         MYSQL_TABLE,

@@ -30,6 +30,7 @@ from ingest_server.handlers import (
     NotFoundHandler,
 )
 from ingest_server.health import DatabaseHealth
+from ingest_server.jobs.alert_evaluation import ThresholdEvaluationJob
 from ingest_server.metrics import IngestMetrics
 from ingest_server.otlp import default_handlers as otlp_handlers
 from ingest_server.rate_limit import RateLimiter
@@ -128,6 +129,9 @@ class IngestRuntime:
             probe_interval_s=config.health_probe_interval_s,
             retry_interval_s=config.health_retry_interval_s,
         )
+        self.alerts = ThresholdEvaluationJob(
+            services.session_factory, interval_s=config.alert_evaluate_interval_s
+        )
         self.context = IngestContext(
             config=config,
             services=services,
@@ -145,6 +149,7 @@ class IngestRuntime:
                 max_batch_rows=config.max_batch_rows,
                 max_delay_s=config.max_delay_s,
                 max_pending_rows=config.max_pending_rows,
+                on_commit=self.alerts.offer,
             ),
             executor=executor,
         )
@@ -152,6 +157,7 @@ class IngestRuntime:
     def start(self) -> Application:
         self.context.writer.start()
         self.context.health.start()
+        self.alerts.start()
         return make_app(self.context)
 
     async def stop(self) -> None:
@@ -163,6 +169,7 @@ class IngestRuntime:
             return
         self.context.stopping = True
         await self.context.writer.drain_and_stop()
+        await self.alerts.stop()
         await self.context.health.stop()
         self.context.executor.shutdown(wait=True)
 

@@ -34,6 +34,7 @@ class IngestConfig:
     principal_ttl_s: float = 5.0  # how long a person's derived rights may be cached
     tls_cert: str | None = None  # with tls_key: serve HTTPS
     tls_key: str | None = None
+    alert_evaluate_interval_s: float = 0.5
 
 
 @dataclass

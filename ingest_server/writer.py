@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -80,8 +81,12 @@ class GroupCommitWriter:
         max_batch_rows: int = 5000,
         max_delay_s: float = 0.005,
         max_pending_rows: int = 100_000,
+        on_commit: Callable[[Sequence[list[tuple]]], None] | None = None,
     ) -> None:
+        """``on_commit`` gets the rows of each committed batch (one list per request), on the
+        event loop: it must only take note of them (alert evaluation runs elsewhere)."""
         self._engine = engine
+        self._on_commit = on_commit
         self._health = health
         self._metrics = metrics
         self._max_batch_rows = max_batch_rows
@@ -168,6 +173,14 @@ class GroupCommitWriter:
                         submission.future.set_exception(result)
                     else:
                         submission.future.set_result(result)
+            if self._on_commit is not None:
+                self._on_commit(
+                    [
+                        s.rows
+                        for s, r in zip(batch, results, strict=True)
+                        if isinstance(r, WriteResult) and r.accepted
+                    ]
+                )
 
     def _take_batch(self) -> list[_Submission]:
         batch: list[_Submission] = []

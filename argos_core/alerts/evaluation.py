@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.alerts import lifecycle
-from argos_core.alerts.rules import METRICS, RuleBook, RuleSpec
+from argos_core.alerts.rules import ABSENCE, METRICS, RuleBook, RuleSpec
 from argos_core.models import Agent, Alert, AlertRule, Telemetry, utcnow
 from argos_core.settings import StatusPolicy
 from argos_core.telemetry_store import COLUMNS
@@ -140,16 +140,21 @@ def sustained(session: Session, spec: RuleSpec, agent_id: int, ts: int) -> bool:
 def absence_pass(
     session_factory: sessionmaker[Session], policy: StatusPolicy, now: datetime | None = None
 ) -> Outcome:
-    """Open an alert for each agent silent past its offline rule, resolve those heard from
-    again (or no longer under an offline rule). One transaction: a branch that went down
+    """Open an alert for each agent silent past its offline (or overdue) rule, resolve those
+    heard from again (or no longer under such a rule). One transaction: a branch that went down
     together opens together, and its notifications are grouped."""
     now = now or utcnow()
     outcome = Outcome()
     with session_factory() as session:
         book = load_rules(session)
-        open_alerts = {(a.rule_id, a.agent_id): a for a in _open_alerts(session, "offline", None)}
+        open_alerts = {
+            (a.rule_id, a.agent_id): a
+            for condition in ABSENCE
+            for a in _open_alerts(session, condition, None)
+        }
         due: dict[tuple[int, int], tuple[RuleSpec, Agent]] = {}
-        if book.has_condition("offline"):
+        limits = {"offline": policy.online_window_s, "overdue": policy.overdue_after_s}
+        if book.has_condition(*ABSENCE):
             cutoff = now - timedelta(seconds=policy.online_window_s)
             silent = session.scalars(
                 select(Agent).where(Agent.revoked_at.is_(None), Agent.last_seen < cutoff)
@@ -160,10 +165,8 @@ def absence_pass(
                 for spec in book.effective(
                     agent.tenant_id, agent.company_id, agent.branch_id, agent.id
                 ):
-                    if (
-                        spec.condition == "offline"
-                        and silence > policy.online_window_s + spec.for_s
-                    ):
+                    limit = limits.get(spec.condition)
+                    if limit is not None and silence > limit + spec.for_s:
                         due[(spec.root_id, agent.id)] = (spec, agent)
         for key, alert in open_alerts.items():
             if key not in due:

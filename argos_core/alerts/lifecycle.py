@@ -36,8 +36,8 @@ def open_key(rule_id: int, agent_id: int) -> str:
 
 
 def describe(spec: RuleSpec) -> str:
-    if spec.condition == "offline":
-        return "offline" + (f" for {spec.for_s}s" if spec.for_s else "")
+    if spec.condition != "threshold":
+        return spec.condition + (f" for {spec.for_s}s" if spec.for_s else "")
     text = f"{spec.metric} {spec.comparison} {spec.threshold:g}"
     if spec.for_s:
         return f"{text} for {spec.for_s}s"

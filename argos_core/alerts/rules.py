@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Condition = Literal["threshold", "offline"]
+Condition = Literal["threshold", "offline", "overdue"]
+ABSENCE: tuple[Condition, ...] = ("offline", "overdue")
 Severity = Literal["warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"warning": 0, "critical": 1}
 METRICS = (
@@ -99,5 +100,5 @@ class RuleBook:
                 chosen[spec.root_id] = spec
         return sorted((s for s in chosen.values() if s.enabled), key=lambda s: s.root_id)
 
-    def has_condition(self, condition: Condition) -> bool:
-        return any(s.condition == condition for specs in self._by_tenant.values() for s in specs)
+    def has_condition(self, *conditions: Condition) -> bool:
+        return any(s.condition in conditions for specs in self._by_tenant.values() for s in specs)

@@ -21,7 +21,7 @@ def add_parsers(groups: argparse._SubParsersAction) -> None:
     )
     p = rule.add_parser("create", help="create a rule on a node; prints its id")
     p.add_argument("--scope", required=True, metavar="ORG", help="org id or agent id")
-    p.add_argument("--condition", choices=["threshold", "offline"], default="threshold")
+    p.add_argument("--condition", choices=["threshold", "offline", "overdue"], default="threshold")
     p.add_argument("--metric")
     side = p.add_mutually_exclusive_group()
     side.add_argument("--above", type=float, metavar="X")

@@ -23,7 +23,7 @@ from argos_core.alerts import lifecycle
 from argos_core.alerts.maintenance import validate as validate_window
 from argos_core.alerts.maintenance import zone
 from argos_core.alerts.outbox import MaintenanceCalendar
-from argos_core.alerts.rules import METRICS, SEVERITY_RANK
+from argos_core.alerts.rules import ABSENCE, METRICS, SEVERITY_RANK
 from argos_core.errors import Conflict, NotFound, ValidationError
 from argos_core.models import (
     Agent,
@@ -447,6 +447,7 @@ class AlertService:
         validate_window(duration_s, repeat)
         tz = zone(timezone)
         local = start.astimezone(tz).replace(tzinfo=None) if start.tzinfo else start
+        local = local.replace(microsecond=0)
         comment = (comment or "").strip()[:200]
         with UnitOfWork(self._sf) as uow:
             where = _resolve(ScopedRepository(uow.session, principal), node)
@@ -543,11 +544,11 @@ def _rule_fields(
         raise ValidationError("'For' is between 0 seconds and 7 days.")
     if not 1 <= samples <= MAX_SAMPLES:
         raise ValidationError(f"A rule counts between 1 and {MAX_SAMPLES} consecutive samples.")
-    if condition == "offline":
+    if condition in ABSENCE:
         if metric or threshold is not None or recover_at is not None:
-            raise ValidationError("An offline rule takes no metric or threshold.")
+            raise ValidationError(f"An {condition} rule takes no metric or threshold.")
         return {
-            "condition": "offline",
+            "condition": condition,
             "metric": None,
             "comparison": None,
             "threshold": None,
@@ -557,7 +558,7 @@ def _rule_fields(
             "severity": severity,
         }
     if condition != "threshold":
-        raise ValidationError("A rule's condition is 'threshold' or 'offline'.")
+        raise ValidationError("A rule's condition is 'threshold', 'offline' or 'overdue'.")
     if metric not in METRICS:
         raise ValidationError(f"Unknown metric '{metric}'; one of: {', '.join(METRICS)}.")
     if comparison not in ("above", "below"):

@@ -239,3 +239,13 @@ def test_disabling_an_offline_rule_resolves_its_alerts(services, superadmin, fle
     with services.session_factory() as session:
         states = session.scalars(select(Alert.state)).all()
     assert states == ["resolved"]
+
+
+def test_overdue_rules_wait_for_the_overdue_threshold(services, superadmin, fleet):
+    policy = StatusPolicy(report_interval_s=30, overdue_after_s=1800)
+    services.alerts.create_rule(superadmin, fleet.tenant, condition="overdue", severity="critical")
+    silence(services, fleet.web, 600)
+    silence(services, fleet.db, 2000)
+    absence_pass(services.session_factory, policy)
+    [alert] = active(services, superadmin)
+    assert (alert.hostname, alert.condition, alert.rule) == ("db-01", "overdue", "overdue")

@@ -39,7 +39,8 @@ def upgrade() -> None:
         sa.Column("branch_id", sa.Integer(), nullable=True),
         sa.Column("agent_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "rule_condition IN ('threshold', 'offline')", name=op.f("ck_alert_rules_condition")
+            "rule_condition IN ('threshold', 'offline', 'overdue')",
+            name=op.f("ck_alert_rules_condition"),
         ),
         sa.CheckConstraint(
             "severity IN ('warning', 'critical')", name=op.f("ck_alert_rules_severity")

@@ -1,0 +1,78 @@
+"""Threshold evaluation beside the group-commit writer.
+
+After each commit the writer hands over the rows it wrote (``offer``, on the event loop: it
+only keeps the newest row per agent in a dict, no I/O). A task wakes every
+``interval_s``, swaps the dict out and evaluates it on its own thread, never on the
+writer's thread or a request thread. Evaluation reads what it needs from the database, so
+a sample offered while a pass runs waits for the next pass, and one dropped by a crash is
+covered by the agent's next sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from operator import itemgetter
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from argos_core.alerts.evaluation import ThresholdEvaluator
+from argos_core.errors import ArgosError
+
+log = logging.getLogger(__name__)
+_TS = itemgetter(1)
+
+
+class ThresholdEvaluationJob:
+    def __init__(self, session_factory: sessionmaker[Session], *, interval_s: float = 0.5):
+        self.evaluator = ThresholdEvaluator(session_factory)
+        self._interval_s = interval_s
+        self._pending: dict[int, tuple] = {}
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="argos-alerts")
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def offer(self, committed: Sequence[list[tuple]]) -> None:
+        """Rows just committed, one list per request (``telemetry_store.COLUMNS`` order)."""
+        pending = self._pending
+        for rows in committed:
+            newest = max(rows, key=_TS)
+            held = pending.get(newest[0])
+            if held is None or held[1] <= newest[1]:
+                pending[newest[0]] = newest
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Evaluate what was offered so far, then stop."""
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._thread.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._pending:
+                batch, self._pending = self._pending, {}
+                try:
+                    await loop.run_in_executor(self._thread, self.evaluator.evaluate, batch)
+                except (DBAPIError, ArgosError) as exc:
+                    log.warning("Alert evaluation failed: %s", str(exc).splitlines()[0])
+                except Exception:  # the job must outlive any one bad pass
+                    log.exception("Alert evaluation failed")
+            if self._stop.is_set() and not self._pending:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self._interval_s)
