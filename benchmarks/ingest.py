@@ -17,6 +17,9 @@ group commit. Scenarios:
   restart   a private MariaDB (own datadir, port 3307) restarted mid-load; checks that rows
             stored equal samples acknowledged with 200 (nothing lost, nothing twice)
 
+``--alert-rules N`` puts N threshold rules on the fleet's tenant first, so the same scenarios
+measure ingest with alert evaluation at work (compare with a run without).
+
 A benchmark prints figures; it asserts nothing.
 """
 
@@ -47,9 +50,10 @@ from scratch import create_database, drop_database, server_engine
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 
+from argos_core.alerts.rules import METRICS
 from argos_core.bootstrap import bootstrap
 from argos_core.migrate import upgrade
-from argos_core.models import Agent, Branch
+from argos_core.models import Agent, Branch, Tenant
 from argos_core.scope import Principal
 from argos_core.telemetry_store import COLUMNS, insert_tuples
 from argos_core.tokens import TokenSigner
@@ -101,6 +105,29 @@ def make_fleet(db_url: str, agents: int) -> Fleet:
     services.close()
     signer = TokenSigner(SECRET)
     return Fleet(db_url, [signer.issue(u) for u in uuids], [ids[u] for u in uuids])
+
+
+def add_alert_rules(db_url: str, count: int) -> None:
+    """``count`` threshold rules on the fleet's tenant, over every metric in turn (the CPU
+    ones breach for some agents now and then: alerts open and resolve during the run)."""
+    services = bootstrap(db_url)
+    try:
+        with services.engine.connect() as conn:
+            tenant = conn.execute(select(Tenant.org_id)).scalars().first()
+        for i in range(count):
+            metric = METRICS[i % len(METRICS)]
+            services.alerts.create_rule(
+                ROOT,
+                tenant,
+                metric=metric,
+                comparison="above",
+                threshold=90.0 if metric == "cpu_percent" else 1e15,
+                recover_at=50.0 if metric == "cpu_percent" else None,
+                samples=3,
+                severity="warning",
+            )
+    finally:
+        services.close()
 
 
 def count_rows(db_url: str) -> int:
@@ -535,6 +562,9 @@ def main() -> None:
     p.add_argument("--restart-rate", type=float, default=400.0)
     p.add_argument("--restart-seconds", type=float, default=20.0)
     p.add_argument("--restart-downtime", type=float, default=3.0)
+    p.add_argument(
+        "--alert-rules", type=int, default=0, help="threshold rules on the fleet's tenant"
+    )
     args = p.parse_args()
 
     print(
@@ -546,9 +576,10 @@ def main() -> None:
     db_url = create_database(args.database_url, workdir)
     try:
         fleet = make_fleet(db_url, max(args.agents, args.batched_concurrency))
+        add_alert_rules(db_url, args.alert_rules)
         print(
             f"database: {make_url(db_url).render_as_string(hide_password=True)}; "
-            f"{len(fleet.tokens)} agents"
+            f"{len(fleet.tokens)} agents, {args.alert_rules} alert rules"
         )
         with_ceiling = "ceiling" in args.scenarios
         if "batched" in args.scenarios or "small" in args.scenarios:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -104,7 +105,7 @@ class ThresholdEvaluator:
                     alert = open_alerts.get((spec.root_id, agent_id))
                     if alert is not None:
                         if spec.recovered(value):
-                            lifecycle.resolve_alert(session, alert, value, now)
+                            lifecycle.resolve_alerts(session, [alert], now, value)
                             outcome.resolved.append(alert.id)
                         else:
                             alert.value = value
@@ -152,12 +153,14 @@ def absence_pass(
             for condition in ABSENCE
             for a in _open_alerts(session, condition, None)
         }
-        due: dict[tuple[int, int], tuple[RuleSpec, Agent]] = {}
+        due: dict[tuple[int, int], tuple[RuleSpec, Any]] = {}
         limits = {"offline": policy.online_window_s, "overdue": policy.overdue_after_s}
         if book.has_condition(*ABSENCE):
             cutoff = now - timedelta(seconds=policy.online_window_s)
-            silent = session.scalars(
-                select(Agent).where(Agent.revoked_at.is_(None), Agent.last_seen < cutoff)
+            silent = session.execute(
+                select(*PLACE, Agent.last_seen).where(
+                    Agent.revoked_at.is_(None), Agent.last_seen < cutoff
+                )
             ).all()
             for agent in silent:
                 assert agent.last_seen is not None
@@ -168,25 +171,25 @@ def absence_pass(
                     limit = limits.get(spec.condition)
                     if limit is not None and silence > limit + spec.for_s:
                         due[(spec.root_id, agent.id)] = (spec, agent)
-        for key, alert in open_alerts.items():
-            if key not in due:
-                lifecycle.resolve_alert(session, alert, None, now)
-                outcome.resolved.append(alert.id)
-        for key, (spec, agent) in due.items():
-            if key not in open_alerts:
-                opened = lifecycle.open_alert(session, spec, agent, None, now)
-                if opened is not None:
-                    outcome.opened.append(opened.id)
+        back = [alert for key, alert in open_alerts.items() if key not in due]
+        lifecycle.resolve_alerts(session, back, now)
+        outcome.resolved.extend(a.id for a in back)
+        fresh = [pair for key, pair in due.items() if key not in open_alerts]
+        outcome.opened.extend(a.id for a in lifecycle.open_alerts(session, fresh, now))
         session.commit()
     return outcome
 
 
-def _agents(session: Session, ids: Sequence[int]) -> dict[int, Agent]:
-    found: dict[int, Agent] = {}
+PLACE = (Agent.id, Agent.tenant_id, Agent.company_id, Agent.branch_id)
+
+
+def _agents(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Each agent's id and ancestry (rows of ``PLACE``, no ORM objects)."""
+    found: dict[int, Any] = {}
     for start in range(0, len(ids), IDS_PER_QUERY):
         chunk = ids[start : start + IDS_PER_QUERY]
-        for agent in session.scalars(select(Agent).where(Agent.id.in_(chunk))):
-            found[agent.id] = agent
+        for row in session.execute(select(*PLACE).where(Agent.id.in_(chunk))):
+            found[row.id] = row
     return found
 
 

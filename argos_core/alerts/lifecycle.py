@@ -8,8 +8,9 @@ does not rewrite what an alert said.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -44,12 +45,17 @@ def describe(spec: RuleSpec) -> str:
     return f"{text} for {spec.samples} samples" if spec.samples > 1 else text
 
 
-def open_alert(
-    session: Session, spec: RuleSpec, agent: Agent, value: float | None, now: datetime
-) -> Alert | None:
-    """Open an alert unless one is already open for this rule and agent (here or elsewhere:
-    the unique ``open_key`` decides between processes)."""
-    alert = Alert(
+class Placed(Protocol):
+    """An agent's id and ancestry: an ``Agent`` or a row of those columns."""
+
+    id: int
+    tenant_id: int
+    company_id: int
+    branch_id: int
+
+
+def _new_alert(spec: RuleSpec, agent: Placed, value: float | None, now: datetime) -> Alert:
+    return Alert(
         rule_id=spec.root_id,
         agent_id=agent.id,
         tenant_id=agent.tenant_id,
@@ -66,24 +72,52 @@ def open_alert(
         opened_at=now,
         notified_at=now,
     )
+
+
+def open_alert(
+    session: Session, spec: RuleSpec, agent: Placed, value: float | None, now: datetime
+) -> Alert | None:
+    """Open an alert unless one is already open for this rule and agent (here or elsewhere:
+    the unique ``open_key`` decides between processes)."""
+    alert = _new_alert(spec, agent, value, now)
     try:
         with session.begin_nested():
             session.add(alert)
             session.flush()
     except IntegrityError:
         return None
-    enqueue(session, alert, OPENED, now)
+    enqueue(session, [alert], OPENED, now)
     return alert
 
 
-def resolve_alert(session: Session, alert: Alert, value: float | None, now: datetime) -> None:
-    alert.state = "resolved"
-    alert.open_key = None
-    alert.resolved_at = now
-    if value is not None:
-        alert.value = value
+def open_alerts(
+    session: Session, wanted: list[tuple[RuleSpec, Placed]], now: datetime
+) -> list[Alert]:
+    """Open many alerts in one statement (a branch going down); should one of them be open
+    already (another process got there first), each is opened on its own instead."""
+    alerts = [_new_alert(spec, agent, None, now) for spec, agent in wanted]
+    try:
+        with session.begin_nested():
+            session.add_all(alerts)
+            session.flush()
+    except IntegrityError:
+        opened = [open_alert(session, spec, agent, None, now) for spec, agent in wanted]
+        return [a for a in opened if a is not None]
+    enqueue(session, alerts, OPENED, now)
+    return alerts
+
+
+def resolve_alerts(
+    session: Session, alerts: list[Alert], now: datetime, value: float | None = None
+) -> None:
+    for alert in alerts:
+        alert.state = "resolved"
+        alert.open_key = None
+        alert.resolved_at = now
+        if value is not None:
+            alert.value = value
     session.flush()
-    enqueue(session, alert, RESOLVED, now)
+    enqueue(session, alerts, RESOLVED, now)
 
 
 def acknowledge(
@@ -100,7 +134,7 @@ def acknowledge(
     alert.ack_comment = comment
     alert.acked_until = until
     session.flush()
-    enqueue(session, alert, ACKNOWLEDGED, now)
+    enqueue(session, [alert], ACKNOWLEDGED, now)
 
 
 def remind_unacknowledged(session: Session, now: datetime, every: timedelta) -> int:
@@ -122,26 +156,27 @@ def remind_unacknowledged(session: Session, now: datetime, every: timedelta) -> 
     for alert in due:
         alert.state = "open"
         alert.notified_at = now
-        enqueue(session, alert, OPENED, now, reminder=True)
+    enqueue(session, list(due), OPENED, now, reminder=True)
     return len(due)
 
 
-def enqueue(session: Session, alert: Alert, event: str, now: datetime, **extra: Any) -> int:
-    """Outbox rows for every channel on the alert's nodes that takes its severity."""
-    channels = session.scalars(
-        select(NotifyChannel).where(
-            NotifyChannel.tenant_id == alert.tenant_id,
-            or_(NotifyChannel.company_id.is_(None), NotifyChannel.company_id == alert.company_id),
-            or_(NotifyChannel.branch_id.is_(None), NotifyChannel.branch_id == alert.branch_id),
-            or_(NotifyChannel.agent_id.is_(None), NotifyChannel.agent_id == alert.agent_id),
-        )
-    ).all()
-    wanted = [c for c in channels if SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[c.min_severity]]
-    if not wanted:
+def enqueue(
+    session: Session, alerts: Sequence[Alert], event: str, now: datetime, **extra: Any
+) -> int:
+    """Outbox rows for every channel on each alert's nodes that takes its severity."""
+    if not alerts:
         return 0
-    body = payload(session, alert, event, **extra)
-    for channel in wanted:
-        session.add(
+    channels = session.scalars(
+        select(NotifyChannel).where(NotifyChannel.tenant_id.in_({a.tenant_id for a in alerts}))
+    ).all()
+    rows: list[NotificationOutbox] = []
+    wanted = {a.id: [c for c in channels if _takes(c, a)] for a in alerts}
+    facts = _facts(session, [a.agent_id for a in alerts if wanted[a.id]])
+    for alert in alerts:
+        if not wanted[alert.id]:
+            continue
+        body = payload(alert, event, facts[alert.agent_id], **extra)
+        rows.extend(
             NotificationOutbox(
                 alert_id=alert.id,
                 channel_id=channel.id,
@@ -150,27 +185,49 @@ def enqueue(session: Session, alert: Alert, event: str, now: datetime, **extra: 
                 created_at=now,
                 next_attempt_at=now,
             )
+            for channel in wanted[alert.id]
         )
-    return len(wanted)
+    session.add_all(rows)
+    return len(rows)
 
 
-def payload(session: Session, alert: Alert, event: str, **extra: Any) -> dict[str, Any]:
-    row = session.execute(
-        select(
-            Agent.uuid,
-            Agent.hostname,
-            Tenant.name,
-            Tenant.org_id,
-            Company.name,
-            Company.org_id,
-            Branch.name,
-            Branch.org_id,
+def _takes(channel: NotifyChannel, alert: Alert) -> bool:
+    return (
+        channel.tenant_id == alert.tenant_id
+        and channel.company_id in (None, alert.company_id)
+        and channel.branch_id in (None, alert.branch_id)
+        and channel.agent_id in (None, alert.agent_id)
+        and SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[channel.min_severity]
+    )
+
+
+def _facts(session: Session, agent_ids: list[int]) -> dict[int, tuple]:
+    """Per agent: uuid, hostname and the names and org ids of its tenant, company, branch."""
+    found: dict[int, tuple] = {}
+    unique = sorted(set(agent_ids))
+    for start in range(0, len(unique), 1000):
+        rows = session.execute(
+            select(
+                Agent.id,
+                Agent.uuid,
+                Agent.hostname,
+                Tenant.name,
+                Tenant.org_id,
+                Company.name,
+                Company.org_id,
+                Branch.name,
+                Branch.org_id,
+            )
+            .join(Tenant, Tenant.id == Agent.tenant_id)
+            .join(Company, Company.id == Agent.company_id)
+            .join(Branch, Branch.id == Agent.branch_id)
+            .where(Agent.id.in_(unique[start : start + 1000]))
         )
-        .join(Tenant, Tenant.id == Agent.tenant_id)
-        .join(Company, Company.id == Agent.company_id)
-        .join(Branch, Branch.id == Agent.branch_id)
-        .where(Agent.id == alert.agent_id)
-    ).one()
+        found.update((row[0], tuple(row[1:])) for row in rows)
+    return found
+
+
+def payload(alert: Alert, event: str, row: tuple, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "event": event,
         "alert_id": alert.id,
