@@ -80,16 +80,24 @@ class ThresholdEvaluator:
         self._rules = rules or RuleCache()
 
     def evaluate(self, latest: Mapping[int, tuple], now: datetime | None = None) -> Outcome:
-        """``latest`` maps agent ids to their newest sample row (``COLUMNS`` order)."""
+        """``latest`` maps agent ids to their newest sample row (``COLUMNS`` order).
+
+        Deciding only reads; the changes are then written in a transaction of their own, kept
+        short because inserting an alert locks its agent's row against the writer's
+        ``last_seen`` update until commit.
+        """
         outcome = Outcome()
         now = now or utcnow()
+        to_open: list[tuple[RuleSpec, Any, float]] = []
+        to_resolve: list[tuple[int, float]] = []
         with self._sf() as session:
             book = self._rules.get(session)
             if not book.has_condition("threshold") or not latest:
                 return outcome
             agents = _agents(session, list(latest))
             open_alerts = {
-                (a.rule_id, a.agent_id): a for a in _open_alerts(session, "threshold", list(agents))
+                (a.rule_id, a.agent_id): a.id
+                for a in _open_alerts(session, "threshold", list(agents))
             }
             for agent_id, row in latest.items():
                 agent = agents.get(agent_id)
@@ -102,18 +110,24 @@ class ThresholdEvaluator:
                     value = row[METRIC_INDEX[spec.metric]]
                     if value is None:
                         continue
-                    alert = open_alerts.get((spec.root_id, agent_id))
-                    if alert is not None:
+                    alert_id = open_alerts.get((spec.root_id, agent_id))
+                    if alert_id is not None:
                         if spec.recovered(value):
-                            lifecycle.resolve_alerts(session, [alert], now, value)
-                            outcome.resolved.append(alert.id)
-                        else:
-                            alert.value = value
+                            to_resolve.append((alert_id, value))
                     elif spec.breaches(value) and sustained(session, spec, agent_id, row[1]):
-                        opened = lifecycle.open_alert(session, spec, agent, value, now)
-                        if opened is not None:
-                            outcome.opened.append(opened.id)
-            session.commit()
+                        to_open.append((spec, agent, value))
+        if to_open or to_resolve:
+            with self._sf() as session:
+                for alert_id, value in to_resolve:
+                    alert = session.get(Alert, alert_id)
+                    if alert is not None and alert.open_key is not None:
+                        lifecycle.resolve_alerts(session, [alert], now, value)
+                        outcome.resolved.append(alert.id)
+                for spec, agent, value in to_open:
+                    opened = lifecycle.open_alert(session, spec, agent, value, now)
+                    if opened is not None:
+                        outcome.opened.append(opened.id)
+                session.commit()
         return outcome
 
 
