@@ -83,6 +83,7 @@ class RuleBook:
     """Every rule of the platform, indexed by tenant, answering "which rules apply here"."""
 
     def __init__(self, specs: Iterable[RuleSpec]) -> None:
+        self._memo: dict[tuple[int, int, int, int], list[RuleSpec]] = {}
         self._by_tenant: dict[int, list[RuleSpec]] = {}
         for spec in specs:
             self._by_tenant.setdefault(spec.tenant_id, []).append(spec)
@@ -90,7 +91,17 @@ class RuleBook:
     def effective(
         self, tenant_id: int, company_id: int, branch_id: int, agent_id: int
     ) -> list[RuleSpec]:
-        """The rules in force for one agent, each as its deepest override says."""
+        """The rules in force for one agent, each as its deepest override says (remembered:
+        a book lives a few seconds and is asked about the same agents over and over)."""
+        key = (tenant_id, company_id, branch_id, agent_id)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._resolve(tenant_id, company_id, branch_id, agent_id)
+        return found
+
+    def _resolve(
+        self, tenant_id: int, company_id: int, branch_id: int, agent_id: int
+    ) -> list[RuleSpec]:
         chosen: dict[int, RuleSpec] = {}
         for spec in self._by_tenant.get(tenant_id, ()):
             if not spec.covers(tenant_id, company_id, branch_id, agent_id):
