@@ -14,6 +14,7 @@ from argos_core.services.session_service import SessionService
 from ingest_server.console_api import (
     agent_routes,
     agents,
+    alerts,
     audit_log,
     enrollment,
     me,
@@ -36,6 +37,7 @@ HANDLERS: list[type[ConsoleHandler]] = [
     *enrollment.default_handlers,
     *users.default_handlers,
     *audit_log.default_handlers,
+    *alerts.default_handlers,
 ]
 
 

@@ -1,0 +1,130 @@
+"""Alerts: the problems list and its history, acknowledgement, and alert rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from argos_core.errors import NotFound
+from argos_core.services.alert_dto import AlertInfo, RuleInfo
+from argos_core.services.dto import Page
+from ingest_server.console_api.base import ConsoleHandler
+from ingest_server.console_api.declarations import Operation, bounded
+
+MAX_ID = 2**53
+
+
+@dataclass(frozen=True)
+class AlertsQuery:
+    active: bool = bounded(True, description="open and acknowledged (true) or resolved (false)")
+    node: str | None = bounded(None, max_length=100, description="an org id or agent id")
+    severity: Literal["warning", "critical"] | None = None
+    offset: int = bounded(0, minimum=0, maximum=2**31 - 1)
+    limit: int = bounded(200, minimum=1, maximum=1000)
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    comment: str = bounded("", max_length=500)
+    until: datetime | None = field(
+        default=None, metadata={"description": "when the acknowledgement lapses (RFC 3339)"}
+    )
+
+
+@dataclass(frozen=True)
+class NewRule:
+    node: str = bounded(max_length=100, description="an org id or agent id")
+    severity: Literal["warning", "critical"]
+    condition: Literal["threshold", "offline", "overdue"] = "threshold"
+    metric: str | None = bounded(None, max_length=32)
+    comparison: Literal["above", "below"] | None = None
+    threshold: float | None = None
+    recover_at: float | None = None
+    for_s: int = bounded(0, minimum=0, maximum=7 * 86400)
+    samples: int = bounded(1, minimum=1, maximum=100)
+
+
+class AlertsHandler(ConsoleHandler):
+    path = "/alerts"
+    tag = "alerts"
+    operations = {
+        "get": Operation(
+            "Alerts in the caller's scope, newest first",
+            answer=Page[AlertInfo],
+            query=AlertsQuery,
+            errors=(400, 401, 404),
+        )
+    }
+
+    async def get(self) -> None:
+        q = self.query()
+        await self.reply(
+            self.api.ctx.services.alerts.list_alerts,
+            active=q.active,
+            node=q.node,
+            severity=q.severity,
+            offset=q.offset,
+            limit=q.limit,
+        )
+
+
+class AcknowledgeHandler(ConsoleHandler):
+    path = "/alerts/{alert_id}/acknowledge"
+    path_params = {"alert_id": int}
+    tag = "alerts"
+    operations = {
+        "post": Operation(
+            "Acknowledge an alert, with a comment and optionally until when",
+            answer=AlertInfo,
+            body=Acknowledgement,
+            errors=(400, 401, 403, 404, 409),
+        )
+    }
+
+    async def post(self, alert_id: str) -> None:
+        if not alert_id.isdigit() or int(alert_id) > MAX_ID:
+            raise self._error(NotFound(f"No alert {alert_id}."))
+        body = self.body()
+        acknowledge = self.api.ctx.services.alerts.acknowledge
+        await self.reply(acknowledge, int(alert_id), body.comment, body.until)
+
+
+class RulesHandler(ConsoleHandler):
+    path = "/alert-rules"
+    tag = "alerts"
+    operations = {
+        "get": Operation(
+            "Alert rules in the caller's scope and those inherited from above it",
+            answer=list[RuleInfo],
+            errors=(401,),
+        ),
+        "post": Operation(
+            "Create an alert rule on a node (inherited by everything under it)",
+            answer=RuleInfo,
+            status=201,
+            body=NewRule,
+            errors=(400, 401, 403, 404),
+        ),
+    }
+
+    async def get(self) -> None:
+        await self.reply(self.api.ctx.services.alerts.list_rules)
+
+    async def post(self) -> None:
+        b = self.body()
+        await self.reply(
+            self.api.ctx.services.alerts.create_rule,
+            b.node,
+            severity=b.severity,
+            condition=b.condition,
+            metric=b.metric,
+            comparison=b.comparison,
+            threshold=b.threshold,
+            recover_at=b.recover_at,
+            for_s=b.for_s,
+            samples=b.samples,
+        )
+
+
+default_handlers = [AlertsHandler, AcknowledgeHandler, RulesHandler]
