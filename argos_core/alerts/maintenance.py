@@ -22,7 +22,7 @@ PERIOD_DAYS: dict[str, int] = {"daily": 1, "weekly": 7}
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValidationError(f"'{name}' is not a time zone (e.g. UTC, Europe/Berlin).") from exc
 
 

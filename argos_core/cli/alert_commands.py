@@ -157,4 +157,4 @@ def maintenance_create(services: Services, args: argparse.Namespace) -> Output:
         timezone=args.timezone,
         comment=args.comment,
     )
-    return Output(str(info.id), {**asdict(info), "starts_local": info.starts_local.isoformat()})
+    return Output(str(info.id), asdict(info))

@@ -60,7 +60,7 @@ class ChannelInfo:
 class MaintenanceInfo:
     id: int
     node: str
-    starts_local: datetime
+    starts_local: str  # wall-clock time in ``timezone``, ISO 8601 without offset
     timezone: str
     duration_s: int
     repeat: str

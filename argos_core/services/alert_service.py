@@ -44,6 +44,8 @@ from argos_core.services.dto import Page
 from argos_core.unit_of_work import UnitOfWork
 
 MAX_PAGE = 1000
+EARLIEST_START = datetime(2000, 1, 1)
+LATEST_START = datetime(2200, 1, 1)
 MAX_SAMPLES = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
@@ -446,6 +448,8 @@ class AlertService:
         principal.require_write()
         validate_window(duration_s, repeat)
         tz = zone(timezone)
+        if not EARLIEST_START <= start.replace(tzinfo=None) <= LATEST_START:
+            raise ValidationError("A maintenance window starts between the years 2000 and 2200.")
         local = start.astimezone(tz).replace(tzinfo=None) if start.tzinfo else start
         local = local.replace(microsecond=0)
         comment = (comment or "").strip()[:200]
@@ -479,7 +483,7 @@ class AlertService:
             )
             uow.commit()
             return MaintenanceInfo(
-                row.id, where.label, local, timezone, duration_s, repeat, comment
+                row.id, where.label, local.isoformat(), timezone, duration_s, repeat, comment
             )
 
     def list_maintenance(self, principal: Principal) -> list[MaintenanceInfo]:
@@ -501,7 +505,7 @@ class AlertService:
                 MaintenanceInfo(
                     r.id,
                     labels[r.id][0],
-                    r.starts_local,
+                    r.starts_local.isoformat(),
                     r.timezone,
                     r.duration_s,
                     r.repeat,

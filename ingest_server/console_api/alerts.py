@@ -1,4 +1,5 @@
-"""Alerts: the problems list and its history, acknowledgement, and alert rules."""
+"""Alerts: the problems list and its history, acknowledgement, alert rules, notification
+channels and maintenance windows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from argos_core.errors import NotFound
-from argos_core.services.alert_dto import AlertInfo, RuleInfo
+from argos_core.services.alert_dto import AlertInfo, ChannelInfo, MaintenanceInfo, RuleInfo
 from argos_core.services.dto import Page
 from ingest_server.console_api.base import ConsoleHandler
 from ingest_server.console_api.declarations import Operation, bounded
@@ -127,4 +128,87 @@ class RulesHandler(ConsoleHandler):
         )
 
 
-default_handlers = [AlertsHandler, AcknowledgeHandler, RulesHandler]
+@dataclass(frozen=True)
+class NewChannel:
+    org_id: str = bounded(max_length=100)
+    kind: Literal["webhook", "email"]
+    target: str = bounded(max_length=500, description="an http(s) URL or an e-mail address")
+    min_severity: Literal["warning", "critical"] = "warning"
+
+
+@dataclass(frozen=True)
+class NewWindow:
+    node: str = bounded(max_length=100, description="an org id or agent id")
+    start: datetime = field(metadata={"description": "RFC 3339; converted to local time"})
+    duration_s: int = bounded(minimum=1, maximum=7 * 86400)
+    repeat: Literal["none", "daily", "weekly"] = "none"
+    timezone: str = bounded("UTC", max_length=64, description="IANA zone of the local time")
+    comment: str = bounded("", max_length=200)
+
+
+class ChannelsHandler(ConsoleHandler):
+    path = "/alert-channels"
+    tag = "alerts"
+    operations = {
+        "get": Operation(
+            "Notification channels in the caller's scope", answer=list[ChannelInfo], errors=(401,)
+        ),
+        "post": Operation(
+            "Send a node's alerts to a webhook or an e-mail address",
+            answer=ChannelInfo,
+            status=201,
+            body=NewChannel,
+            errors=(400, 401, 403, 404),
+        ),
+    }
+
+    async def get(self) -> None:
+        await self.reply(self.api.ctx.services.alerts.list_channels)
+
+    async def post(self) -> None:
+        b = self.body()
+        create = self.api.ctx.services.alerts.create_channel
+        await self.reply(create, b.org_id, b.kind, b.target, b.min_severity)
+
+
+class MaintenanceHandler(ConsoleHandler):
+    path = "/maintenance-windows"
+    tag = "alerts"
+    operations = {
+        "get": Operation(
+            "Maintenance windows in the caller's scope",
+            answer=list[MaintenanceInfo],
+            errors=(401,),
+        ),
+        "post": Operation(
+            "A one-time, daily or weekly window without notifications under a node",
+            answer=MaintenanceInfo,
+            status=201,
+            body=NewWindow,
+            errors=(400, 401, 403, 404),
+        ),
+    }
+
+    async def get(self) -> None:
+        await self.reply(self.api.ctx.services.alerts.list_maintenance)
+
+    async def post(self) -> None:
+        b = self.body()
+        await self.reply(
+            self.api.ctx.services.alerts.create_maintenance,
+            b.node,
+            b.start,
+            b.duration_s,
+            repeat=b.repeat,
+            timezone=b.timezone,
+            comment=b.comment,
+        )
+
+
+default_handlers = [
+    AlertsHandler,
+    AcknowledgeHandler,
+    RulesHandler,
+    ChannelsHandler,
+    MaintenanceHandler,
+]

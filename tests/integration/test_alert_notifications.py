@@ -4,7 +4,7 @@ maintenance windows and reminders."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -184,7 +184,8 @@ def test_maintenance_holds_notifications_and_drops_those_of_alerts_resolved_insi
     window = services.alerts.create_maintenance(
         superadmin, fleet.berlin, now - timedelta(minutes=5), 3600
     )
-    end = window.starts_local.replace(tzinfo=UTC) + timedelta(seconds=window.duration_s)
+    start = datetime.fromisoformat(window.starts_local).replace(tzinfo=UTC)
+    end = start + timedelta(seconds=window.duration_s)
     with webhook_receiver() as hook:
         services.alerts.create_channel(superadmin, fleet.tenant, "webhook", hook.url)
         silence(services, [fleet.web, fleet.cache], 600)

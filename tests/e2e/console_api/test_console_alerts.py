@@ -53,3 +53,38 @@ def test_rules_and_alerts_over_the_console_api(console_server, make_client, tena
     assert acked.status_code == 200, acked.text
     assert (acked.json()["state"], acked.json()["ack_comment"]) == ("acknowledged", "looking")
     assert admin.get("/api/v1/alerts", params={"active": "false"}).json()["items"] == []
+
+
+def test_channels_and_maintenance_windows_over_the_console_api(make_client, tenants):
+    a, b = tenants
+    admin = make_client(a.admin)
+    hook = {"org_id": a.company, "kind": "webhook", "target": "https://hooks.example/a"}
+    made = admin.post("/api/v1/alert-channels", json=hook)
+    assert made.status_code == 201, made.text
+    assert made.json()["node"] == a.company
+    assert made.json()["id"] in [c["id"] for c in admin.get("/api/v1/alert-channels").json()]
+    bad = admin.post("/api/v1/alert-channels", json={**hook, "target": "ftp://x"})
+    assert bad.status_code == 400
+    assert (
+        admin.post("/api/v1/alert-channels", json={**hook, "org_id": b.company}).status_code == 404
+    )
+    window = {
+        "node": a.branch,
+        "start": "2026-12-01T22:00:00Z",
+        "duration_s": 7200,
+        "repeat": "daily",
+        "timezone": "Europe/Berlin",
+    }
+    made = admin.post("/api/v1/maintenance-windows", json=window)
+    assert made.status_code == 201, made.text
+    assert (made.json()["starts_local"], made.json()["timezone"]) == (
+        "2026-12-01T23:00:00",
+        "Europe/Berlin",
+    )
+    for change in ({"timezone": "Nowhere/Else"}, {"start": "9999-12-31T23:00:00Z"}):
+        assert (
+            admin.post("/api/v1/maintenance-windows", json={**window, **change}).status_code == 400
+        )
+    viewer = make_client(a.viewer)
+    assert viewer.post("/api/v1/maintenance-windows", json=window).status_code == 403
+    assert len(viewer.get("/api/v1/maintenance-windows").json()) == 1
