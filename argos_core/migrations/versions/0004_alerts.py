@@ -1,7 +1,7 @@
 """alerts
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 13:54:18.632066
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import argos_core.models
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
