@@ -287,13 +287,16 @@ class Agent(Base):
 
 class Telemetry(Base):
     """One sample. ``ts`` is Unix seconds (UTC); the primary key makes ``(agent, ts)`` unique
-    and clusters each agent's history for range scans."""
+    and clusters each agent's history for range scans.
+
+    On MySQL the table is RANGE-partitioned by day on ``ts`` (``argos_core.partitions``), and
+    partitioned InnoDB tables cannot carry foreign keys: deleting an agent deletes its
+    telemetry explicitly (``argos_core.telemetry_purge``).
+    """
 
     __tablename__ = "telemetry"
 
-    agent_id: Mapped[int] = mapped_column(
-        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
-    )
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     cpu_percent: Mapped[float | None] = mapped_column(Float)
     mem_percent: Mapped[float | None] = mapped_column(Float)
@@ -302,6 +305,87 @@ class Telemetry(Base):
     net_tx_bytes: Mapped[int | None] = mapped_column(BigInteger)
     load_1m: Mapped[float | None] = mapped_column(Float)
     uptime_s: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = MYSQL_TABLE
+
+
+ROLLUP_METRICS = (
+    "cpu_percent",
+    "mem_percent",
+    "disk_percent",
+    "load_1m",
+    "net_rx_rate",
+    "net_tx_rate",
+)
+
+
+class TelemetryHourly(Base):
+    """The rollup tier: one row per agent and hour (``hour`` is its start, Unix seconds).
+
+    Per metric the minimum, average and maximum of the hour's samples; the network counters
+    as per-second rates between consecutive samples. ``samples`` counts the raw rows.
+    """
+
+    __tablename__ = "telemetry_hourly"
+
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    samples: Mapped[int] = mapped_column(Integer)
+    cpu_percent_min: Mapped[float | None] = mapped_column(Float)
+    cpu_percent_avg: Mapped[float | None] = mapped_column(Float)
+    cpu_percent_max: Mapped[float | None] = mapped_column(Float)
+    mem_percent_min: Mapped[float | None] = mapped_column(Float)
+    mem_percent_avg: Mapped[float | None] = mapped_column(Float)
+    mem_percent_max: Mapped[float | None] = mapped_column(Float)
+    disk_percent_min: Mapped[float | None] = mapped_column(Float)
+    disk_percent_avg: Mapped[float | None] = mapped_column(Float)
+    disk_percent_max: Mapped[float | None] = mapped_column(Float)
+    load_1m_min: Mapped[float | None] = mapped_column(Float)
+    load_1m_avg: Mapped[float | None] = mapped_column(Float)
+    load_1m_max: Mapped[float | None] = mapped_column(Float)
+    net_rx_rate_min: Mapped[float | None] = mapped_column(Float)
+    net_rx_rate_avg: Mapped[float | None] = mapped_column(Float)
+    net_rx_rate_max: Mapped[float | None] = mapped_column(Float)
+    net_tx_rate_min: Mapped[float | None] = mapped_column(Float)
+    net_tx_rate_avg: Mapped[float | None] = mapped_column(Float)
+    net_tx_rate_max: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class TelemetryLateHour(Base):
+    """An agent's hour that received samples after it closed: the rollup job re-rolls it."""
+
+    __tablename__ = "telemetry_late_hours"
+
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class TelemetryMark(Base):
+    """Where the tiers stand: ``rolled_until`` (hours before it are rolled up) and
+    ``raw_horizon`` (raw samples before it have been dropped)."""
+
+    __tablename__ = "telemetry_marks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class Job(Base):
+    """A lease row: the process that moved ``until`` into the future runs the job, once
+    across processes and hosts (``UPDATE jobs SET owner=..., until=... WHERE name=...
+    AND until < now``)."""
+
+    __tablename__ = "jobs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128), default="")
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = MYSQL_TABLE
 

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.orm import Session
 
-from argos_core.models import Agent, Telemetry
+from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
 
 COLUMNS = (
     "agent_id",
@@ -85,6 +86,20 @@ def _numeric_values(rows: Sequence[tuple]) -> str | None:
 def insert_ignoring_duplicates(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert samples; rows whose ``(agent_id, ts)`` exists are skipped. Returns rows inserted."""
     return insert_tuples(conn, [tuple(r.get(c) for c in COLUMNS) for r in rows])
+
+
+def delete_history(db: Connection | Session, agent_ids: Iterable[int]) -> None:
+    """Delete the agents' raw samples, rollups and late-hour notes.
+
+    ``telemetry`` has no foreign key (partitioned InnoDB tables cannot carry one), so every
+    path that deletes agents calls this first, in the same transaction. Ids are listed
+    literally: each ``agent_id IN (...)`` is a primary-key range per agent on every table.
+    """
+    wanted = sorted(set(agent_ids))
+    for start in range(0, len(wanted), IDS_PER_STATEMENT):
+        chunk = wanted[start : start + IDS_PER_STATEMENT]
+        for table in (Telemetry, TelemetryHourly, TelemetryLateHour):
+            db.execute(delete(table).where(table.agent_id.in_(chunk)))
 
 
 def existing_keys(conn: Connection, keys: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.errors import Conflict, NotFound, ValidationError
-from argos_core.models import Agent, Branch, Company, EnrollmentKey, Telemetry, Tenant, utcnow
+from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
 from argos_core.repositories import Ancestry, ScopedRepository, name_matches
 from argos_core.scope import Principal
 from argos_core.services import audit
 from argos_core.services.dto import AgentCredentials, AgentDetail, AgentSummary, Page
 from argos_core.settings import StatusPolicy
 from argos_core.status import AgentStatus, agent_status, status_expression
+from argos_core.telemetry_store import delete_history
 from argos_core.unit_of_work import UnitOfWork
 
 SORT_COLUMNS = {
@@ -121,7 +122,7 @@ class AgentService:
             agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
             where = Ancestry.of(agent)
             before = {"hostname": agent.hostname, "machine_id": agent.machine_id}
-            uow.session.execute(delete(Telemetry).where(Telemetry.agent_id == agent.id))
+            delete_history(uow.session, [agent.id])
             uow.session.delete(agent)
             audit.record(
                 uow.session, principal, "agent.delete", "agent", agent_uuid, where, before=before

@@ -38,6 +38,7 @@ from argos_core.status import (
     status_expression,
     status_ranges,
 )
+from argos_core.telemetry_store import delete_history
 from argos_core.unit_of_work import UnitOfWork
 
 ORG_ID_ATTEMPTS = 25
@@ -208,6 +209,11 @@ class OrgService:
                 raise Conflict(
                     f"{kind.capitalize()} '{row.name}' still holds {companies} companies,"
                     f" {branches} branches and {agents} agents; confirm to delete them all."
+                )
+            if agents:
+                delete_history(
+                    session,
+                    session.scalars(select(Agent.id).where(getattr(Agent, column) == row.id)),
                 )
             session.execute(delete(Agent).where(getattr(Agent, column) == row.id))
             if not isinstance(row, Branch):
