@@ -20,6 +20,7 @@ from argos_core.demo import DEMO_SUPERADMIN, seed_demo
 from argos_core.errors import ConfigurationError, DatabaseUnavailable
 from argos_core.migrate import current_revision, head_revision, upgrade
 from argos_core.models import Agent, Branch, PlatformAdmin, Telemetry, utcnow
+from argos_core.rollups import shift_history
 from argos_core.settings import data_dir
 from argos_core.unit_of_work import is_connection_error
 
@@ -145,6 +146,7 @@ def _shift_demo_fleet(services: Services, now: datetime | None = None) -> int:
         # statement could collide with a neighbour mid-update, so go through negative values.
         conn.execute(update(Telemetry).values(ts=-(Telemetry.ts + shift)))
         conn.execute(update(Telemetry).values(ts=-Telemetry.ts))
+    shift_history(services.engine, shift)
     return shift
 
 

@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import Engine, select, text
 
 from argos_core.models import Agent
+from argos_core.partitions import prepare_since
+from argos_core.rollups import roll_closed_hours
 
 PROFILES = 8
 AGENTS_PER_COMMIT = 20
@@ -33,7 +35,8 @@ _INSERT = text("""
 def generate_telemetry(
     engine: Engine, days: float, limit: int | None, now: datetime, seed: int = 42
 ) -> int:
-    """One sample a minute for the first ``limit`` agents (all if ``None``), ending now.
+    """One sample a minute for the first ``limit`` agents (all if ``None``), ending now,
+    rolled up into hourly rows as housekeeping would.
 
     On MySQL the agents are split between two connections, and each session skips the
     per-row foreign-key check: the agent ids come from the ``agents`` table itself.
@@ -48,10 +51,15 @@ def generate_telemetry(
         return 0
     profiles = _profiles(minutes, random.Random(seed))
     if engine.dialect.name == "sqlite":
-        return _fill(engine, agent_ids, start, profiles, seed)
-    halves = [agent_ids[: len(agent_ids) // 2], agent_ids[len(agent_ids) // 2 :]]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return sum(pool.map(lambda ids: _fill(engine, ids, start, profiles, seed), halves))
+        samples = _fill(engine, agent_ids, start, profiles, seed)
+    else:
+        with engine.begin() as conn:
+            prepare_since(conn, start)  # one partition a day, so old days expire on time
+        halves = [agent_ids[: len(agent_ids) // 2], agent_ids[len(agent_ids) // 2 :]]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            samples = sum(pool.map(lambda ids: _fill(engine, ids, start, profiles, seed), halves))
+    roll_closed_hours(engine, int(now.timestamp()))
+    return samples
 
 
 def _profiles(minutes: int, rng: random.Random) -> list[dict]:

@@ -7,6 +7,7 @@ transaction.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
+from argos_core.rollups import note_late
 
 COLUMNS = (
     "agent_id",
@@ -50,9 +52,12 @@ def insert_tuples(conn: Connection, rows: Sequence[tuple]) -> int:
     literals, about seven times cheaper than PyMySQL escaping each value, and nothing but
     digits, signs, dots, exponents and NULL can reach the SQL. Any other value type falls
     back to the driver's own ``executemany``. SQLite uses ``executemany`` (a C loop).
+
+    Rows for hours that closed a while ago are noted for the rollup job to re-roll.
     """
     if not rows:
         return 0
+    note_late(conn, rows, int(time.time()))
     inserted = 0
     for start in range(0, len(rows), ROWS_PER_STATEMENT * 5):
         chunk = rows[start : start + ROWS_PER_STATEMENT * 5]

@@ -31,6 +31,7 @@ from ingest_server.handlers import (
 )
 from ingest_server.health import DatabaseHealth
 from ingest_server.jobs.alert_evaluation import ThresholdEvaluationJob
+from ingest_server.jobs.housekeeping import HousekeepingJob
 from ingest_server.metrics import IngestMetrics
 from ingest_server.otlp import default_handlers as otlp_handlers
 from ingest_server.rate_limit import RateLimiter
@@ -153,11 +154,13 @@ class IngestRuntime:
             ),
             executor=executor,
         )
+        self.housekeeping = HousekeepingJob(engine, interval_s=config.housekeeping_interval_s)
 
     def start(self) -> Application:
         self.context.writer.start()
         self.context.health.start()
         self.alerts.start()
+        self.housekeeping.start()
         return make_app(self.context)
 
     async def stop(self) -> None:
@@ -168,6 +171,7 @@ class IngestRuntime:
         if self.context.stopping:
             return
         self.context.stopping = True
+        await self.housekeeping.stop()
         await self.context.writer.drain_and_stop()
         await self.alerts.stop()
         await self.context.health.stop()

@@ -35,6 +35,7 @@ class IngestConfig:
     tls_cert: str | None = None  # with tls_key: serve HTTPS
     tls_key: str | None = None
     alert_evaluate_interval_s: float = 0.5
+    housekeeping_interval_s: float = 300.0
 
 
 @dataclass

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from argos_core.bootstrap import bootstrap
-from argos_core.cli import alert_commands, commands
+from argos_core.cli import alert_commands, commands, telemetry_commands
 from argos_core.errors import ArgosError, DatabaseUnavailable
 from argos_core.unit_of_work import is_connection_error
 
@@ -132,6 +132,7 @@ def build_parser() -> Parser:
     p.set_defaults(func=commands.demo_seed)
 
     alert_commands.add_parsers(groups)
+    telemetry_commands.add_parsers(groups)
     return parser
 
 

@@ -1,0 +1,120 @@
+"""Telemetry housekeeping: roll up closed hours, re-roll late ones, prepare partitions
+ahead, drop expired raw data and rollups. Idempotent; safe to stop at any point.
+
+Raw data is never dropped before its hours are rolled up. On MySQL expired raw days are
+whole partitions dropped (cost independent of their size); on SQLite, and for rollups,
+rows are deleted a few agents at a time (primary-key ranges, short transactions).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine, select
+
+from argos_core import partitions, rollups
+from argos_core.errors import ValidationError
+from argos_core.models import Agent, Telemetry, TelemetryHourly
+
+HOUSEKEEPING_JOB = "telemetry.housekeep"
+DEFAULT_RAW_RETENTION = timedelta(days=14)
+DEFAULT_ROLLUP_RETENTION = timedelta(days=730)
+PARTITION_DAYS_AHEAD = 3
+AGENTS_PER_DELETE = 50
+
+
+@dataclass(frozen=True)
+class Retention:
+    raw: timedelta = DEFAULT_RAW_RETENTION
+    rollups: timedelta = DEFAULT_ROLLUP_RETENTION
+
+    def __post_init__(self) -> None:
+        if self.raw < timedelta(days=1):
+            raise ValidationError("Raw telemetry must be kept at least one day.")
+        if self.rollups < self.raw:
+            raise ValidationError("Rollups must be kept at least as long as raw telemetry.")
+
+
+@dataclass
+class HousekeepingReport:
+    hours_rolled: int = 0
+    late_agent_hours: int = 0
+    partitions_created: list[str] = field(default_factory=list)
+    partitions_dropped: list[str] = field(default_factory=list)
+    raw_rows_deleted: int = 0
+    rollup_rows_deleted: int = 0
+    rolled_until: int | None = None
+    raw_horizon: int | None = None
+    seconds: float = 0.0
+
+
+def housekeep(
+    engine: Engine,
+    retention: Retention | None = None,
+    *,
+    now: int | None = None,
+    keep_alive: Callable[[], None] | None = None,
+) -> HousekeepingReport:
+    """One housekeeping pass. ``keep_alive`` is called between steps (a lease's ``renew``:
+    it raises to stop the pass when the lease is lost)."""
+    retention = retention or Retention()
+    began = time.perf_counter()
+    now = int(time.time() if now is None else now)
+    report = HousekeepingReport()
+    report.hours_rolled = rollups.roll_closed_hours(engine, now, keep_alive)
+    report.late_agent_hours = rollups.reroll_late_hours(engine, keep_alive)
+    with engine.begin() as conn:
+        rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
+        report.partitions_created = partitions.prepare_ahead(conn, now, PARTITION_DAYS_AHEAD)
+    raw_cutoff = partitions.day_start(now - int(retention.raw.total_seconds()))
+    if rolled is not None:
+        # Only whole rolled days may go: their rollups must exist first.
+        raw_cutoff = min(raw_cutoff, partitions.day_start(rolled))
+        _drop_raw(engine, raw_cutoff, report, keep_alive)
+    rollup_cutoff = rollups.hour_start(now - int(retention.rollups.total_seconds()))
+    report.rollup_rows_deleted = _delete_by_agents(
+        engine, TelemetryHourly.__table__, "hour", rollup_cutoff, keep_alive
+    )
+    with engine.connect() as conn:
+        report.rolled_until = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
+        report.raw_horizon = rollups.get_mark(conn, rollups.RAW_HORIZON)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, keep_alive) -> None:
+    with engine.begin() as conn:
+        horizon = rollups.get_mark(conn, rollups.RAW_HORIZON) or 0
+        if cutoff <= horizon:
+            return
+        if partitions.partitions(conn):
+            report.partitions_dropped, dropped_to = partitions.drop_before(conn, cutoff)
+            if dropped_to is None:
+                return
+            cutoff = dropped_to
+    if not report.partitions_dropped:
+        report.raw_rows_deleted = _delete_by_agents(
+            engine, Telemetry.__table__, "ts", cutoff, keep_alive
+        )
+    with engine.begin() as conn:
+        rollups.set_mark(conn, rollups.RAW_HORIZON, cutoff)
+
+
+def _delete_by_agents(engine: Engine, table, column: str, cutoff: int, keep_alive) -> int:
+    """``DELETE ... WHERE agent_id IN (a few) AND column < cutoff``, agent by agent range,
+    one short transaction per batch so writers never wait long."""
+    with engine.connect() as conn:
+        agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
+    deleted = 0
+    for start in range(0, len(agent_ids), AGENTS_PER_DELETE):
+        chunk = agent_ids[start : start + AGENTS_PER_DELETE]
+        with engine.begin() as conn:
+            deleted += conn.execute(
+                table.delete().where(table.c.agent_id.in_(chunk), table.c[column] < cutoff)
+            ).rowcount
+        if keep_alive is not None and start % (AGENTS_PER_DELETE * 20) == 0:
+            keep_alive()
+    return deleted

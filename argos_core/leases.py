@@ -1,0 +1,94 @@
+"""Lease rows in ``jobs``: a job that must run once across processes and hosts claims one.
+
+Claiming is a single conditional ``UPDATE`` (``... WHERE name = ? AND until < now``): the
+database decides the winner, on MySQL, Galera and SQLite alike (``GET_LOCK`` and file locks
+are neither replicated nor shared between hosts). A holder renews while it works; if it dies
+the lease runs out and another process takes over.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from argos_core.models import Job, utcnow
+
+EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+class LeaseLost(Exception):
+    """Another process holds the lease now: stop working on the job."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    owner: str
+    until: datetime
+
+
+def new_owner(label: str = "") -> str:
+    """A unique owner name that still tells people where it runs."""
+    tag = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{label}@{tag}"[:128] if label else tag[:128]
+
+
+class Lease:
+    def __init__(self, engine: Engine, name: str, owner: str, ttl: timedelta) -> None:
+        self._engine = engine
+        self.name = name
+        self.owner = owner
+        self.ttl = ttl
+
+    def claim(self, now: datetime | None = None) -> bool:
+        """Take the lease if it is free (expired); True when this owner holds it now."""
+        now = now or utcnow()
+        self._ensure_row()
+        with self._engine.begin() as conn:
+            won = conn.execute(
+                update(Job)
+                .where(Job.name == self.name, Job.until < now)
+                .values(owner=self.owner, until=now + self.ttl)
+            ).rowcount
+        return won == 1
+
+    def renew(self, now: datetime | None = None) -> None:
+        """Push the lease further while working; ``LeaseLost`` if someone else took it."""
+        now = now or utcnow()
+        with self._engine.begin() as conn:
+            kept = conn.execute(
+                update(Job)
+                .where(Job.name == self.name, Job.owner == self.owner)
+                .values(until=now + self.ttl)
+            ).rowcount
+        if kept != 1:
+            raise LeaseLost(f"The lease on '{self.name}' was taken over.")
+
+    def release(self) -> None:
+        """Let others claim it at once (only if this owner still holds it)."""
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(Job)
+                .where(Job.name == self.name, Job.owner == self.owner)
+                .values(owner="", until=EPOCH)
+            )
+
+    def holder(self) -> Holder | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(Job.owner, Job.until).where(Job.name == self.name)).first()
+        return Holder(row.owner, row.until) if row and row.owner else None
+
+    def _ensure_row(self) -> None:
+        with self._engine.connect() as conn:
+            if conn.scalar(select(Job.name).where(Job.name == self.name)) is not None:
+                return
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(Job.__table__.insert().values(name=self.name, owner="", until=EPOCH))
+        except IntegrityError:
+            pass  # another process created it first

@@ -1,0 +1,238 @@
+"""The rollup tier: hourly min/avg/max per agent and metric, built from raw samples.
+
+Closed hours are rolled in order from the ``rolled_until`` mark, a day at most per
+transaction, so a catch-up after downtime is a series of short transactions. Rolling is an
+upsert, so rolling an hour again (a restart mid-way, a late sample) gives the same rows.
+
+Late samples: the writer notes ``(agent, hour)`` in ``telemetry_late_hours`` for samples of
+an hour closed more than ``LATE_AFTER_S`` ago, and the job re-rolls exactly those. An hour
+is rolled only ``SETTLE_S`` after it closed, longer than any flush takes, so a sample
+neither noted nor seen by the first roll cannot exist.
+
+The network counters become per-second rates between consecutive samples (the chart shows
+rates); a counter that went backwards, or a silence longer than ``LOOKBACK_S``, gives no
+rate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, delete, select, text, tuple_
+
+from argos_core.models import ROLLUP_METRICS, TelemetryLateHour, TelemetryMark
+
+HOUR_S = 3600
+DAY_S = 86400
+SETTLE_S = 120
+LATE_AFTER_S = 60
+# A counter gives a rate between samples at most this far apart (also across the start of
+# an hour, so rolling an hour alone or within a day gives the same rates).
+LOOKBACK_S = 900
+ROLLED_UNTIL = "rolled_until"
+RAW_HORIZON = "raw_horizon"
+LATE_BATCH = 5000
+
+GAUGES = ("cpu_percent", "mem_percent", "disk_percent", "load_1m")
+RATES = {"net_rx_rate": "net_rx_bytes", "net_tx_rate": "net_tx_bytes"}
+ROLLUP_COLUMNS = ["agent_id", "hour", "samples"] + [
+    f"{m}_{s}" for m in ROLLUP_METRICS for s in ("min", "avg", "max")
+]
+
+
+def hour_start(ts: int) -> int:
+    return int(ts) // HOUR_S * HOUR_S
+
+
+def closed_until(now: int) -> int:
+    """Hours before this instant are closed and settled: the job may roll them."""
+    return hour_start(now - SETTLE_S)
+
+
+def late_before(now: int) -> int:
+    """A sample before this instant is late: its hour may already be rolled."""
+    return hour_start(now - LATE_AFTER_S)
+
+
+def hourly_select(dialect: str, agents_clause: str = "") -> str:
+    """``SELECT`` of rollup rows for ``:lo <= hour < :hi`` (columns in ``ROLLUP_COLUMNS``
+    order). Each agent's samples are read with a primary-key range from the ``agents`` table
+    outwards (forced join order), so an hour costs one index dive per agent, not a scan of
+    the day's partition. ``agents_clause`` narrows the agents (e.g. ``AND a.id IN (...)``).
+    """
+    join = "STRAIGHT_JOIN" if dialect in ("mysql", "mariadb") else "CROSS JOIN"
+    stats = []
+    for metric in ROLLUP_METRICS:
+        column = metric if metric in GAUGES else metric.replace("_rate", "")
+        stats += [f"MIN({column})", f"AVG({column})", f"MAX({column})"]
+    rates = ",\n".join(
+        f"CASE WHEN {c} >= p_{c} AND ts - p_ts BETWEEN 1 AND {LOOKBACK_S}"
+        f" THEN ({c} - p_{c}) * 1e0 / (ts - p_ts) END"
+        f" AS {c.replace('_bytes', '')}"
+        for c in RATES.values()
+    )
+    return f"""
+        SELECT agent_id, hour, COUNT(*), {", ".join(stats)}
+        FROM (
+            SELECT agent_id, ts, ts - ts % {HOUR_S} AS hour, {", ".join(GAUGES)},
+                {rates}
+            FROM (
+                SELECT t.agent_id, t.ts, {", ".join(f"t.{g}" for g in GAUGES)},
+                    {", ".join(f"t.{c}" for c in RATES.values())},
+                    LAG(t.ts) OVER w AS p_ts,
+                    {", ".join(f"LAG(t.{c}) OVER w AS p_{c}" for c in RATES.values())}
+                FROM agents a {join} telemetry t
+                WHERE t.agent_id = a.id AND t.ts >= :lo - {LOOKBACK_S} AND t.ts < :hi
+                    {agents_clause}
+                WINDOW w AS (PARTITION BY t.agent_id ORDER BY t.ts)
+            ) lagged
+        ) rated
+        WHERE ts >= :lo
+        GROUP BY agent_id, hour
+    """
+
+
+def _upsert(dialect: str, select_sql: str) -> str:
+    columns = ", ".join(ROLLUP_COLUMNS)
+    if dialect == "sqlite":
+        return f"INSERT OR REPLACE INTO telemetry_hourly ({columns}) {select_sql}"
+    updates = ", ".join(f"{c} = VALUES({c})" for c in ROLLUP_COLUMNS[2:])
+    return (
+        f"INSERT INTO telemetry_hourly ({columns}) {select_sql} ON DUPLICATE KEY UPDATE {updates}"
+    )
+
+
+def roll(conn: Connection, lo: int, hi: int, agent_ids: Sequence[int] | None = None) -> int:
+    """Roll the hours ``lo <= hour < hi`` (of the given agents, else all) into
+    ``telemetry_hourly``. Idempotent. Returns the database's count of rows written."""
+    clause = ""
+    if agent_ids is not None:
+        if not agent_ids:
+            return 0
+        clause = f"AND a.id IN ({','.join(str(int(i)) for i in agent_ids)})"
+    dialect = conn.dialect.name
+    sql = _upsert(dialect, hourly_select(dialect, clause))
+    return conn.execute(text(sql), {"lo": hour_start(lo), "hi": hour_start(hi)}).rowcount
+
+
+def get_mark(conn: Connection, name: str) -> int | None:
+    return conn.scalar(select(TelemetryMark.ts).where(TelemetryMark.name == name))
+
+
+def set_mark(conn: Connection, name: str, ts: int) -> None:
+    if get_mark(conn, name) is None:
+        conn.execute(TelemetryMark.__table__.insert().values(name=name, ts=int(ts)))
+    else:
+        conn.execute(
+            TelemetryMark.__table__.update().where(TelemetryMark.name == name).values(ts=int(ts))
+        )
+
+
+def oldest_raw_ts(conn: Connection) -> int | None:
+    """The oldest raw sample of any agent: one index dive per agent (a plain ``MIN(ts)``
+    would scan every partition, ``ts`` not leading the primary key)."""
+    return conn.scalar(
+        text(
+            "SELECT MIN((SELECT MIN(t.ts) FROM telemetry t WHERE t.agent_id = a.id)) FROM agents a"
+        )
+    )
+
+
+def roll_closed_hours(engine: Engine, now: int, keep_alive=None) -> int:
+    """Roll every closed hour since the ``rolled_until`` mark (from the oldest raw sample
+    the first time), one transaction per day at most. Returns the hours rolled."""
+    end = closed_until(now)
+    with engine.begin() as conn:
+        lo = get_mark(conn, ROLLED_UNTIL)
+        if lo is None:
+            oldest = oldest_raw_ts(conn)
+            if oldest is None:
+                return 0
+            lo = hour_start(oldest)
+    hours = 0
+    while lo < end:
+        hi = min(end, (lo // DAY_S + 1) * DAY_S)
+        with engine.begin() as conn:
+            roll(conn, lo, hi)
+            set_mark(conn, ROLLED_UNTIL, hi)
+        hours += (hi - lo) // HOUR_S
+        lo = hi
+        if keep_alive is not None:
+            keep_alive()
+    return hours
+
+
+def note_late(conn: Connection, rows: Iterable[tuple], now: int) -> int:
+    """Note the ``(agent, hour)`` of rows (``agent_id, ts, ...``) whose hour closed more
+    than ``LATE_AFTER_S`` ago. Usually none qualify and nothing is written."""
+    cut = late_before(now)
+    late = {(r[0], r[1] - r[1] % HOUR_S) for r in rows if r[1] < cut}
+    if not late:
+        return 0
+    verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
+    values = ",".join(f"({int(a)},{int(h)})" for a, h in sorted(late))
+    conn.exec_driver_sql(f"{verb} INTO telemetry_late_hours (agent_id, hour) VALUES {values}")
+    return len(late)
+
+
+def reroll_late_hours(engine: Engine, keep_alive=None) -> int:
+    """Re-roll the agents' hours that received late samples. Notes for hours not rolled
+    yet are just dropped (the regular pass covers them), as are notes for hours whose raw
+    samples are gone (re-rolling from what is left would lose the rollup). Returns how many
+    agent-hours were re-rolled."""
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            rolled = get_mark(conn, ROLLED_UNTIL) or 0
+            horizon = get_mark(conn, RAW_HORIZON) or 0
+            notes = conn.execute(
+                select(TelemetryLateHour.agent_id, TelemetryLateHour.hour)
+                .order_by(TelemetryLateHour.hour, TelemetryLateHour.agent_id)
+                .limit(LATE_BATCH)
+            ).all()
+            if not notes:
+                return total
+            # Deleting first holds the notes' locks: a writer noting one of them again
+            # waits for this commit and its note survives for the next pass.
+            for start in range(0, len(notes), 500):
+                conn.execute(
+                    delete(TelemetryLateHour).where(
+                        tuple_(TelemetryLateHour.agent_id, TelemetryLateHour.hour).in_(
+                            [tuple(n) for n in notes[start : start + 500]]
+                        )
+                    )
+                )
+            by_hour: dict[int, list[int]] = defaultdict(list)
+            for agent_id, hour in notes:
+                if horizon <= hour < rolled:
+                    by_hour[hour].append(agent_id)
+            for hour, agents in sorted(by_hour.items()):
+                roll(conn, hour, hour + HOUR_S, agents)
+                total += len(agents)
+        if keep_alive is not None:
+            keep_alive()
+        if len(notes) < LATE_BATCH:
+            return total
+
+
+def shift_history(engine: Engine, seconds: int) -> None:
+    """After raw samples were moved ``seconds`` later (the demo fleet brought up to date):
+    move the rollups by whole hours, then re-roll the hours raw samples cover so they agree
+    with them exactly."""
+    hours = int(seconds) // HOUR_S * HOUR_S
+    with engine.begin() as conn:
+        if hours:
+            # (agent, hour) is the primary key: go through negative values, as for raw rows.
+            conn.execute(text("UPDATE telemetry_hourly SET hour = -(hour + :h)"), {"h": hours})
+            conn.execute(text("UPDATE telemetry_hourly SET hour = -hour"))
+        rolled = get_mark(conn, ROLLED_UNTIL)
+        if rolled is None:
+            return
+        set_mark(conn, ROLLED_UNTIL, rolled + hours)
+        horizon = get_mark(conn, RAW_HORIZON)
+        if horizon is not None:
+            set_mark(conn, RAW_HORIZON, horizon + int(seconds))
+        oldest = oldest_raw_ts(conn)
+        if oldest is not None:
+            roll(conn, hour_start(oldest), rolled + hours)

@@ -1,0 +1,75 @@
+"""Housekeeping runs once across processes and hosts: a lease row in ``jobs`` claimed with
+one conditional UPDATE, renewed while working, taken over when it runs out."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from argos_core.db import make_engine
+from argos_core.housekeeping import HOUSEKEEPING_JOB
+from argos_core.leases import Lease, LeaseLost
+from argos_core.models import utcnow
+from ingest_server.jobs.housekeeping import HousekeepingJob
+
+TTL = timedelta(minutes=5)
+
+
+@pytest.fixture
+def engines(fresh_database_url):
+    """One engine per simulated process."""
+    made = [make_engine(fresh_database_url) for _ in range(4)]
+    yield made
+    for engine in made:
+        engine.dispose()
+
+
+def test_one_claimant_wins_until_release_or_expiry(engines):
+    first = Lease(engines[0], HOUSEKEEPING_JOB, "host-a", TTL)
+    second = Lease(engines[1], HOUSEKEEPING_JOB, "host-b", TTL)
+    assert first.claim()
+    assert not second.claim()
+    assert second.holder().owner == "host-a"
+    with pytest.raises(LeaseLost):
+        second.renew()
+    first.renew()
+    first.release()
+    assert second.claim()
+    assert not first.claim()
+    # host-b dies holding it: once the lease has run out, another host takes over
+    assert first.claim(now=utcnow() + TTL + timedelta(seconds=1))
+    with pytest.raises(LeaseLost):
+        second.renew()
+
+
+def test_racing_processes_claim_it_exactly_once(engines):
+    leases = [Lease(e, "race", f"p{i}", TTL) for i, e in enumerate(engines)]
+    leases[0].claim()
+    leases[0].release()  # the row exists and is free
+    start = threading.Barrier(len(leases))
+    won: list[str] = []
+
+    def claim(lease: Lease) -> None:
+        start.wait()
+        if lease.claim():
+            won.append(lease.owner)
+
+    threads = [threading.Thread(target=claim, args=(lease,)) for lease in leases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+
+
+def test_the_server_job_runs_only_when_it_holds_the_lease(engines):
+    elsewhere = Lease(engines[0], HOUSEKEEPING_JOB, "other-host", TTL)
+    job = HousekeepingJob(engines[1])
+    assert elsewhere.claim()
+    assert job.run_once() is None
+    elsewhere.release()
+    report = job.run_once()
+    assert report is not None
+    assert job.lease.holder() is None  # released after the pass
