@@ -130,7 +130,13 @@ METRICS = (
 
 @dataclass(frozen=True)
 class TelemetrySeries:
-    """Samples of one agent in ``[start, end)``; ``bucket_s`` > 0 means averaged buckets."""
+    """Samples of one agent in ``[start, end)``; ``bucket_s`` > 0 means averaged buckets.
+
+    ``resolution`` says which tier answered: ``"raw"`` (samples, or averages of them, with
+    the network counters as stored) or ``"hourly"`` (rollups: ``metrics`` holds averages,
+    the network as ``net_rx_rate``/``net_tx_rate`` in bytes/s, and ``minimum``/``maximum``
+    the extremes of each bucket).
+    """
 
     agent_uuid: str
     start: int
@@ -138,9 +144,41 @@ class TelemetrySeries:
     bucket_s: int
     ts: list[int]
     metrics: dict[str, list[float | None]] = field(default_factory=dict)
+    resolution: Literal["raw", "hourly"] = "raw"
+    minimum: dict[str, list[float | None]] = field(default_factory=dict)
+    maximum: dict[str, list[float | None]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ts)
+
+
+@dataclass(frozen=True)
+class NodeSeries:
+    """A node's agents together, hour by hour (or in ``bucket_s`` buckets): per metric the
+    average across agents and the highest value of any agent, and how many agents reported."""
+
+    org_id: str
+    start: int
+    end: int
+    bucket_s: int
+    ts: list[int]
+    agents_reporting: list[int]
+    average: dict[str, list[float | None]] = field(default_factory=dict)
+    maximum: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+@dataclass(frozen=True)
+class TopAgent:
+    """An agent ranked by a metric over a range: its average and its peak."""
+
+    uuid: str
+    hostname: str
+    branch_org_id: str
+    average: float
+    maximum: float | None
 
 
 @dataclass(frozen=True)
