@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,32 +49,29 @@ class TelemetryService:
         end: int,
         *,
         max_points: int = 2000,
+        resolution: Literal["auto", "raw", "hourly"] = "auto",
     ) -> TelemetrySeries:
         """The agent's telemetry with ``start <= ts < end`` (Unix seconds).
 
         Raw samples when the range is at most ``RAW_MAX_SPAN_S`` and starts after the raw
         horizon (averaged in equal buckets in the database when there are more than
         ``max_points``); hourly rollups otherwise, merged into larger buckets as needed.
+        ``resolution`` forces one tier.
         """
+        if resolution not in ("auto", "raw", "hourly"):
+            raise ValidationError("The resolution must be auto, raw or hourly.")
         start, end, max_points = _checked(start, end, max_points)
         with UnitOfWork(self._sf) as uow:
             agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
             conn = uow.session.connection()
             horizon = rollups.get_mark(conn, rollups.RAW_HORIZON) or 0
-            if end - start <= RAW_MAX_SPAN_S and start >= horizon:
+            raw = end - start <= RAW_MAX_SPAN_S and start >= horizon
+            if resolution == "raw" or (resolution == "auto" and raw):
                 return self._raw(uow.session, agent.id, agent_uuid, start, end, max_points)
-            hours = _hourly_rows(conn, [agent.id], start, end)
-        series = _bucketed(_per_hour(hours), start, end, max_points)
+            buckets = _hourly(conn, [agent.id], start, end, max_points, by_agents=False)
+        ts, _, avg, low, high = buckets.series()
         return TelemetrySeries(
-            agent_uuid,
-            start,
-            end,
-            series.bucket_s,
-            series.ts,
-            series.avg,
-            "hourly",
-            series.low,
-            series.high,
+            agent_uuid, start, end, buckets.bucket_s, ts, avg, "hourly", low, high
         )
 
     def node_aggregate(
@@ -91,18 +89,11 @@ class TelemetryService:
         start, end, max_points = _checked(start, end, max_points)
         with UnitOfWork(self._sf) as uow:
             node_org_id, agent_ids = _node_agents(uow.session, principal, org_id)
-            hours = _hourly_rows(uow.session.connection(), agent_ids, start, end)
-        merged = _bucketed(_across_agents(hours), start, end, max_points)
-        return NodeSeries(
-            node_org_id,
-            start,
-            end,
-            merged.bucket_s,
-            merged.ts,
-            merged.count,
-            merged.avg,
-            merged.high,
-        )
+            buckets = _hourly(
+                uow.session.connection(), agent_ids, start, end, max_points, by_agents=True
+            )
+        ts, counts, avg, _, high = buckets.series()
+        return NodeSeries(node_org_id, start, end, buckets.bucket_s, ts, counts, avg, high)
 
     def top_agents(
         self,
@@ -119,19 +110,9 @@ class TelemetryService:
             raise ValidationError(f"Agents can be ranked by {', '.join(TOP_METRICS)} only.")
         start, end, _ = _checked(start, end, 10)
         limit = max(1, min(int(limit), MAX_TOP))
-        index = ROLLUP_METRICS.index(metric)
         with UnitOfWork(self._sf) as uow:
             _, agent_ids = _node_agents(uow.session, principal, org_id)
-            hours = _hourly_rows(uow.session.connection(), agent_ids, start, end)
-            totals: dict[int, list[float]] = {}
-            for row in hours:
-                avg, high = row[3 + 3 * index + 1], row[3 + 3 * index + 2]
-                if avg is None:
-                    continue
-                total = totals.setdefault(row[0], [0.0, 0, float("-inf")])
-                total[0] += avg * row[2]
-                total[1] += row[2]
-                total[2] = max(total[2], high)
+            totals = _agent_totals(uow.session.connection(), agent_ids, metric, start, end)
             ranked = sorted(totals.items(), key=lambda kv: -kv[1][0] / kv[1][1])[:limit]
             names = {
                 r.id: (r.uuid, r.hostname, r.org_id)
@@ -204,92 +185,144 @@ def _node_agents(session: Session, principal: Principal, org_id: str) -> tuple[s
     return node.org_id, ids
 
 
-def _hourly_rows(conn, agent_ids: Sequence[int], start: int, end: int) -> list[tuple]:
-    """``(agent_id, hour, samples, min, avg, max, ...)`` for the hours touching
-    ``[start, end)``: stored rollups before the ``rolled_until`` mark, computed from raw
-    samples from there on."""
-    if not agent_ids:
-        return []
+class _Buckets:
+    """Hourly tier points being built: per bucket a count, and per metric the lowest
+    minimum, a weighted sum and weight of the averages, and the highest maximum."""
+
+    def __init__(self, lo: int, bucket_s: int, by_agents: bool) -> None:
+        self.lo = lo
+        self.bucket_s = bucket_s
+        self.by_agents = by_agents
+        self.cells: dict[int, list] = {}
+        self.tail_agents: dict[int, set[int]] = defaultdict(set)
+
+    def key_sql(self) -> str:
+        return f"hour - (hour - {self.lo}) % {self.bucket_s}"
+
+    def weight_sql(self) -> str:
+        """Agent series weigh each hour by its samples; node series each agent-hour alike."""
+        return "1e0" if self.by_agents else "samples * 1e0"
+
+    def add_stored(self, row: Sequence) -> None:
+        """``key, count, (min, weighted sum, weight, max) * metrics`` from the database."""
+        self.cells[int(row[0])] = [row[1], *row[2:]]
+
+    def add_hour(self, row: Sequence) -> None:
+        """An hourly row ``agent_id, hour, samples, (min, avg, max) * metrics``."""
+        key = int(row[1]) - (int(row[1]) - self.lo) % self.bucket_s
+        weight = 1.0 if self.by_agents else float(row[2])
+        cell = self.cells.setdefault(key, [0] + [None, 0.0, 0.0, None] * _STATS)
+        if self.by_agents:
+            self.tail_agents[key].add(int(row[0]))
+            cell[0] = max(cell[0] or 0, len(self.tail_agents[key]))
+        else:
+            cell[0] = (cell[0] or 0) + row[2]
+        for i in range(_STATS):
+            low, avg, high = row[3 + 3 * i : 6 + 3 * i]
+            at = 1 + 4 * i
+            if low is not None:
+                cell[at] = low if cell[at] is None else min(cell[at], low)
+            if avg is not None:
+                cell[at + 1] = (cell[at + 1] or 0.0) + avg * weight
+                cell[at + 2] = (cell[at + 2] or 0.0) + weight
+            if high is not None:
+                cell[at + 3] = high if cell[at + 3] is None else max(cell[at + 3], high)
+
+    def series(self) -> tuple[list[int], list[int], dict, dict, dict]:
+        """``ts, counts, averages, minima, maxima`` in time order."""
+        keys = sorted(self.cells)
+        low: dict[str, list] = {m: [] for m in ROLLUP_METRICS}
+        avg: dict[str, list] = {m: [] for m in ROLLUP_METRICS}
+        high: dict[str, list] = {m: [] for m in ROLLUP_METRICS}
+        for key in keys:
+            cell = self.cells[key]
+            for i, metric in enumerate(ROLLUP_METRICS):
+                at = 1 + 4 * i
+                low[metric].append(_float(cell[at]))
+                weight = cell[at + 2]
+                avg[metric].append(float(cell[at + 1]) / float(weight) if weight else None)
+                high[metric].append(_float(cell[at + 3]))
+        return keys, [int(self.cells[k][0] or 0) for k in keys], avg, low, high
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _hourly(
+    conn, agent_ids: Sequence[int], start: int, end: int, max_points: int, by_agents: bool
+) -> _Buckets:
+    """The hourly tier for ``[start, end)`` in buckets of whole hours (no more than
+    ``max_points``), merged in the database: stored rollups before the ``rolled_until``
+    mark, and from there hours computed from raw samples with the rollup job's query."""
     lo, hi = rollups.hour_start(start), rollups.hour_start(end - 1) + HOUR_S
+    per = max(1, -(-((hi - lo) // HOUR_S) // max_points))
+    buckets = _Buckets(lo, per * HOUR_S, by_agents)
+    if not agent_ids:
+        return buckets
     rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
     split = lo if rolled is None else max(lo, min(hi, rolled))
     listed = ",".join(str(int(i)) for i in sorted(agent_ids))
-    rows: list[tuple] = []
     if split > lo:
-        columns = ", ".join(rollups.ROLLUP_COLUMNS)
-        rows += conn.execute(
+        weight = buckets.weight_sql()
+        stats = []
+        for metric in ROLLUP_METRICS:
+            stats += [
+                f"MIN({metric}_min)",
+                f"SUM({metric}_avg * {weight})",
+                f"SUM(CASE WHEN {metric}_avg IS NOT NULL THEN {weight} END)",
+                f"MAX({metric}_max)",
+            ]
+        count = "COUNT(DISTINCT agent_id)" if by_agents else "SUM(samples)"
+        for row in conn.execute(
             text(
-                f"SELECT {columns} FROM telemetry_hourly"
-                f" WHERE agent_id IN ({listed}) AND hour >= :lo AND hour < :hi"
+                f"SELECT {buckets.key_sql()} AS bucket, {count}, {', '.join(stats)}"
+                f" FROM telemetry_hourly WHERE agent_id IN ({listed})"
+                " AND hour >= :lo AND hour < :hi GROUP BY bucket"
             ),
             {"lo": lo, "hi": split},
-        ).all()
+        ):
+            buckets.add_stored(row)
     if hi > split:
-        sql = rollups.hourly_select(conn.dialect.name, f"AND a.id IN ({listed})")
-        rows += conn.execute(text(sql), {"lo": split, "hi": hi}).all()
-    return [tuple(r) for r in rows]
+        sql = rollups.hourly_select(sorted(agent_ids))
+        for row in conn.execute(text(sql), {"lo": split, "hi": hi}):
+            buckets.add_hour(row)
+    return buckets
 
 
-def _per_hour(rows: list[tuple]) -> dict[int, tuple[int, list]]:
-    """One agent's rows by hour: ``hour -> (samples, [min, avg, max] * metrics)``."""
-    return {int(r[1]): (int(r[2]), list(r[3:])) for r in rows}
-
-
-def _across_agents(rows: list[tuple]) -> dict[int, tuple[int, list]]:
-    """Several agents' rows merged per hour: average of the agents' averages, lowest
-    minimum, highest maximum; the count is the number of agents that reported."""
-    by_hour: dict[int, list[tuple]] = defaultdict(list)
-    for r in rows:
-        by_hour[int(r[1])].append(r)
-    merged = {}
-    for hour, group in by_hour.items():
-        stats: list = []
-        for i in range(_STATS):
-            lows = [r[3 + 3 * i] for r in group if r[3 + 3 * i] is not None]
-            avgs = [r[4 + 3 * i] for r in group if r[4 + 3 * i] is not None]
-            highs = [r[5 + 3 * i] for r in group if r[5 + 3 * i] is not None]
-            stats += [
-                min(lows) if lows else None,
-                sum(avgs) / len(avgs) if avgs else None,
-                max(highs) if highs else None,
-            ]
-        merged[hour] = (len(group), stats)
-    return merged
-
-
-class _Buckets:
-    def __init__(self, bucket_s: int) -> None:
-        self.bucket_s = bucket_s
-        self.ts: list[int] = []
-        self.count: list[int] = []
-        self.avg: dict[str, list] = {m: [] for m in ROLLUP_METRICS}
-        self.low: dict[str, list] = {m: [] for m in ROLLUP_METRICS}
-        self.high: dict[str, list] = {m: [] for m in ROLLUP_METRICS}
-
-
-def _bucketed(
-    hours: dict[int, tuple[int, list]], start: int, end: int, max_points: int
-) -> _Buckets:
-    """Hourly points, or buckets of whole hours when there would be more than
-    ``max_points``: minimum of minima, maximum of maxima, averages weighted by count.
-    A bucket's count is the highest hourly count in it."""
-    lo = rollups.hour_start(start)
-    n_hours = -(-(end - lo) // HOUR_S)
-    per = max(1, -(-n_hours // max_points))
-    out = _Buckets(per * HOUR_S)
-    grouped: dict[int, list[tuple[int, list]]] = defaultdict(list)
-    for hour in sorted(hours):
-        grouped[lo + (hour - lo) // out.bucket_s * out.bucket_s].append(hours[hour])
-    for key in sorted(grouped):
-        group = grouped[key]
-        out.ts.append(key)
-        out.count.append(max(n for n, _ in group))
-        for i, metric in enumerate(ROLLUP_METRICS):
-            lows = [s[3 * i] for _, s in group if s[3 * i] is not None]
-            pairs = [(s[3 * i + 1], n) for n, s in group if s[3 * i + 1] is not None]
-            highs = [s[3 * i + 2] for _, s in group if s[3 * i + 2] is not None]
-            weight = sum(n for _, n in pairs)
-            out.low[metric].append(float(min(lows)) if lows else None)
-            out.avg[metric].append(float(sum(v * n for v, n in pairs) / weight) if weight else None)
-            out.high[metric].append(float(max(highs)) if highs else None)
-    return out
+def _agent_totals(
+    conn, agent_ids: Sequence[int], metric: str, start: int, end: int
+) -> dict[int, list]:
+    """Per agent: the sample-weighted sum of ``metric``'s hourly averages, the weight, and
+    the highest maximum, over the hours touching ``[start, end)``."""
+    lo, hi = rollups.hour_start(start), rollups.hour_start(end - 1) + HOUR_S
+    totals: dict[int, list] = {}
+    if not agent_ids:
+        return totals
+    rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
+    split = lo if rolled is None else max(lo, min(hi, rolled))
+    listed = ",".join(str(int(i)) for i in sorted(agent_ids))
+    if split > lo:
+        for agent_id, wsum, weight, high in conn.execute(
+            text(
+                f"SELECT agent_id, SUM({metric}_avg * samples * 1e0),"
+                f" SUM(CASE WHEN {metric}_avg IS NOT NULL THEN samples * 1e0 END),"
+                f" MAX({metric}_max) FROM telemetry_hourly WHERE agent_id IN ({listed})"
+                " AND hour >= :lo AND hour < :hi GROUP BY agent_id"
+            ),
+            {"lo": lo, "hi": split},
+        ):
+            if weight:
+                totals[int(agent_id)] = [float(wsum), float(weight), _float(high)]
+    if hi > split:
+        index = ROLLUP_METRICS.index(metric)
+        sql = rollups.hourly_select(sorted(agent_ids))
+        for row in conn.execute(text(sql), {"lo": split, "hi": hi}):
+            avg, high = row[4 + 3 * index], row[5 + 3 * index]
+            if avg is None:
+                continue
+            total = totals.setdefault(int(row[0]), [0.0, 0.0, None])
+            total[0] += avg * row[2]
+            total[1] += row[2]
+            total[2] = high if total[2] is None else max(total[2], high)
+    return totals
