@@ -65,6 +65,11 @@ class ChartData:
     bucket_s: int = 0
     start: int = 0
     end: int = 0
+    # "hourly": rollups, with ``low``/``high`` (each bucket's minimum and maximum) per column
+    # and the network rates given, not computed from counters.
+    resolution: str = "raw"
+    low: dict[str, np.ndarray] = field(default_factory=dict)
+    high: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for column, _ in COLUMNS:
@@ -77,9 +82,23 @@ class ChartData:
         """Arrays from a service answer. ``known_until`` is when the data ends if earlier than
         the query's end (a query widened to whole buckets ends in the future)."""
         ts = np.asarray(series.ts, dtype=float)
+        end = series.end if known_until is None else min(series.end, known_until)
+        if series.resolution == "hourly":
+            none = [None] * len(ts)
+            columns = [c for c, _ in COLUMNS]
+            return cls(
+                ts,
+                {c: _floats(series.metrics.get(c, none)) for c in columns},
+                {c: np.full(ts.shape, np.nan) for c in COUNTERS.values()},
+                series.bucket_s,
+                series.start,
+                end,
+                "hourly",
+                {c: _floats(series.minimum.get(c, none)) for c in columns},
+                {c: _floats(series.maximum.get(c, none)) for c in columns},
+            )
         values = {m: _floats(series.metrics.get(m, [None] * len(ts))) for m in RAW_METRICS}
         counters = {c: _floats(series.metrics.get(c, [None] * len(ts))) for c in COUNTERS.values()}
-        end = series.end if known_until is None else min(series.end, known_until)
         data = cls(ts, values, counters, series.bucket_s, series.start, end)
         data.update_rates()
         return data
@@ -118,7 +137,9 @@ class ChartData:
     def update_rates(self) -> None:
         """Network rates from the counters. When buckets average several samples, the last
         one may still be filling (it reaches past ``end``): its average understates the
-        counter, so its rate stays unknown."""
+        counter, so its rate stays unknown. Rollups come with their rates."""
+        if self.resolution == "hourly":
+            return
         for rate_col, counter in COUNTERS.items():
             rate = counter_rate(self.ts, self.counters[counter])
             if self.bucket_s and self.end and self.step() <= self.bucket_s:
@@ -135,6 +156,9 @@ class ChartData:
             self.bucket_s,
             int(max(self.start, start)),
             self.end,
+            self.resolution,
+            {k: v[keep] for k, v in self.low.items()},
+            {k: v[keep] for k, v in self.high.items()},
         )
 
     def step(self) -> float:

@@ -104,6 +104,14 @@ class TelemetryChart(QWidget):
                 fillBrush=fill,
                 connect="finite",
             )
+        # Rollups: each bucket's minimum-maximum band, drawn behind the first curve.
+        self._band_low = pg.PlotDataItem([], [], pen=None)
+        self._band_high = pg.PlotDataItem([], [], pen=None)
+        band = QColor(curves[0].color)
+        band.setAlpha(60)
+        self.band = pg.FillBetweenItem(self._band_low, self._band_high, brush=band)
+        self.band.setZValue(-5)
+        item.addItem(self.band)
         self._crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
         self._crosshair.setZValue(10)
         self._crosshair.hide()
@@ -139,6 +147,17 @@ class TelemetryChart(QWidget):
         for spec in self._specs:
             x, y = with_gaps(data.ts, data.values[spec.column], step)
             self._curves[spec.column].setData(x, y, connect="finite")
+        column = self._specs[0].column
+        if data.resolution == "hourly" and column in data.low:
+            low, high = data.low[column], data.high[column]
+            known = np.isfinite(low) & np.isfinite(high)
+            self._band_low.setData(data.ts[known], low[known])
+            self._band_high.setData(data.ts[known], high[known])
+            self.band.show()
+        else:
+            self._band_low.setData([], [])
+            self._band_high.setData([], [])
+            self.band.hide()
         self._show_readout(None)
 
     def sample_count(self) -> int:

@@ -13,6 +13,8 @@ PRESETS: tuple[tuple[str, int], ...] = (
     ("24 h", DAY),
     ("7 d", 7 * DAY),
     ("30 d", 30 * DAY),
+    ("90 d", 90 * DAY),
+    ("1 y", 365 * DAY),
 )
 DEFAULT_PRESET = "24 h"
 # The service caps a query at 20,000 points; a chart never needs more than its width.

@@ -44,6 +44,10 @@ DETAIL_DELAY_MS = 250
 
 
 def _resolution(data: ChartData) -> str:
+    if data.resolution == "hourly":
+        hours = max(1, data.bucket_s // 3600)
+        every = "hourly" if hours == 1 else f"{hours} h"
+        return f"{every} rollups (average, min-max band)"
     if not data.bucket_s or data.step() > data.bucket_s:
         return "raw samples"
     seconds = data.bucket_s
@@ -281,6 +285,11 @@ class AgentCharts(QWidget):
         now = self._clock()
         keep_from, end = self._range.bounds(now)
         bucket = self._data.bucket_s
+        if self._data.resolution == "hourly":
+            # Rollups are re-read whole (a few hundred points) once a new bucket begins.
+            if last is None or end - last > bucket:
+                self.reload()
+            return
         if last is None or end - last > TAIL_MAX_POINTS:
             self.reload()
             return
