@@ -14,8 +14,8 @@ from argos_core.bootstrap import Services, bootstrap
 from argos_core.housekeeping import housekeep
 from argos_core.scope import Principal
 from argos_desktop.detail.detail_pane import DetailPane
-from argos_desktop.session import ConsoleSession
 from tests.factories import add_agent, add_samples
+from tests.gui.conftest import direct_session
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
@@ -54,7 +54,7 @@ def history(fresh_database_url) -> Iterator[tuple[Services, str]]:
 @pytest.fixture
 def pane(qtbot, history) -> Iterator[DetailPane]:
     services, _ = history
-    pane = DetailPane(ConsoleSession(services, ROOT, "test"), clock=lambda: NOW + 0.5)
+    pane = DetailPane(direct_session(services, ROOT), clock=lambda: NOW + 0.5)
     pane.resize(1200, 900)
     pane.show()
     qtbot.waitExposed(pane)
