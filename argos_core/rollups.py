@@ -32,7 +32,9 @@ LOOKBACK_S = 900
 ROLLED_UNTIL = "rolled_until"
 RAW_HORIZON = "raw_horizon"
 LATE_BATCH = 5000
-AGENTS_PER_ROLL = 1000
+# Below MariaDB's in_predicate_conversion_threshold (1000): a longer IN list becomes a
+# subquery joined on agent_id alone, reading each agent's whole history instead of a range.
+AGENTS_PER_ROLL = 500
 
 GAUGES = ("cpu_percent", "mem_percent", "disk_percent", "load_1m")
 RATES = {"net_rx_rate": "net_rx_bytes", "net_tx_rate": "net_tx_bytes"}

@@ -204,8 +204,23 @@ class _Buckets:
         return "1e0" if self.by_agents else "samples * 1e0"
 
     def add_stored(self, row: Sequence) -> None:
-        """``key, count, (min, weighted sum, weight, max) * metrics`` from the database."""
-        self.cells[int(row[0])] = [row[1], *row[2:]]
+        """``key, count, (min, weighted sum, weight, max) * metrics`` from the database,
+        for one chunk of agents (chunks are disjoint: counts add up)."""
+        key = int(row[0])
+        cell = self.cells.get(key)
+        if cell is None:
+            self.cells[key] = [row[1], *row[2:]]
+            return
+        cell[0] = (cell[0] or 0) + (row[1] or 0)
+        for i in range(_STATS):
+            at = 1 + 4 * i
+            low, wsum, weight, high = row[at + 1 : at + 5]
+            if low is not None:
+                cell[at] = low if cell[at] is None else min(cell[at], low)
+            cell[at + 1] = (cell[at + 1] or 0.0) + (wsum or 0.0)
+            cell[at + 2] = (cell[at + 2] or 0.0) + (weight or 0.0)
+            if high is not None:
+                cell[at + 3] = high if cell[at + 3] is None else max(cell[at + 3], high)
 
     def add_hour(self, row: Sequence) -> None:
         """An hourly row ``agent_id, hour, samples, (min, avg, max) * metrics``."""
@@ -262,7 +277,22 @@ def _hourly(
         return buckets
     rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
     split = lo if rolled is None else max(lo, min(hi, rolled))
-    listed = ",".join(str(int(i)) for i in sorted(agent_ids))
+    for chunk in _chunks(agent_ids):
+        _add_chunk(conn, buckets, chunk, lo, split, hi, by_agents)
+    return buckets
+
+
+def _chunks(agent_ids: Sequence[int]) -> list[list[int]]:
+    """Agent ids in sorted chunks short enough to be read as primary-key ranges."""
+    ids = sorted(int(i) for i in agent_ids)
+    step = rollups.AGENTS_PER_ROLL
+    return [ids[i : i + step] for i in range(0, len(ids), step)]
+
+
+def _add_chunk(
+    conn, buckets: _Buckets, chunk: list[int], lo: int, split: int, hi: int, by_agents: bool
+) -> None:
+    listed = ",".join(str(i) for i in chunk)
     if split > lo:
         weight = buckets.weight_sql()
         stats = []
@@ -284,10 +314,8 @@ def _hourly(
         ):
             buckets.add_stored(row)
     if hi > split:
-        sql = rollups.hourly_select(sorted(agent_ids))
-        for row in conn.execute(text(sql), {"lo": split, "hi": hi}):
+        for row in conn.execute(text(rollups.hourly_select(chunk)), {"lo": split, "hi": hi}):
             buckets.add_hour(row)
-    return buckets
 
 
 def _agent_totals(
@@ -301,7 +329,15 @@ def _agent_totals(
         return totals
     rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
     split = lo if rolled is None else max(lo, min(hi, rolled))
-    listed = ",".join(str(int(i)) for i in sorted(agent_ids))
+    for chunk in _chunks(agent_ids):
+        _add_totals(conn, totals, chunk, metric, lo, split, hi)
+    return totals
+
+
+def _add_totals(
+    conn, totals: dict[int, list], chunk: list[int], metric: str, lo: int, split: int, hi: int
+) -> None:
+    listed = ",".join(str(i) for i in chunk)
     if split > lo:
         for agent_id, wsum, weight, high in conn.execute(
             text(
@@ -316,8 +352,7 @@ def _agent_totals(
                 totals[int(agent_id)] = [float(wsum), float(weight), _float(high)]
     if hi > split:
         index = ROLLUP_METRICS.index(metric)
-        sql = rollups.hourly_select(sorted(agent_ids))
-        for row in conn.execute(text(sql), {"lo": split, "hi": hi}):
+        for row in conn.execute(text(rollups.hourly_select(chunk)), {"lo": split, "hi": hi}):
             avg, high = row[4 + 3 * index], row[5 + 3 * index]
             if avg is None:
                 continue
@@ -325,4 +360,3 @@ def _agent_totals(
             total[0] += avg * row[2]
             total[1] += row[2]
             total[2] = high if total[2] is None else max(total[2], high)
-    return totals
