@@ -303,7 +303,11 @@ def _add_chunk(
                 f"SUM(CASE WHEN {metric}_avg IS NOT NULL THEN {weight} END)",
                 f"MAX({metric}_max)",
             ]
-        count = "COUNT(DISTINCT agent_id)" if by_agents else "SUM(samples)"
+        # An agent has one row an hour: hourly buckets count rows, longer ones agents.
+        single = buckets.bucket_s == HOUR_S
+        count = (
+            ("COUNT(*)" if single else "COUNT(DISTINCT agent_id)") if by_agents else "SUM(samples)"
+        )
         for row in conn.execute(
             text(
                 f"SELECT {buckets.key_sql()} AS bucket, {count}, {', '.join(stats)}"
