@@ -104,6 +104,39 @@ EXAMPLES: list[tuple[object, object]] = [
         dto.TelemetrySeries,
     ),
     (
+        dto.TelemetrySeries(
+            agent_uuid=SUMMARY.uuid,
+            start=1_764_000_000,
+            end=1_795_536_000,
+            bucket_s=18_000,
+            ts=[1_764_000_000],
+            metrics={"cpu_percent": [12.5], "net_rx_rate": [None]},
+            resolution="hourly",
+            minimum={"cpu_percent": [2.0], "net_rx_rate": [None]},
+            maximum={"cpu_percent": [70.25], "net_rx_rate": [None]},
+        ),
+        dto.TelemetrySeries,
+    ),
+    (
+        dto.NodeSeries(
+            org_id="B4NCH1",
+            start=1_764_000_000,
+            end=1_766_592_000,
+            bucket_s=3600,
+            ts=[1_764_000_000, 1_764_003_600],
+            agents_reporting=[98, 100],
+            average={"cpu_percent": [21.5, None]},
+            maximum={"cpu_percent": [99.0, None]},
+        ),
+        dto.NodeSeries,
+    ),
+    (
+        dto.TopAgent(
+            uuid=SUMMARY.uuid, hostname="web-01", branch_org_id="B4NCH1", average=61.5, maximum=None
+        ),
+        dto.TopAgent,
+    ),
+    (
         dto.IssuedKey(key_id=7, key="s3cret", branch_org_id="B4NCH1", expires_at=None, note=""),
         dto.IssuedKey,
     ),
