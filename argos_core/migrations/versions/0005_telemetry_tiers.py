@@ -1,7 +1,7 @@
 """telemetry tiers: daily partitions, hourly rollups, late hours, marks, job leases
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30 13:45:00
 
 On MySQL/MariaDB the existing ``telemetry`` table loses its foreign key (partitioned InnoDB
@@ -19,8 +19,8 @@ from alembic import op
 
 import argos_core.models
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
