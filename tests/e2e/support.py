@@ -9,8 +9,10 @@ import gzip
 import http.client
 import json
 import socket
+import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,7 +59,7 @@ class ServerThread:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(20)
-        assert not self._thread.is_alive(), "the ingest server did not stop"
+        assert not self._thread.is_alive(), "the ingest server did not stop:\n" + thread_stacks()
 
     def _main(self) -> None:
         try:
@@ -75,6 +77,15 @@ class ServerThread:
             self._ready.set()
 
         await serve(self.database_url, self.signer, self._sockets, self.config, self._stop, ready)
+
+
+def thread_stacks() -> str:
+    """Where every thread of this process is, to say why something did not finish."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    return "\n".join(
+        f"--- {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
+        for ident, frame in sys._current_frames().items()
+    )
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 from argos_core.db import make_engine
 from argos_core.housekeeping import HOUSEKEEPING_JOB
 from argos_core.leases import Lease
+from argos_core.rollups import closed_until
 from argos_core.telemetry_store import insert_tuples
 
 ADMIN = str(Path(sys.executable).with_name("argos-admin"))
@@ -36,8 +37,9 @@ def admin(url: str, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def url_with_history(fresh_database_url):
-    """One agent with five closed hours of one-minute samples."""
-    hour = int(time.time()) // 3600 * 3600
+    """One agent with five closed and settled hours of one-minute samples (the hour that
+    began less than ``SETTLE_S`` ago does not count: housekeeping must not roll it yet)."""
+    hour = closed_until(int(time.time()))
     engine = make_engine(fresh_database_url)
     day = "'2026-01-01 00:00:00'"
     with engine.begin() as conn:
