@@ -48,7 +48,7 @@ class JsonHandler(RequestHandler):
         self.finish(error_body(exc))
 
     def on_finish(self) -> None:
-        self.ctx.metrics.count_request(self.route, self.get_status())
+        self.ctx.metrics.count_request(self.route, self.get_status(), self.request.request_time())
 
 
 @stream_request_body
@@ -142,6 +142,9 @@ class HealthHandler(JsonHandler):
             {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unavailable"},
         )
 
+    async def head(self) -> None:
+        await self.get()
+
 
 class MetricsHandler(JsonHandler):
     route = "metrics"
@@ -149,6 +152,9 @@ class MetricsHandler(JsonHandler):
     def get(self) -> None:
         self.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         self.finish(self.ctx.metrics.exposition())
+
+    def head(self) -> None:
+        self.get()
 
 
 class NotFoundHandler(JsonHandler):

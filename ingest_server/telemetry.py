@@ -71,10 +71,12 @@ class _Exchange(HTTPMessageDelegate):
         self._body = BodyBuffer(self._ctx.config.max_body_bytes)
         self._method = ""
         self._headers = HTTPHeaders()
+        self._started = time.perf_counter()
 
     def headers_received(self, start_line: RequestStartLine, headers: HTTPHeaders) -> None:
         self._method = start_line.method
         self._headers = headers
+        self._started = time.perf_counter()
 
     def data_received(self, chunk: bytes) -> None:
         self._body.add(chunk)
@@ -119,4 +121,4 @@ class _Exchange(HTTPMessageDelegate):
             self._connection.finish()
         except StreamClosedError:
             pass
-        ctx.metrics.count_request("telemetry", status)
+        ctx.metrics.count_request("telemetry", status, time.perf_counter() - self._started)

@@ -147,7 +147,7 @@ class ConsoleHandler(RequestHandler):
         self.finish(error_body(exc))
 
     def on_finish(self) -> None:
-        self.ctx.metrics.count_request("console", self.get_status())
+        self.ctx.metrics.count_request("console", self.get_status(), self.request.request_time())
 
     def _error(self, exc: Exception) -> Exception:
         return console_error(exc, self.ctx) or exc
