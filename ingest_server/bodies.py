@@ -1,4 +1,9 @@
-"""Request bodies: bounded buffering, gzip, JSON. Shared by every POST endpoint."""
+"""Request bodies: bounded buffering, gzip, JSON. Shared by every POST endpoint.
+
+Text in a JSON body must be valid Unicode: a lone surrogate, sent as an escape (``"\\ud800"``)
+or as raw bytes that are not UTF-8 (``ED A0 80``), is a ``400`` naming the field, before any
+value reaches a service or a database driver (which would fail on it in its own ways).
+"""
 
 from __future__ import annotations
 
@@ -45,10 +50,58 @@ def decode_json(headers: HTTPHeaders, body: BodyBuffer) -> Any:
     elif encoding != "identity":
         raise ApiError(415, "Only gzip content encoding is supported.")
     try:
-        # ``json.loads(data, parse_constant=...)`` would build a new decoder per call.
-        return _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
+        return parse_json(data)
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "The body is not valid JSON.", code="invalid_json") from exc
+
+
+def parse_json(data: bytes) -> Any:
+    """The JSON document in ``data``. ``ValueError`` (or ``RecursionError``) if it does not
+    parse; a ``400`` naming the field if it holds text that is not valid Unicode."""
+    encoding = json.detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+        suspect = "\\u" in text  # only an escape can still spell a lone surrogate
+    except UnicodeDecodeError:
+        # Undecodable bytes become lone surrogates, so the walk below names their field.
+        text, suspect = data.decode(encoding, "surrogateescape"), True
+    # ``json.loads(data, parse_constant=...)`` would build a new decoder per call.
+    document = _DECODER.decode(text)
+    if suspect:
+        path = lone_surrogate_path(document)
+        if path is not None:
+            reason = "is not valid Unicode (it holds a lone surrogate)"
+            details = [{"field": path, "message": reason}]
+            raise ApiError(400, f"'{path}' {reason}.", code="bad_request", details=details)
+    return document
+
+
+def lone_surrogate_path(value: Any, path: str = "") -> str | None:
+    """Where the first string (value or key) that cannot be UTF-8 sits: ``hostname``,
+    ``samples[3].ts``; a bad key is named by its object's path (``body`` at the top)."""
+    if isinstance(value, str):
+        return None if value.isascii() or _encodes(value) else (path or "body")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _encodes(key):
+                return path or "body"
+            found = lone_surrogate_path(item, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = lone_surrogate_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:

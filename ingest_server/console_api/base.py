@@ -81,6 +81,13 @@ class ConsoleHandler(RequestHandler):
             except Exception as exc:
                 raise self._error(exc) from None
 
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        """A path parameter that is not UTF-8 is a 400 naming the parameter."""
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._error(WireError(name or "path", "is not valid UTF-8")) from None
+
     @property
     def source(self) -> str:
         """The caller's address, recorded in the audit log."""

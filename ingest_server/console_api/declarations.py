@@ -83,8 +83,8 @@ def parse_query(cls: type, arguments: dict[str, list[bytes]]) -> Any:
 
 
 def parse_body(cls: type, document: Any) -> Any:
-    """The body dataclass from a decoded JSON document; every bound and string is checked."""
-    _refuse_surrogates(document, "")
+    """The body dataclass from a decoded JSON document (``bodies.parse_json`` has refused
+    text that is not valid Unicode); every bound is checked."""
     value = decode(cls, document)
     for f in dataclasses.fields(cls):
         check_bounds(f, getattr(value, f.name), f.name)
@@ -109,21 +109,6 @@ def _text(name: str, raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise WireError(name, "is not valid UTF-8") from None
-
-
-def _refuse_surrogates(value: Any, path: str) -> None:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise WireError(path, "is not valid Unicode (lone surrogate)") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_surrogates(key, path)
-            _refuse_surrogates(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_surrogates(item, f"{path}[{index}]")
 
 
 def _coerce(tp: Any, text: str, name: str) -> Any:

@@ -19,7 +19,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from tornado.httputil import HTTPHeaders
 
-from ingest_server.bodies import BodyBuffer
+from ingest_server.bodies import BodyBuffer, parse_json
 from ingest_server.errors import ApiError
 
 # gRPC status codes carried in ``Status.code`` (informative only for OTLP/HTTP clients).
@@ -77,8 +77,8 @@ def decode_request(
         if encoding is Encoding.PROTOBUF:
             request.ParseFromString(data)
         else:
-            json_format.Parse(data.decode("utf-8"), request, ignore_unknown_fields=True)
-    except (DecodeError, json_format.ParseError, UnicodeDecodeError, RecursionError) as exc:
+            json_format.ParseDict(parse_json(data), request, ignore_unknown_fields=True)
+    except (DecodeError, json_format.ParseError, ValueError, RecursionError) as exc:
         kind = "protobuf" if encoding is Encoding.PROTOBUF else "OTLP JSON"
         raise ApiError(
             400, f"The body is not a valid {kind} ExportMetricsServiceRequest: {_reason(exc)}"

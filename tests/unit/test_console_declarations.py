@@ -44,11 +44,8 @@ def test_defaults_bounds_lists_and_booleans():
         parse_query(TelemetryQuery, args(since="0"))
 
 
-def test_bodies_refuse_lone_surrogates_and_overlong_text():
+def test_bodies_refuse_overlong_text():
     assert parse_body(NameBody, {"name": "Lyon"}) == NameBody("Lyon")
-    with pytest.raises(WireError, match="surrogate") as caught:
-        parse_body(NameBody, {"name": "\ud800"})
-    assert caught.value.path == "name"
     with pytest.raises(WireError, match="at most 1000"):
         parse_body(NameBody, {"name": "x" * 1001})
 

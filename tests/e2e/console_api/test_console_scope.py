@@ -148,6 +148,9 @@ def test_tree_and_search_answers_are_conditional(make_client, tenants):
         ("/api/v1/search?status=sleepy", "status"),
         ("/api/v1/audit?since=yesterday", "since"),
         ("/api/v1/audit?descending=maybe", "descending"),
+        ("/api/v1/search?q=%ED%A0%80", "q"),
+        ("/api/v1/orgs/%ED%A0%80/children", "org_id"),
+        ("/api/v1/agents/%FF", "agent_uuid"),
     ],
 )
 def test_bad_query_parameters_are_400_naming_the_field(make_client, tenants, path, field):
