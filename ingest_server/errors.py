@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tornado.web import HTTPError
 
+from argos_core.data_errors import refused_value
 from argos_core.errors import AuthenticationFailed, DatabaseUnavailable, ValidationError
 from ingest_server.samples import InvalidBatch
 from ingest_server.writer import AgentGone, Overloaded
@@ -54,6 +55,14 @@ def error_body(error: ApiError) -> bytes:
     ).encode()
 
 
+def _refused(column: str) -> ApiError:
+    if not column:
+        return ApiError(400, "The database refused a value of this request.", code="bad_request")
+    reason = "was refused by the database (out of range or not a valid value)"
+    details = [{"field": column, "message": reason}]
+    return ApiError(400, f"'{column}' {reason}.", code="bad_request", details=details)
+
+
 def translate(exc: Exception, *, db_retry_after: int, busy_retry_after: int) -> ApiError | None:
     """The HTTP answer for a domain exception, or None if it is not one we expect."""
     if isinstance(exc, ApiError):
@@ -64,6 +73,9 @@ def translate(exc: Exception, *, db_retry_after: int, busy_retry_after: int) -> 
         return ApiError(400, str(exc), code="invalid_body")
     if isinstance(exc, AuthenticationFailed | AgentGone):
         return ApiError(401, str(exc))
+    refused = refused_value(exc)
+    if refused is not None:  # the sender's mistake, not an outage: retrying cannot help
+        return _refused(refused.column)
     if isinstance(exc, DatabaseUnavailable | OperationalError | InterfaceError):
         return ApiError(
             503,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from tornado.web import RequestHandler
 
 from argos_core.errors import (
@@ -179,12 +179,12 @@ def console_error(exc: Exception, ctx: IngestContext) -> ApiError | None:
         return ApiError(400, str(exc), code="bad_request")
     if isinstance(exc, DuplicateName):
         return ApiError(409, str(exc), code="duplicate")
-    if isinstance(exc, Conflict | IntegrityError):
-        message = str(exc) if isinstance(exc, Conflict) else "The change conflicts with the data."
-        return ApiError(409, message, code="conflict")
-    if isinstance(exc, DataError):
-        return ApiError(400, "The database refused this value.", code="bad_request")
+    if isinstance(exc, Conflict):
+        return ApiError(409, str(exc), code="conflict")
     cfg = ctx.config
-    return translate(
+    error = translate(
         exc, db_retry_after=cfg.db_retry_after_s, busy_retry_after=cfg.busy_retry_after_s
     )
+    if error is None and isinstance(exc, IntegrityError):
+        return ApiError(409, "The change conflicts with the data.", code="conflict")
+    return error
