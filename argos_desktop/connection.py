@@ -25,7 +25,7 @@ def connect_session(
     """Blocking: call it on a worker thread. Raises ``ArgosError`` subclasses with a message."""
     if is_server_address(address):
         remote, who = connect_remote(address, username, password, ca_file=ca_file or None)
-        return ConsoleSession(remote, who, server_label(address))
+        return ConsoleSession(remote, who, server_label(address), address.strip().rstrip("/"))
     direct, who = connect_direct(address, username, password, source=LOGIN_SOURCE)
     return ConsoleSession(direct, who, database_label(address))
 

@@ -55,7 +55,8 @@ def sign_in_through_server(database: DemoDatabase, port: int) -> DemoStart:
     """Blocking: wait for the local server, sign in through its console API, issue a key."""
     if not wait_until_healthy(port):
         raise ServerUnavailable(f"The demo's Argos server on port {port} did not start.")
-    backend, identity = connect_remote(f"http://127.0.0.1:{port}", DEMO_SUPERADMIN, DEMO_PASSWORD)
+    server_url = f"http://127.0.0.1:{port}"
+    backend, identity = connect_remote(server_url, DEMO_SUPERADMIN, DEMO_PASSWORD)
     try:
         key = backend.issue_key(
             database.branch_org_id, expires_in=timedelta(days=1), note="argos --demo simulator"
@@ -64,7 +65,7 @@ def sign_in_through_server(database: DemoDatabase, port: int) -> DemoStart:
     except BaseException:
         backend.close()
         raise
-    session = ConsoleSession(backend, identity, f"Demo · Argos server 127.0.0.1:{port}")
+    session = ConsoleSession(backend, identity, f"Demo · Argos server 127.0.0.1:{port}", server_url)
     return DemoStart(session, database, key.key, services, port)
 
 

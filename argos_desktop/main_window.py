@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.timer = refresh_timer if refresh_timer is not None else QTimer(self)
         self.timer.timeout.connect(self.refresh_now)
 
-        self.admin = AdminActions(session, self.fleet, self)
+        self.admin = AdminActions(session, self.fleet, self, settings)
         self._build_toolbar()
         self._build_menus()
         self._build_status_bar()

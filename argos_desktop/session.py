@@ -12,12 +12,15 @@ class ConsoleSession:
     """Everything a view needs: call ``backend.*``; ask ``identity`` what to offer.
 
     Views and item models only ever see the plain dataclasses the backend returns.
-    ``label`` names the server or database for the title and status bars.
+    ``label`` names the server or database for the title and status bars; ``server_url`` is
+    the Argos server the session goes through (agents report to the same address), empty
+    when the console reads a database directly.
     """
 
     backend: ConsoleBackend
     identity: Identity
     label: str
+    server_url: str = ""
 
     @property
     def username(self) -> str:

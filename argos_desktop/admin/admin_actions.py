@@ -6,13 +6,14 @@ by the backend, whose refusals the dialogs show. After a change the tree is upda
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtCore import QObject, QPoint, QSettings, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QMenu, QWidget
 
 from argos_core.services.dto import AgentSummary, OrgNode
 from argos_desktop import icons
 from argos_desktop.admin.agent_dialogs import AgentDialog
+from argos_desktop.admin.agent_server_address import AgentServerAddress
 from argos_desktop.admin.audit_view import AuditLogDialog
 from argos_desktop.admin.enrollment_dialog import EnrollmentKeysDialog
 from argos_desktop.admin.org_dialogs import CreateOrgDialog, DeleteOrgDialog, RenameOrgDialog
@@ -30,9 +31,12 @@ class AdminActions(QObject):
     dialogOpened = Signal(object)
     changed = Signal()
 
-    def __init__(self, session: ConsoleSession, fleet: FleetPanel, window: QWidget) -> None:
+    def __init__(
+        self, session: ConsoleSession, fleet: FleetPanel, window: QWidget, settings: QSettings
+    ) -> None:
         super().__init__(window)
         self.session = session
+        self.agent_server = AgentServerAddress(settings, session)
         self.fleet = fleet
         self.window = window
         self.dialog: QDialog | None = None
@@ -203,11 +207,16 @@ class AdminActions(QObject):
         current = self._current()
         if current is None or current[0] != "branch":
             return
-        self._open(
-            EnrollmentKeysDialog(
-                self.session, current[1], self._name(current[1]), None, self.window
-            )
+        dialog = EnrollmentKeysDialog(
+            self.session,
+            current[1],
+            self._name(current[1]),
+            self.agent_server.suggested(),
+            self.window,
         )
+        dialog.issued.connect(lambda _key: self.agent_server.remember(dialog.server_edit.text()))
+        dialog.finished.connect(lambda _r: self.agent_server.remember(dialog.server_edit.text()))
+        self._open(dialog)
 
     def agent_action(self, action: str) -> None:
         current = self._current()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import socket
 from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Signal
@@ -41,7 +40,6 @@ EXPIRY_CHOICES: tuple[tuple[str, timedelta | str | None], ...] = (
     ("Until a date…", CUSTOM),
 )
 DEFAULT_EXPIRY = 1
-DEFAULT_PORT = 8080
 
 KEY_COLUMNS: list[Column[EnrollmentKeyInfo]] = [
     Column("#", lambda k: str(k.key_id), sort_key=lambda k: k.key_id),
@@ -63,10 +61,6 @@ KEY_COLUMNS: list[Column[EnrollmentKeyInfo]] = [
 
 def _ts(value: datetime | None) -> float:
     return value.timestamp() if value else float("inf")
-
-
-def default_server_url() -> str:
-    return f"http://{socket.gethostname()}:{DEFAULT_PORT}"
 
 
 def install_command(server_url: str, branch_org_id: str, key: str) -> str:
@@ -93,7 +87,7 @@ class EnrollmentKeysDialog(FormDialog):
         session: ConsoleSession,
         branch_org_id: str,
         branch_name: str,
-        server_url: str | None = None,
+        server_url: str,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
@@ -109,7 +103,7 @@ class EnrollmentKeysDialog(FormDialog):
         self.key: IssuedKey | None = None
         can_write = session.identity.can_write
 
-        self.server_edit = QLineEdit(server_url or default_server_url())
+        self.server_edit = QLineEdit(server_url)
         self.server_edit.setAccessibleName("Ingest server URL")
         self.server_edit.setToolTip("Where agents send their reports; used in the command line")
         self.expiry_box = QComboBox()

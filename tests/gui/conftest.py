@@ -54,7 +54,7 @@ class Fleet:
         if not self.server_url:
             return direct_session(self.services, principal, "test database")
         backend, identity = connect_remote(self.server_url, principal.username, password)
-        return ConsoleSession(backend, identity, "test server")
+        return ConsoleSession(backend, identity, "test server", self.server_url)
 
     def set_seen(self, hostname: str, when: datetime | None) -> None:
         with self.services.session_factory() as session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from PySide6.QtCore import QDateTime
 from PySide6.QtGui import QGuiApplication
@@ -116,7 +118,7 @@ def test_keys_are_scoped_and_viewers_cannot_create_or_revoke(qtbot, admin_fleet,
     viewer.select_key(viewer.keys.records()[0].key_id)
     assert not viewer.revoke_button.isEnabled()
 
-    outside = EnrollmentKeysDialog(session(admin_fleet, people["admin"]), f["oslo"], "Oslo")
+    outside = EnrollmentKeysDialog(session(admin_fleet, people["admin"]), f["oslo"], "Oslo", SERVER)
     qtbot.addWidget(outside)
     with qtbot.waitSignal(outside.failed, timeout=10_000) as refused:
         outside.show()
@@ -124,6 +126,33 @@ def test_keys_are_scoped_and_viewers_cannot_create_or_revoke(qtbot, admin_fleet,
     before = key_count(admin_fleet, f["oslo"])
     assert "No tenant, company or branch" in submit_refused(qtbot, outside)
     assert key_count(admin_fleet, f["oslo"]) == before
+
+
+def open_keys_from_the_menu(qtbot, window, branch_path: list[str]) -> EnrollmentKeysDialog:
+    select(qtbot, window, branch_path[:-1], branch_path[-1])
+    with qtbot.waitSignal(window.admin.dialogOpened, timeout=10_000) as opened:
+        window.admin.enrollment.trigger()
+    return opened.args[0]
+
+
+def test_the_install_command_names_the_server_in_use_and_remembers_a_typed_one(
+    qtbot, admin_fleet, tmp_path
+):
+    f = admin_fleet.org
+    path = [f["acme"], f["alpha"], f["berlin"]]
+    window = open_window(qtbot, admin_fleet, ROOT, tmp_path)
+    dialog = open_keys_from_the_menu(qtbot, window, path)
+    in_use = admin_fleet.server_url or f"http://{socket.gethostname()}:8080"
+    assert dialog.server_edit.text() == in_use
+    dialog.server_edit.selectAll()
+    qtbot.keyClicks(dialog.server_edit, "https://argos.example.test:8443")
+    dialog.reject()
+
+    again = open_keys_from_the_menu(qtbot, window, path)
+    assert again.server_edit.text() == "https://argos.example.test:8443"
+    again.server_edit.setText(f"  {in_use} ")
+    again.reject()
+    assert open_keys_from_the_menu(qtbot, window, path).server_edit.text() == in_use
 
 
 def agent_dialog(qtbot, window, action: str) -> AgentDialog:

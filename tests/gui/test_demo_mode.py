@@ -114,6 +114,7 @@ def test_demo_signs_in_through_the_api_of_the_server_it_starts(qtbot, demo_url):
             assert isinstance(start.session.backend, RemoteBackend)
             assert start.session.identity.is_superadmin and start.session.username == "demo"
             assert start.session.label == f"Demo · Argos server 127.0.0.1:{port}"
+            assert start.session.server_url == f"http://127.0.0.1:{port}"  # agents' address too
             roots = start.session.backend.list_children(None).items
             assert roots and sum(r.counts.total for r in roots) > 0
             keys = start.session.backend.list_keys(database.branch_org_id)
