@@ -22,7 +22,7 @@ from argos_core.migrate import current_revision, head_revision, upgrade
 from argos_core.models import Agent, Branch, PlatformAdmin, Telemetry, utcnow
 from argos_core.rollups import shift_history
 from argos_core.settings import data_dir
-from argos_core.unit_of_work import is_connection_error
+from argos_core.transactions import is_connection_error
 
 DEMO_MACHINE_PREFIX = "demo-"
 ONLINE_COHORT = timedelta(minutes=1)

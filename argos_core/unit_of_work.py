@@ -1,13 +1,18 @@
-"""One session per unit of work; leaving the block without ``commit()`` rolls back."""
+"""One session per unit of work; leaving the block without ``commit()`` rolls back.
+
+A function that runs a write transaction in one is decorated with
+``argos_core.transactions.retrying`` so that a deadlock or certification conflict runs it again.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.errors import DatabaseUnavailable
+from argos_core.transactions import is_connection_error
 
 
 class UnitOfWork:
@@ -36,17 +41,3 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
-
-
-def is_connection_error(exc: BaseException | None) -> bool:
-    """Whether a database error means 'cannot reach the database' rather than bad data."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, InterfaceError):
-        return True
-    if isinstance(exc, OperationalError):
-        code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-        # MySQL client codes 2002/2003/2006/2013 and server shutdown 1053; SQLite's
-        # "unable to open database file" is a connection problem too.
-        return code in (1053, 2002, 2003, 2006, 2013) or "unable to open" in str(exc.orig)
-    return False

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
 from tornado.web import RequestHandler, stream_request_body
 
 from argos_core.errors import AuthenticationFailed
@@ -20,7 +18,6 @@ from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.context import IngestContext
 from ingest_server.errors import ApiError, error_body, shutting_down, translate
 
-ENROLL_ATTEMPTS = 8
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
 
 
@@ -115,18 +112,9 @@ class EnrollHandler(JsonPostHandler):
         )
 
     def _enroll(self, branch: str, key: str, inventory: AgentInventory) -> EnrollResult:
-        """Runs in a worker thread. Retries SQLite's "database is locked": an enrollment that
-        read before the writer committed cannot upgrade its lock and must start over."""
+        """Runs in a worker thread (the service retries conflicts and lost connections)."""
         source = f"ingest:{self.request.remote_ip}"
-        enroll = self.ctx.services.enrollment.enroll
-        for attempt in range(1, ENROLL_ATTEMPTS):
-            try:
-                return enroll(branch, key, inventory, source=source)
-            except OperationalError as exc:
-                if "locked" not in str(exc.orig):
-                    raise
-                time.sleep(0.02 * attempt)
-        return enroll(branch, key, inventory, source=source)
+        return self.ctx.services.enrollment.enroll(branch, key, inventory, source=source)
 
 
 class HealthHandler(JsonHandler):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
+from argos_core import transactions
 from argos_core.errors import DatabaseUnavailable
 from argos_core.models import utcnow
 from argos_core.telemetry_store import (
@@ -33,15 +34,13 @@ from argos_core.telemetry_store import (
     touch_last_seen,
     unusable_agents,
 )
-from argos_core.unit_of_work import is_connection_error
+from argos_core.transactions import is_connection_error
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
 from ingest_server.samples import InvalidBatch
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
-FLUSH_ATTEMPTS = 3
 REVOKED = "This agent has been revoked or no longer exists."
 
 
@@ -210,29 +209,28 @@ class GroupCommitWriter:
 
     def _flush(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
         started = time.perf_counter()
-        for attempt in range(FLUSH_ATTEMPTS):
-            try:
-                results = self._write(batch)
-                break
-            except (IntegrityError, DataError) as exc:
-                # One request's rows (or its agent, deleted meanwhile) spoil the batch: write
-                # each request on its own so only the culprit is refused.
-                if len(batch) == 1:
-                    return [_refusal(exc)]
-                return [self._flush_one(s) for s in batch]
-            except OperationalError as exc:
-                if attempt + 1 == FLUSH_ATTEMPTS or not _is_retryable(exc):
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        try:
+            results = self._write_retrying(batch)
+        except (IntegrityError, DataError) as exc:
+            # One request's rows (or its agent, deleted meanwhile) spoil the batch: write
+            # each request on its own so only the culprit is refused.
+            if len(batch) == 1:
+                return [_refusal(exc)]
+            return [self._flush_one(s) for s in batch]
         self._metrics.flush_seconds.observe(time.perf_counter() - started)
         self._metrics.flush_rows.observe(sum(len(s.rows) for s in batch))
         return results
 
     def _flush_one(self, submission: _Submission) -> WriteResult | Exception:
         try:
-            return self._write([submission])[0]
+            return self._write_retrying([submission])[0]
         except (IntegrityError, DataError) as exc:
             return _refusal(exc)
+
+    def _write_retrying(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
+        """Idempotent on ``(agent, ts)``: a batch whose commit was applied although the
+        connection dropped is found stored on the next try and counted as duplicates."""
+        return transactions.run(lambda: self._write(batch), what="telemetry flush", idempotent=True)
 
     def _write(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
         conn = self._connection()
@@ -314,10 +312,3 @@ def _refusal(exc: DBAPIError) -> Exception:
         return AgentGone(REVOKED)
     log.warning("The database refused a batch: %s", exc.orig)
     return InvalidBatch("The database refused these values.")
-
-
-def _is_retryable(exc: DBAPIError) -> bool:
-    if is_connection_error(exc):
-        return False
-    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    return code in RETRYABLE_MYSQL_CODES or "database is locked" in str(exc.orig)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from argos_core.bootstrap import bootstrap
 from argos_core.cli import alert_commands, commands, telemetry_commands
 from argos_core.errors import ArgosError, DatabaseUnavailable
-from argos_core.unit_of_work import is_connection_error
+from argos_core.transactions import is_connection_error
 
 PROG = "argos-admin"
 

@@ -16,6 +16,7 @@ from argos_core.services.dto import AgentCredentials, AgentDetail, AgentSummary,
 from argos_core.settings import StatusPolicy
 from argos_core.status import AgentStatus, agent_status, status_expression
 from argos_core.telemetry_store import delete_history
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 SORT_COLUMNS = {
@@ -98,6 +99,7 @@ class AgentService:
                 enrollment_key_note=key.note if key else None,
             )
 
+    @retrying(idempotent=True)
     def revoke_agent(self, principal: Principal, agent_uuid: str) -> None:
         principal.require_write()
         with UnitOfWork(self._sf) as uow:
@@ -115,6 +117,7 @@ class AgentService:
                 )
             uow.commit()
 
+    @retrying
     def delete_agent(self, principal: Principal, agent_uuid: str) -> None:
         """Delete an agent and all its telemetry."""
         principal.require_write()
@@ -129,6 +132,7 @@ class AgentService:
             )
             uow.commit()
 
+    @retrying
     def move_agent(self, principal: Principal, agent_uuid: str, branch_org_id: str) -> AgentSummary:
         """Move an agent (with its history) to another branch inside the caller's scope."""
         principal.require_write()

@@ -41,6 +41,7 @@ from argos_core.scope import Principal, subtree_filter
 from argos_core.services import audit
 from argos_core.services.alert_dto import AlertInfo, ChannelInfo, MaintenanceInfo, RuleInfo
 from argos_core.services.dto import Page
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 MAX_PAGE = 1000
@@ -90,6 +91,7 @@ class AlertService:
 
     # --- rules -----------------------------------------------------------------------------
 
+    @retrying
     def create_rule(
         self,
         principal: Principal,
@@ -125,6 +127,7 @@ class AlertService:
             uow.commit()
             return _rule_info(row, where.label, where.kind, inherited=False)
 
+    @retrying
     def override_rule(
         self,
         principal: Principal,
@@ -183,6 +186,7 @@ class AlertService:
             uow.commit()
             return _rule_info(row, where.label, where.kind, inherited=False)
 
+    @retrying(idempotent=True)
     def set_rule_enabled(self, principal: Principal, rule_id: int, enabled: bool) -> RuleInfo:
         principal.require_write()
         with UnitOfWork(self._sf) as uow:
@@ -278,6 +282,7 @@ class AlertService:
             ).all()
             return Page(self._alert_infos(uow.session, rows, now), total, offset)
 
+    @retrying
     def acknowledge(
         self,
         principal: Principal,
@@ -375,6 +380,7 @@ class AlertService:
 
     # --- channels and maintenance ----------------------------------------------------------
 
+    @retrying
     def create_channel(
         self,
         principal: Principal,
@@ -433,6 +439,7 @@ class AlertService:
                 ChannelInfo(r.id, labels[r.id][0], r.kind, r.target, r.min_severity) for r in rows
             ]
 
+    @retrying
     def create_maintenance(
         self,
         principal: Principal,

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +19,7 @@ from argos_core.services import audit
 from argos_core.services.agent_inventory import AgentInventory
 from argos_core.services.dto import EnrollmentKeyInfo, EnrollResult, IssuedKey
 from argos_core.settings import StatusPolicy
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 NOTE_MAX = 200
@@ -50,6 +51,7 @@ class EnrollmentService:
         self._sf = session_factory
         self._policy = policy
 
+    @retrying
     def issue_key(
         self,
         principal: Principal,
@@ -90,6 +92,7 @@ class EnrollmentService:
             uow.commit()
             return IssuedKey(key.id, secret, branch.org_id, expires_at, note)
 
+    @retrying(idempotent=True)
     def revoke_key(self, principal: Principal, key_id: int) -> None:
         principal.require_write()
         with UnitOfWork(self._sf) as uow:
@@ -137,6 +140,7 @@ class EnrollmentService:
                 for k in keys
             ]
 
+    @retrying(idempotent=True)
     def enroll(
         self,
         branch_org_id: str,
@@ -148,7 +152,9 @@ class EnrollmentService:
         """Enroll (or re-enroll) the host ``(branch, machine_id)``.
 
         Unknown branch and wrong, expired or revoked key all raise the same
-        ``AuthenticationFailed`` so callers cannot probe which org ids exist.
+        ``AuthenticationFailed`` so callers cannot probe which org ids exist. Idempotent (the
+        host's agent is found by ``machine_id``), so it is re-run on a lost connection too;
+        a re-run whose first try had committed counts the key's use twice.
         """
         if not isinstance(enrollment_key, str) or not enrollment_key:
             raise AuthenticationFailed(ENROLL_REFUSED)
@@ -171,6 +177,15 @@ class EnrollmentService:
                 if row is None or _key_state(row.EnrollmentKey, now) != "active":
                     raise AuthenticationFailed(ENROLL_REFUSED)
                 branch, key = row.Branch, row.EnrollmentKey
+                # Counted first, in the database: the key row's write lock then orders
+                # concurrent enrollments with this key (an agent row's foreign key would
+                # otherwise share-lock it first, and two such readers deadlock on the count).
+                session.execute(
+                    update(EnrollmentKey)
+                    .where(EnrollmentKey.id == key.id)
+                    .values(use_count=EnrollmentKey.use_count + 1, last_used_at=now)
+                    .execution_options(synchronize_session=False)
+                )
                 agent = session.scalar(
                     select(Agent).where(
                         Agent.branch_id == branch.id, Agent.machine_id == inventory.machine_id
@@ -191,8 +206,6 @@ class EnrollmentService:
                     session.add(agent)
                 _apply_inventory(agent, inventory)
                 agent.enrollment_key_id = key.id
-                key.use_count += 1
-                key.last_used_at = now
                 try:
                     session.flush()
                 except IntegrityError:

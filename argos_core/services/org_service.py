@@ -39,6 +39,7 @@ from argos_core.status import (
     status_ranges,
 )
 from argos_core.telemetry_store import delete_history
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 ORG_ID_ATTEMPTS = 25
@@ -71,6 +72,7 @@ class OrgService:
 
     # --- changes ---------------------------------------------------------------------------
 
+    @retrying
     def create_tenant(self, principal: Principal, name: str) -> OrgNode:
         principal.require_superadmin()
         clean = clean_name(name, "Tenant name")
@@ -89,6 +91,7 @@ class OrgService:
             uow.commit()
             return self._node(row, None, 0, StatusCounts())
 
+    @retrying
     def create_company(self, principal: Principal, tenant_org_id: str, name: str) -> OrgNode:
         principal.require_write()
         clean = clean_name(name, "Company name")
@@ -114,6 +117,7 @@ class OrgService:
             uow.commit()
             return self._node(row, tenant.org_id, 0, StatusCounts())
 
+    @retrying
     def create_branch(self, principal: Principal, company_org_id: str, name: str) -> OrgNode:
         principal.require_write()
         clean = clean_name(name, "Branch name")
@@ -143,6 +147,7 @@ class OrgService:
             uow.commit()
             return self._node(row, company.org_id, 0, StatusCounts())
 
+    @retrying(idempotent=True)
     def rename(self, principal: Principal, org_id: str, new_name: str) -> OrgNode:
         principal.require_write()
         with UnitOfWork(self._sf) as uow:
@@ -178,6 +183,7 @@ class OrgService:
             uow.commit()
         return self.get_node(principal, row.org_id)
 
+    @retrying
     def delete(self, principal: Principal, org_id: str, *, force: bool = False) -> None:
         """Delete a node. With children or agents it needs ``force``; users keep it alive."""
         principal.require_write()

@@ -33,6 +33,7 @@ from argos_core.services import audit
 from argos_core.services.dto import Me, SessionInfo, SignedIn
 from argos_core.services.user_service import UserService, principal_of
 from argos_core.tokens import digest_secret
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 SESSION_IDLE = timedelta(days=7)
@@ -63,6 +64,10 @@ class SessionService:
 
     def login(self, username: str, password: str, *, source: str = "") -> SignedIn:
         principal = self._users.authenticate(username, password, source=source)
+        return self._open_session(principal, source)
+
+    @retrying
+    def _open_session(self, principal: Principal, source: str) -> SignedIn:
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
             account = _account(uow.session, principal)
@@ -84,6 +89,7 @@ class SessionService:
             uow.commit()
         return self._signed_in(principal, row.session_id, refresh_token, me)
 
+    @retrying
     def refresh(self, refresh_token: str, *, source: str = "") -> SignedIn:
         """Spend the refresh token and hand out its successor (with a new access token)."""
         if not refresh_token or len(refresh_token) > MAX_REFRESH_TOKEN_LENGTH:
@@ -126,6 +132,7 @@ class SessionService:
             self._touch(session_id, now)
         return principal
 
+    @retrying(idempotent=True)
     def _touch(self, session_id: str, now: datetime) -> None:
         """Record the session's use in a transaction of its own that starts by writing.
 
@@ -170,6 +177,7 @@ class SessionService:
                 for r in rows
             ]
 
+    @retrying
     def end_session(self, principal: Principal, session_id: str) -> None:
         """End one of the caller's own sessions (logout is ending the current one)."""
         now = utcnow()

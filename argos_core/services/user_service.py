@@ -33,6 +33,7 @@ from argos_core.services import audit
 from argos_core.services.dto import Page, UserInfo
 from argos_core.services.sessions import revoke_sessions
 from argos_core.services.validation import clean_username
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 LOGIN_REFUSED = "Wrong username or password."
@@ -49,6 +50,7 @@ class UserService:
         self._sf = session_factory
         self._first_lockout = first_lockout
 
+    @retrying
     def create_superadmin(
         self, username: str, password: str, *, source: str = "cli", actor: str = "system"
     ) -> str:
@@ -67,6 +69,7 @@ class UserService:
             uow.commit()
         return name
 
+    @retrying
     def create_user(
         self,
         principal: Principal,
@@ -141,6 +144,13 @@ class UserService:
         if not ok:
             self._record_failure(name, account, source=source, failures=failures)
             raise AuthenticationFailed(LOGIN_REFUSED)
+        return self._sign_in(name, account, new_hash, source)
+
+    @retrying
+    def _sign_in(
+        self, name: str, account: _Account, new_hash: str | None, source: str
+    ) -> Principal:
+        """The password was right: clear the failures and record the sign-in."""
         with UnitOfWork(self._sf) as uow:
             model = account.model
             values: dict = {"failed_login_count": 0, "locked_until": None}
@@ -175,6 +185,7 @@ class UserService:
                     return _Account(model, row.id, row.password_hash)
         return None
 
+    @retrying
     def _claim_try(self, account: _Account, now: datetime) -> int | None:
         """Count one guess against the account unless it is locked; lock it at the fifth.
 
@@ -216,6 +227,7 @@ class UserService:
         """How long the account stays locked after its ``FREE_FAILURES + excess``-th failure."""
         return min(MAX_LOCKOUT, self._first_lockout * 2**excess)
 
+    @retrying
     def _record_failure(
         self,
         name: str,
@@ -242,6 +254,7 @@ class UserService:
             )
             uow.commit()
 
+    @retrying
     def update_user(
         self,
         principal: Principal,
@@ -296,6 +309,7 @@ class UserService:
             uow.commit()
             return self._info(user, scope)
 
+    @retrying
     def reset_password(self, principal: Principal, username: str, new_password: str) -> None:
         """An admin sets a new password for a user in their scope (and lifts any lockout).
 
@@ -321,6 +335,7 @@ class UserService:
             )
             uow.commit()
 
+    @retrying
     def delete_user(self, principal: Principal, username: str) -> None:
         """Remove a client admin in the caller's scope; their sessions go with them."""
         principal.require_write()
@@ -339,6 +354,7 @@ class UserService:
             )
             uow.commit()
 
+    @retrying
     def change_own_password(
         self,
         principal: Principal,
@@ -390,6 +406,7 @@ class UserService:
         )
         return next(u for u in self.list_superadmins(principal) if u.username == name)
 
+    @retrying
     def set_superadmin_active(self, principal: Principal, username: str, active: bool) -> None:
         principal.require_superadmin()
         if username.strip() == principal.username:

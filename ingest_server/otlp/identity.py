@@ -11,8 +11,8 @@ entry share one lookup.
 Agent lookups run at most ``LOOKING_UP`` at a time per process and enrollments (first sight,
 a write) one at a time, so that a fleet seen at once (a Collector gateway or this server
 restarted, a new key rolled out) does not fill the worker threads that the health probe and
-agent enrollments also need; a deadlock or lock wait timeout between enrollments is retried
-like SQLite's "database is locked".
+agent enrollments also need (the enrollment service itself re-runs a transaction that met a
+deadlock, a lock wait timeout or SQLite's "database is locked").
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import Executor
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import OperationalError
-
 from argos_core.errors import AuthenticationFailed
 from argos_core.models import utcnow
 from argos_core.services.agent_inventory import AgentInventory
@@ -35,8 +33,6 @@ from argos_core.services.enrollment_service import EnrollmentService, KeyGrant
 V = TypeVar("V")
 INVALID = "A valid branch enrollment key is required (Authorization: Bearer <key>)."
 MAX_KEY_LENGTH = 4096
-LOCKED_ATTEMPTS = 8
-RETRYABLE_MYSQL_CODES = (1205, 1213)  # lock wait timeout, deadlock
 ENROLLING = 1
 LOOKING_UP = 2
 
@@ -94,19 +90,8 @@ class OtlpIdentities:
         self._agents.forget((branch_id, machine_id))
 
     async def _run(self, call: Callable[..., V], *args: object) -> V:
-        """A blocking lookup in a worker thread. Retries SQLite's "database is locked" (a
-        transaction that read before the writer committed must start over) and MySQL's
-        deadlocks and lock wait timeouts."""
-        loop = asyncio.get_running_loop()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await loop.run_in_executor(self._executor, call, *args)
-            except OperationalError as exc:
-                if not _retryable(exc) or attempt == LOCKED_ATTEMPTS:
-                    raise
-            await asyncio.sleep(0.02 * attempt)
+        """A blocking lookup in a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
 
 
 class _Cache(Generic[V]):
@@ -156,11 +141,6 @@ class _Cache(Generic[V]):
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
-
-
-def _retryable(exc: OperationalError) -> bool:
-    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-    return code in RETRYABLE_MYSQL_CODES or "locked" in str(exc.orig)
 
 
 def _bearer(authorization: str | None) -> str:
