@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from argos_core.console_support import DemoDatabase, prepare_demo
+from argos_core.demo import DemoDatabase, prepare_demo
 from argos_core.settings import resolve_database_url
 from argos_desktop import icons
 from argos_desktop.demo_mode import (

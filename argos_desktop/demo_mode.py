@@ -23,9 +23,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from argos_core.bootstrap import Services
-from argos_core.console_support import DemoDatabase, demo_heartbeat, open_services
-from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN
+from argos_core.bootstrap import Services, open_services
+from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, DemoDatabase, DemoHeartbeat
 from argos_desktop.backend.direct import DirectBackend, identity_of
 from argos_desktop.backend.remote import ServerUnavailable, connect_remote
 from argos_desktop.connection import LOGIN_SOURCE, database_label
@@ -205,8 +204,8 @@ class DemoProcesses(QObject):
     def beat(self) -> None:
         if self._start is None:
             return
-        services = self._start.services
-        run_in_pool(lambda: demo_heartbeat(services), lambda _n: None, self._beat_failed)
+        heartbeat = DemoHeartbeat(self._start.services.session_factory)
+        run_in_pool(heartbeat.beat, lambda _n: None, self._beat_failed)
 
     def _beat_failed(self, exc: BaseException) -> None:
         self.note.emit(f"Demo: {user_message(exc)}")

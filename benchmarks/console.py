@@ -41,7 +41,7 @@ from scratch import create_database, drop_database
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from argos_core.console_support import open_services
+from argos_core.bootstrap import open_services
 from argos_core.db import make_engine
 from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, seed_demo
 from argos_core.migrate import upgrade

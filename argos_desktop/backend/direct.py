@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from argos_core.bootstrap import Services
-from argos_core.console_support import open_services
+from argos_core.bootstrap import Services, open_services
 from argos_core.errors import ScopeViolation
 from argos_core.scope import Principal
 from argos_core.services.dto import (

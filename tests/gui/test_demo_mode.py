@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from argos_core.bootstrap import bootstrap
-from argos_core.console_support import demo_heartbeat, prepare_demo
+from argos_core.demo import DemoHeartbeat, prepare_demo
 from argos_core.models import Agent, Telemetry, utcnow
 from argos_core.status import AgentStatus
 from argos_desktop import demo_mode
@@ -75,7 +75,7 @@ def test_the_heartbeat_keeps_the_online_cohort_online(demo_url):
     later = (utcnow() + timedelta(minutes=10)).replace(microsecond=0)
     try:
         before = services.engine.connect().scalar(select(func.count()).select_from(Telemetry))
-        reported = demo_heartbeat(services, now=later)
+        reported = DemoHeartbeat(services.session_factory).beat(now=later)
         assert 0 < reported < SMALL["branches"] * SMALL["agents"]
         with services.engine.connect() as conn:
             seen_now = conn.scalar(select(func.count()).where(Agent.last_seen >= later))

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from argos_core import org_ids, passwords
-from argos_core.demo_telemetry import generate_telemetry
+from argos_core.demo.history import generate_telemetry
 from argos_core.errors import Conflict, ValidationError
 from argos_core.models import (
     Agent,
@@ -31,6 +31,8 @@ from argos_core.settings import DEFAULT_REPORT_INTERVAL_S
 
 DEMO_SUPERADMIN = "demo"
 DEMO_PASSWORD = "argos-demo-2026"
+# Seeded agents have no process behind them; the demo heartbeat recognises them by this.
+DEMO_MACHINE_PREFIX = "demo-"
 MAX_AGENTS = 1_000_000
 AGENTS_PER_COMMIT = 20
 
@@ -342,7 +344,7 @@ def _agent_row(
         "tenant_id": tenant_id,
         "company_id": company_id,
         "branch_id": branch_id,
-        "machine_id": f"demo-{rng.getrandbits(64):016x}",
+        "machine_id": f"{DEMO_MACHINE_PREFIX}{rng.getrandbits(64):016x}",
         "hostname": hostname,
         "os": rng.choice(OSES),
         "agent_version": "1.0.0",

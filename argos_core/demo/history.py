@@ -14,7 +14,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, select, text
 
 from argos_core.models import Agent
 from argos_core.partitions import prepare_since
@@ -106,15 +106,31 @@ def _profiles(minutes: int, rng: random.Random) -> list[dict]:
 def _fill(engine: Engine, agent_ids: list[int], start: int, profiles: list[dict], seed: int) -> int:
     if not agent_ids:
         return 0
-    samples = 0
     with engine.connect() as conn:
-        if conn.dialect.name != "sqlite":
-            conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
-        conn.exec_driver_sql(
-            "CREATE TEMPORARY TABLE demo_profiles (profile INTEGER, n INTEGER, cpu FLOAT,"
-            " mem FLOAT, disk FLOAT, rx BIGINT, tx BIGINT, load1 FLOAT,"
-            " PRIMARY KEY (profile, n))"
-        )
+        if conn.dialect.name == "sqlite":
+            return _copy_profiles(conn, agent_ids, start, profiles, seed)
+        # The demo's own rows need no check against agents it has just inserted. The setting
+        # belongs to this pooled connection: put it back whatever happens, or the next user
+        # of the connection would write without foreign-key checks.
+        conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        try:
+            return _copy_profiles(conn, agent_ids, start, profiles, seed)
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
+            conn.commit()
+
+
+def _copy_profiles(
+    conn: Connection, agent_ids: list[int], start: int, profiles: list[dict], seed: int
+) -> int:
+    samples = 0
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE demo_profiles (profile INTEGER, n INTEGER, cpu FLOAT,"
+        " mem FLOAT, disk FLOAT, rx BIGINT, tx BIGINT, load1 FLOAT,"
+        " PRIMARY KEY (profile, n))"
+    )
+    try:
         insert_profile = text(
             "INSERT INTO demo_profiles VALUES (:profile, :n, :cpu, :mem, :disk, :rx, :tx, :load1)"
         )
@@ -126,9 +142,9 @@ def _fill(engine: Engine, agent_ids: list[int], start: int, profiles: list[dict]
             if i % AGENTS_PER_COMMIT == 0:
                 conn.commit()
         conn.commit()
+    finally:
+        conn.rollback()
         conn.exec_driver_sql("DROP TABLE demo_profiles")
-        if conn.dialect.name != "sqlite":
-            conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
         conn.commit()
     return samples
 
