@@ -6,7 +6,7 @@ query, so a client admin's query cannot reach rows outside the scope node's subt
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import ColumnElement, false, true
@@ -51,9 +51,6 @@ class Principal:
     def actor(self) -> str:
         kind = "superadmin" if self.is_superadmin else "user"
         return f"{kind}:{self.username}"
-
-    def from_source(self, source: str) -> Principal:
-        return replace(self, source=source)
 
     def require_write(self) -> None:
         if not self.can_write:

@@ -18,18 +18,9 @@ from sqlalchemy.orm import Session
 
 from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
 from argos_core.rollups import note_late
+from argos_core.sample_fields import SAMPLE_METRICS
 
-COLUMNS = (
-    "agent_id",
-    "ts",
-    "cpu_percent",
-    "mem_percent",
-    "disk_percent",
-    "net_rx_bytes",
-    "net_tx_bytes",
-    "load_1m",
-    "uptime_s",
-)
+COLUMNS = ("agent_id", "ts", *SAMPLE_METRICS)
 ROWS_PER_STATEMENT = 1000
 IDS_PER_STATEMENT = 1000
 

@@ -11,6 +11,8 @@ import math
 from datetime import datetime
 from typing import Any
 
+from argos_core.sample_fields import SAMPLE_METRICS
+
 MAX_SAMPLES = 1000
 MAX_FUTURE_S = 300
 MAX_ERRORS_REPORTED = 20
@@ -19,16 +21,7 @@ MAX_LOAD = 1e6
 PERCENTS = ("cpu_percent", "mem_percent", "disk_percent")
 COUNTERS = ("net_rx_bytes", "net_tx_bytes", "uptime_s")
 LOADS = ("load_1m",)
-# Column order of ``argos_core.telemetry_store.COLUMNS`` after ``agent_id, ts``.
-METRICS = (
-    "cpu_percent",
-    "mem_percent",
-    "disk_percent",
-    "net_rx_bytes",
-    "net_tx_bytes",
-    "load_1m",
-    "uptime_s",
-)
+METRICS = SAMPLE_METRICS
 
 
 _FAST_CHECKS = tuple(

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from argos_core.bootstrap import Services
 from argos_core.models import Agent, Branch, User, utcnow
 from argos_core.telemetry_store import insert_ignoring_duplicates, touch_last_seen
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent_id: int
+    revoked: bool
+
+
+def agent_row(services: Services, agent_uuid: str) -> AgentRow:
+    """The stored agent behind an agent id (its token subject), read past every service."""
+    with services.session_factory() as session:
+        agent = session.query(Agent).filter_by(uuid=agent_uuid).one()
+        return AgentRow(agent.id, agent.revoked_at is not None)
+
 
 FAKE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$notarealhash$notarealhash"
 

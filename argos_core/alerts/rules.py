@@ -11,19 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from argos_core.sample_fields import SAMPLE_METRICS
+
 Condition = Literal["threshold", "offline", "overdue"]
 ABSENCE: tuple[Condition, ...] = ("offline", "overdue")
 Severity = Literal["warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"warning": 0, "critical": 1}
-METRICS = (
-    "cpu_percent",
-    "mem_percent",
-    "disk_percent",
-    "net_rx_bytes",
-    "net_tx_bytes",
-    "load_1m",
-    "uptime_s",
-)
+METRICS = SAMPLE_METRICS
 
 
 @dataclass(frozen=True)

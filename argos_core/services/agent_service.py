@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from argos_core.errors import Conflict, NotFound, ValidationError
+from argos_core.errors import Conflict, ValidationError
 from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
 from argos_core.repositories import Ancestry, ScopedRepository, name_matches
 from argos_core.scope import Principal
 from argos_core.services import audit
-from argos_core.services.dto import AgentCredentials, AgentDetail, AgentSummary, Page
+from argos_core.services.dto import AgentDetail, AgentSummary, Page
 from argos_core.settings import StatusPolicy
 from argos_core.status import AgentStatus, agent_status, status_expression
 from argos_core.telemetry_store import delete_history
@@ -167,16 +167,6 @@ class AgentService:
             )
             uow.commit()
             return self._summary(agent, target.org_id, utcnow(), target.name)
-
-    def credentials(self, agent_uuid: str) -> AgentCredentials:
-        """For the ingest server: the agent behind a token subject. System use, no scope."""
-        with UnitOfWork(self._sf) as uow:
-            row = uow.session.execute(
-                select(Agent.id, Agent.revoked_at).where(Agent.uuid == agent_uuid)
-            ).first()
-            if row is None:
-                raise NotFound("No agent with that id.")
-            return AgentCredentials(row.id, agent_uuid, row.revoked_at is not None)
 
     def _summary(
         self, agent: Agent, branch_org_id: str, now: datetime, branch_name: str

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Generic, Literal, TypeVar
 
+from argos_core.sample_fields import SAMPLE_METRICS
 from argos_core.status import SEVERITY, AgentStatus
 
 OrgKind = Literal["tenant", "company", "branch"]
@@ -117,15 +118,7 @@ class SearchHit:
     path_names: list[str] = field(default_factory=list)
 
 
-METRICS = (
-    "cpu_percent",
-    "mem_percent",
-    "disk_percent",
-    "net_rx_bytes",
-    "net_tx_bytes",
-    "load_1m",
-    "uptime_s",
-)
+METRICS = SAMPLE_METRICS
 
 
 @dataclass(frozen=True)
@@ -209,15 +202,6 @@ class EnrollResult:
     agent_uuid: str
     created: bool
     report_interval_s: int
-
-
-@dataclass(frozen=True)
-class AgentCredentials:
-    """What the ingest server needs to authorise a telemetry request."""
-
-    agent_id: int
-    agent_uuid: str
-    revoked: bool
 
 
 @dataclass(frozen=True)

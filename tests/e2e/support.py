@@ -26,6 +26,7 @@ from argos_core.tokens import TokenSigner
 from ingest_server.app import IngestRuntime
 from ingest_server.context import IngestConfig
 from ingest_server.main import serve
+from tests.factories import agent_row
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ROOT = Principal("root", "superadmin", source="tests")
@@ -183,7 +184,7 @@ def enroll_http(base_url: str, branch: Branch, services: Services) -> EnrolledAg
     reply = post_json(base_url, "/api/v1/enroll", branch.inventory())
     assert reply.status == 201, reply.body
     data = reply.json
-    credentials = services.agents.credentials(data["agent_id"])
+    credentials = agent_row(services, data["agent_id"])
     return EnrolledAgent(data["agent_id"], data["token"], credentials.agent_id)
 
 

@@ -9,6 +9,7 @@ import time
 from tests.e2e.conftest import count_rows
 from tests.e2e.processes import agent as agent_process
 from tests.e2e.support import ROOT, make_branch
+from tests.factories import agent_row
 
 # Generous: these are child processes on a 2-core machine that may be busy building or
 # testing in parallel; the waits end as soon as the condition holds.
@@ -41,7 +42,7 @@ def test_agent_reports_host_metrics_that_the_console_service_reads_back(
     try:
         proc.wait_for(state.exists, PROCESS_DEADLINE_S, "the agent writes its state file")
         agent_uuid = json.loads(state.read_text())["agent_id"]
-        agent_id = ingest_services.agents.credentials(agent_uuid).agent_id
+        agent_id = agent_row(ingest_services, agent_uuid).agent_id
         proc.wait_for(
             lambda: count_rows(ingest_services, agent_id) >= 2,
             PROCESS_DEADLINE_S,
@@ -85,7 +86,7 @@ def test_agent_restarting_with_its_state_file_keeps_its_identity(
     finally:
         first.kill()
     agent_uuid = json.loads(state.read_text())["agent_id"]
-    agent_id = ingest_services.agents.credentials(agent_uuid).agent_id
+    agent_id = agent_row(ingest_services, agent_uuid).agent_id
     before = count_rows(ingest_services, agent_id)
     second = agent_process(*args)  # no key needed: the token is in the state file
     try:
@@ -123,7 +124,7 @@ def test_simulated_fleet_enrolls_and_reports_then_stops_on_sigterm(ingest_server
             "25 agents enrolled",
         )
         ids = [
-            ingest_services.agents.credentials(u).agent_id
+            agent_row(ingest_services, u).agent_id
             for u in _agent_ids(ingest_services, branch.org_id)
         ]
         proc.wait_for(

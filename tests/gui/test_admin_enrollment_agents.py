@@ -14,7 +14,7 @@ from argos_desktop.admin import forms
 from argos_desktop.admin.agent_dialogs import AgentDialog
 from argos_desktop.admin.enrollment_dialog import EnrollmentKeysDialog
 from argos_desktop.org_tree_model import STATUS_ROLE
-from tests.factories import add_agent
+from tests.factories import add_agent, agent_row
 from tests.gui.admin_helpers import (
     ROOT,
     admin_fleet,
@@ -204,7 +204,7 @@ def test_agent_revoke_move_and_delete_from_the_tree(qtbot, admin_fleet, tmp_path
     submit_ok(qtbot, revoke)
     settle(qtbot, window)
     qtbot.waitUntil(lambda: model.index_for_key(uuid).data(STATUS_ROLE) == "revoked")
-    assert services.agents.credentials(uuid).revoked
+    assert agent_row(services, uuid).revoked
 
     select(qtbot, window, berlin_path, victim)
     delete = agent_dialog(qtbot, window, "delete")
@@ -250,4 +250,4 @@ def test_company_admin_moves_agents_only_within_the_company_and_viewer_not_at_al
     with qtbot.waitSignal(viewer.loaded, timeout=10_000):
         viewer.show()
     assert not viewer.ok_button.isEnabled()
-    assert not admin_fleet.services.agents.credentials(uuid).revoked
+    assert not agent_row(admin_fleet.services, uuid).revoked

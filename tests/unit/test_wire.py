@@ -160,10 +160,6 @@ EXAMPLES: list[tuple[object, object]] = [
         dto.EnrollResult,
     ),
     (
-        dto.AgentCredentials(agent_id=1, agent_uuid=SUMMARY.uuid, revoked=False),
-        dto.AgentCredentials,
-    ),
-    (
         dto.UserInfo(
             username="alice",
             role="viewer",
