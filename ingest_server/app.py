@@ -175,7 +175,8 @@ class IngestRuntime:
         await self.context.writer.drain_and_stop()
         await self.alerts.stop()
         await self.context.health.stop()
-        self.context.executor.shutdown(wait=True)
+        # Requests may still be finishing on these threads: wait for them off the event loop.
+        await asyncio.to_thread(self.context.executor.shutdown, wait=True)
 
     async def wait_idle(self, timeout_s: float) -> None:
         """Wait (bounded) until no request is between reading its body and its answer."""

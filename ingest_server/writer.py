@@ -112,6 +112,7 @@ class GroupCommitWriter:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
+        self._task.add_done_callback(self._ended)
 
     async def submit(self, agent_id: int, rows: list[tuple]) -> WriteResult:
         """Wait until ``rows`` are committed; raises ``Overloaded`` or ``DatabaseUnavailable``."""
@@ -130,13 +131,14 @@ class GroupCommitWriter:
         return await submission.future
 
     async def drain_and_stop(self) -> None:
-        """Refuse new work, write everything already accepted, then stop the worker."""
+        """Refuse new work, write everything already accepted, then stop the worker (without
+        blocking the event loop on the worker thread)."""
         self._stopping = True
         self._wake.set()
         if self._task is not None:
-            await self._task
-        self._executor.submit(self._release_connection)
-        self._executor.shutdown(wait=True)
+            await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._release_connection)
+        self._executor.shutdown(wait=False)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -154,32 +156,50 @@ class GroupCommitWriter:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), wait)
                     continue
-            batch = self._take_batch()
-            self._flushing_rows = sum(len(s.rows) for s in batch)
-            self._metrics.flushing_samples.set(self._flushing_rows)
+            await self._write_batch(loop, self._take_batch())
+
+    async def _write_batch(self, loop: asyncio.AbstractEventLoop, batch: list[_Submission]) -> None:
+        self._flushing_rows = sum(len(s.rows) for s in batch)
+        self._metrics.flushing_samples.set(self._flushing_rows)
+        try:
+            results = await loop.run_in_executor(self._executor, self._flush, batch)
+        except Exception as exc:  # every waiting request must hear back, whatever happened
+            self._fail(batch, exc)
+            return
+        finally:
+            self._flushing_rows = 0
+            self._metrics.flushing_samples.set(0)
+        self._health.mark_available()
+        for submission, result in zip(batch, results, strict=True):
+            if not submission.future.done():
+                if isinstance(result, Exception):
+                    submission.future.set_exception(result)
+                else:
+                    submission.future.set_result(result)
+        if self._on_commit is not None:
+            committed = [
+                s.rows
+                for s, r in zip(batch, results, strict=True)
+                if isinstance(r, WriteResult) and r.accepted
+            ]
             try:
-                results = await loop.run_in_executor(self._executor, self._flush, batch)
-            except Exception as exc:  # every waiting request must hear back, whatever happened
-                self._fail(batch, exc)
-                continue
-            finally:
-                self._flushing_rows = 0
-                self._metrics.flushing_samples.set(0)
-            self._health.mark_available()
-            for submission, result in zip(batch, results, strict=True):
-                if not submission.future.done():
-                    if isinstance(result, Exception):
-                        submission.future.set_exception(result)
-                    else:
-                        submission.future.set_result(result)
-            if self._on_commit is not None:
-                self._on_commit(
-                    [
-                        s.rows
-                        for s, r in zip(batch, results, strict=True)
-                        if isinstance(r, WriteResult) and r.accepted
-                    ]
-                )
+                self._on_commit(committed)
+            except Exception:  # the rows are stored and acknowledged; the writer goes on
+                log.exception("The committed samples could not be handed on for alerting")
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """Should the writer's task ever end by an error, nobody may wait for it forever."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.critical("The telemetry writer stopped", exc_info=task.exception())
+        self._stopping = True
+        error = Overloaded("The samples could not be stored; retry later.")
+        while self._queue:
+            submission = self._queue.popleft()
+            if not submission.future.done():
+                submission.future.set_exception(error)
+        self._pending_rows = 0
+        self._metrics.queue_samples.set(0)
 
     def _take_batch(self) -> list[_Submission]:
         batch: list[_Submission] = []

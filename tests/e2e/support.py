@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
 from tornado.netutil import bind_sockets
 
 from argos_core.bootstrap import Services
@@ -78,6 +79,24 @@ class ServerThread:
             self._ready.set()
 
         await serve(self.database_url, self.signer, self._sockets, self.config, self._stop, ready)
+
+
+def scrape(base_url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """``/metrics`` as Prometheus reads it: samples by name, each as (labels, value)."""
+    text = request(base_url, "GET", "/metrics").body.decode()
+    found: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            found.setdefault(s.name, []).append((s.labels, s.value))
+    return found
+
+
+def metric(samples: dict[str, list], name: str, **labels: str) -> float | None:
+    """The value of the first sample called ``name`` that has ``labels``."""
+    for have, value in samples.get(name, []):
+        if all(have.get(k) == want for k, want in labels.items()):
+            return value
+    return None
 
 
 def thread_stacks() -> str:

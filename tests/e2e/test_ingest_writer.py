@@ -3,26 +3,33 @@ and a database that goes away and comes back."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from argos_core.services.agent_inventory import AgentInventory
 from ingest_server.context import IngestConfig
+from ingest_server.health import DatabaseHealth
+from ingest_server.metrics import IngestMetrics
+from ingest_server.writer import GroupCommitWriter
 from tests.e2e.conftest import count_rows
 from tests.e2e.support import (
     ServerThread,
     TcpProxy,
     enroll,
     make_branch,
+    metric,
     post_json,
     request,
     sample,
+    scrape,
     wait_until,
 )
+from tests.factories import agent_row
 
 TELEMETRY = "/api/v1/telemetry"
 T0 = 1_790_000_000
@@ -128,15 +135,16 @@ def test_database_outage_gives_quick_503s_and_ingestion_resumes_by_itself(
     assert count_rows(ingest_services, agent.agent_id) == acknowledged
 
 
-def test_concurrent_requests_are_committed_together_in_few_flushes(ingest_server, ingest_services):
+def test_requests_queued_behind_a_flush_are_committed_together_in_one(
+    ingest_server, ingest_services, ingest_db
+):
+    """While one transaction waits, the requests that arrive queue up and the next
+    transaction takes them all: two commits for twenty requests."""
     branch = make_branch(ingest_services)
-    agents = [enroll(ingest_server, branch, ingest_services) for _ in range(20)]
-    metrics = ingest_server.runtime.context.metrics
-    flushes_before = metrics.flush_rows._sum.get(), _count(metrics.flush_rows)
-    barrier = threading.Barrier(len(agents))
+    first, *others = [enroll(ingest_server, branch, ingest_services) for _ in range(20)]
+    before = scrape(ingest_server.url)
 
     def send(agent):
-        barrier.wait()
         return post_json(
             ingest_server.url,
             TELEMETRY,
@@ -144,22 +152,28 @@ def test_concurrent_requests_are_committed_together_in_few_flushes(ingest_server
             token=agent.token,
         )
 
-    with ThreadPoolExecutor(len(agents)) as pool:
-        replies = list(pool.map(send, agents))
-    assert [r.json["accepted"] for r in replies] == [10] * len(agents)
-    flushes = _count(metrics.flush_rows) - flushes_before[1]
-    assert metrics.flush_rows._sum.get() - flushes_before[0] == 200
-    assert flushes < len(agents)
-    assert sum(count_rows(ingest_services, a.agent_id) for a in agents) == 200
-
-
-def _count(histogram) -> int:
-    return sum(bucket.get() for bucket in histogram._buckets)
+    writer = ingest_server.runtime.context.writer
+    with ThreadPoolExecutor(len(others) + 1) as pool:
+        with WriteLock(ingest_services, ingest_db, first.agent_id):
+            replies = [pool.submit(send, first)]
+            assert wait_until(lambda: writer.flushing_rows == 10, 10)
+            replies += [pool.submit(send, agent) for agent in others]
+            assert wait_until(lambda: writer.pending_rows == 10 * len(others), 10)
+        accepted = [r.result(30).json["accepted"] for r in replies]
+    after = scrape(ingest_server.url)
+    assert accepted == [10] * 20
+    flushes = metric(after, "argos_writer_flush_rows_count") - metric(
+        before, "argos_writer_flush_rows_count"
+    )
+    rows = metric(after, "argos_writer_flush_rows_sum") - metric(
+        before, "argos_writer_flush_rows_sum"
+    )
+    assert (flushes, rows) == (2, 200)
+    assert sum(count_rows(ingest_services, a.agent_id) for a in [first, *others]) == 200
 
 
 def test_requests_on_open_connections_while_stopping_get_503_not_500(ingest_db, ingest_services):
     """Between ``runtime.stop()`` (threads released) and the connections closing."""
-    import asyncio
 
     server = ServerThread(ingest_db).start()
     try:
@@ -179,3 +193,40 @@ def test_requests_on_open_connections_while_stopping_get_503_not_500(ingest_db, 
         assert count_rows(ingest_services, agent.agent_id) == 0
     finally:
         server.stop()
+
+
+def test_a_failing_commit_hook_neither_loses_rows_nor_stops_the_writer(ingest_db, ingest_services):
+    """What the writer hands on after a commit (to alert evaluation) can fail; the rows are
+    stored and acknowledged all the same, and the next requests are written too."""
+    branch = make_branch(ingest_services)
+    agent = ingest_services.enrollment.enroll(
+        branch.org_id, branch.key, AgentInventory.parse(branch.inventory())
+    )
+    agent_id = agent_row(ingest_services, agent.agent_uuid).agent_id
+    handed_on = []
+
+    def fail(committed):
+        handed_on.append(committed)
+        raise RuntimeError("alert evaluation is broken")
+
+    async def scenario():
+        metrics = IngestMetrics()
+        with ThreadPoolExecutor(1) as executor:
+            health = DatabaseHealth(ingest_services.engine, executor, metrics)
+            writer = GroupCommitWriter(ingest_services.engine, health, metrics, on_commit=fail)
+            writer.start()
+            results = [
+                await asyncio.wait_for(writer.submit(agent_id, [_row(agent_id, T0 + i)]), 10)
+                for i in range(3)
+            ]
+            await asyncio.wait_for(writer.drain_and_stop(), 10)
+        return results
+
+    results = asyncio.run(scenario())
+    assert [r.accepted for r in results] == [1, 1, 1]
+    assert len(handed_on) == 3
+    assert count_rows(ingest_services, agent_id) == 3
+
+
+def _row(agent_id: int, ts: int) -> tuple:
+    return (agent_id, ts, 1.0, 2.0, 3.0, 4, 5, 0.5, 60)

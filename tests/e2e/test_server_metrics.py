@@ -7,39 +7,22 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from ingest_server.metrics import ROUTE_STATUSES
 from tests.e2e.processes import ingest, listening_url
 from tests.e2e.support import (
     enroll,
     enroll_http,
     make_branch,
+    metric,
     post_json,
     request,
     sample,
+    scrape,
     wait_until,
 )
 
 T0 = 1_790_000_000
 TELEMETRY = "/api/v1/telemetry"
-
-
-def scrape(url: str) -> dict[str, list]:
-    """Samples by name, each as (labels, value)."""
-    text = request(url, "GET", "/metrics").body.decode()
-    found: dict[str, list] = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            found.setdefault(s.name, []).append((s.labels, s.value))
-    return found
-
-
-def value(samples: dict[str, list], name: str, **labels: str) -> float | None:
-    for have, v in samples.get(name, []):
-        if all(have.get(k) == want for k, want in labels.items()):
-            return v
-    return None
 
 
 def promtool(text: str) -> subprocess.CompletedProcess:
@@ -54,9 +37,9 @@ def test_every_route_and_status_is_a_series_before_its_first_request(ingest_serv
     first = scrape(ingest_server.url)
     for route, statuses in ROUTE_STATUSES.items():
         for status in statuses:
-            counted = value(first, "argos_http_requests_total", route=route, status=str(status))
+            counted = metric(first, "argos_http_requests_total", route=route, status=str(status))
             assert counted == 0, (route, status)
-        assert value(first, "argos_http_request_duration_seconds_count", route=route) == 0
+        assert metric(first, "argos_http_request_duration_seconds_count", route=route) == 0
 
 
 def test_latency_by_route_process_and_build_information(ingest_server, ingest_services):
@@ -66,13 +49,13 @@ def test_latency_by_route_process_and_build_information(ingest_server, ingest_se
         post_json(ingest_server.url, TELEMETRY, {"samples": [sample(T0 + i)]}, token=agent.token)
     request(ingest_server.url, "GET", "/nope")
     samples = scrape(ingest_server.url)
-    assert value(samples, "argos_http_request_duration_seconds_count", route="telemetry") == 3
-    assert value(samples, "argos_http_request_duration_seconds_count", route="enroll") == 1
-    assert value(samples, "argos_http_request_duration_seconds_count", route="other") == 1
-    assert value(samples, "argos_http_requests_total", route="other", status="404") == 1
-    assert value(samples, "argos_http_request_duration_seconds_sum", route="telemetry") > 0
-    assert value(samples, "process_resident_memory_bytes") > 0
-    assert value(samples, "process_cpu_seconds_total") > 0
+    assert metric(samples, "argos_http_request_duration_seconds_count", route="telemetry") == 3
+    assert metric(samples, "argos_http_request_duration_seconds_count", route="enroll") == 1
+    assert metric(samples, "argos_http_request_duration_seconds_count", route="other") == 1
+    assert metric(samples, "argos_http_requests_total", route="other", status="404") == 1
+    assert metric(samples, "argos_http_request_duration_seconds_sum", route="telemetry") > 0
+    assert metric(samples, "process_resident_memory_bytes") > 0
+    assert metric(samples, "process_cpu_seconds_total") > 0
     build = samples["argos_build_info"]
     assert len(build) == 1 and build[0][1] == 1
     assert build[0][0]["version"] and build[0][0]["python"]
@@ -118,7 +101,7 @@ def test_several_processes_report_every_worker_and_promtool_accepts_it(ingest_db
     finally:
         server.kill()
     assert code == 0, server.report()
-    assert value(samples, "argos_http_request_duration_seconds_count", route="telemetry") == 20
+    assert metric(samples, "argos_http_request_duration_seconds_count", route="telemetry") == 20
     assert len(samples["argos_build_info"]) == 1
     result = promtool(text)
     assert result.returncode == 0, result.stdout + result.stderr
