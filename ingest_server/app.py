@@ -21,8 +21,9 @@ from tornado.web import Application, RequestHandler
 from argos_core.bootstrap import Services
 from argos_core.tokens import TokenSigner
 from ingest_server.auth import AgentAuthenticator
+from ingest_server.connections import refuse_oversized_body
 from ingest_server.console_api import console_routes
-from ingest_server.context import IngestConfig, IngestContext
+from ingest_server.context import HARD_BODY_CAP, IngestConfig, IngestContext
 from ingest_server.handlers import (
     EnrollHandler,
     HealthHandler,
@@ -88,10 +89,14 @@ class _Dispatch(HTTPMessageDelegate):
         self._server_conn = server_conn
         self._request_conn = request_conn
         self._delegate: HTTPMessageDelegate | None = None
+        self._received = 0
 
     def headers_received(
         self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
     ) -> Awaitable[None] | None:
+        if _declared_length(headers) > HARD_BODY_CAP:
+            refuse_oversized_body(self._request_conn)
+            return None
         path = getattr(start_line, "path", "").partition("?")[0]
         if path == TELEMETRY_PATH:
             delegate = self._app._telemetry.start_request(self._server_conn, self._request_conn)
@@ -101,16 +106,29 @@ class _Dispatch(HTTPMessageDelegate):
         return delegate.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        assert self._delegate is not None
+        if self._delegate is None:
+            return None  # refused: the connection closes once the 413 is sent
+        self._received += len(chunk)
+        if self._received > HARD_BODY_CAP:  # chunked, so no length was declared
+            self._delegate.on_connection_close()
+            self._delegate = None
+            refuse_oversized_body(self._request_conn)
+            return None
         return self._delegate.data_received(chunk)
 
     def finish(self) -> None:
-        assert self._delegate is not None
-        self._delegate.finish()
+        if self._delegate is not None:
+            self._delegate.finish()
 
     def on_connection_close(self) -> None:
         if self._delegate is not None:
             self._delegate.on_connection_close()
+
+
+def _declared_length(headers: HTTPHeaders) -> int:
+    """The Content-Length, 0 if none (or malformed: Tornado refuses that on its own)."""
+    value = headers.get("Content-Length", "0").partition(",")[0].strip()
+    return int(value) if value.isdigit() else 0
 
 
 class IngestRuntime:

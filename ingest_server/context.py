@@ -14,6 +14,7 @@ from ingest_server.rate_limit import RateLimiter
 from ingest_server.writer import GroupCommitWriter
 
 MIB = 1024 * 1024
+HARD_BODY_CAP = 64 * MIB  # no request body beyond this is read, whatever the endpoint
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class IngestConfig:
     tls_key: str | None = None
     alert_evaluate_interval_s: float = 0.5
     housekeeping_interval_s: float = 300.0
+    idle_timeout_s: float = 30.0  # to send a request's headers, from connect or last answer
+    body_timeout_s: float = 30.0  # to send a request's body
+    max_connections: int = 4096  # open at once, per worker process
 
 
 @dataclass

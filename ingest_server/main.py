@@ -18,7 +18,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 
-from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from argos_core.bootstrap import bootstrap
@@ -28,12 +27,12 @@ from argos_core.migrate import upgrade
 from argos_core.settings import SECRET_KEY_ENV, is_sqlite, resolve_database_url, resolve_secret_key
 from argos_core.tokens import TokenSigner
 from ingest_server.app import IngestRuntime
-from ingest_server.context import MIB, IngestConfig
+from ingest_server.connections import http_server
+from ingest_server.context import IngestConfig
 from ingest_server.metrics import forget_process, share_between_processes
 from ingest_server.tls import server_context
 
 log = logging.getLogger("argos.ingest")
-HARD_BODY_CAP = 64 * MIB
 DRAIN_TIMEOUT_S = 10.0
 MAX_RESTARTS = 20
 
@@ -63,6 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent-burst", type=float, default=IngestConfig.agent_burst)
     p.add_argument("--max-pending-samples", type=_positive, default=IngestConfig.max_pending_rows)
     p.add_argument("--flush-delay-ms", type=float, default=IngestConfig.max_delay_s * 1000)
+    p.add_argument(
+        "--idle-timeout",
+        type=_positive_seconds,
+        default=IngestConfig.idle_timeout_s,
+        metavar="S",
+        help="seconds a connection may take to send a request's headers (idle keep-alive"
+        " included)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=_positive_seconds,
+        default=IngestConfig.body_timeout_s,
+        metavar="S",
+        help="seconds a request may take to send its body",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=_positive,
+        default=IngestConfig.max_connections,
+        metavar="N",
+        help="open connections per worker process; more are answered 503 and closed",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
@@ -91,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_delay_s=args.flush_delay_ms / 1000,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        idle_timeout_s=args.idle_timeout,
+        body_timeout_s=args.body_timeout,
+        max_connections=args.max_connections,
     )
     processes = args.processes or os.cpu_count() or 1
     port = sockets[0].getsockname()[1]
@@ -164,7 +188,7 @@ async def serve(
     tls = None
     if config.tls_cert is not None and config.tls_key is not None:
         tls = server_context(config.tls_cert, config.tls_key)
-    server = HTTPServer(runtime.start(), max_body_size=HARD_BODY_CAP, ssl_options=tls)
+    server = http_server(runtime.start(), config, tls)
     server.add_sockets(sockets)
     _freeze_startup_objects()
     log.info("worker %d serving", os.getpid())
@@ -277,6 +301,16 @@ def _positive(value: str) -> int:
     if not value.isdigit() or int(value) == 0:
         raise argparse.ArgumentTypeError(f"'{value}' is not a positive whole number")
     return int(value)
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds (0-86400]")
+    return seconds
 
 
 def _sentence(exc: BaseException) -> str:
