@@ -67,8 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_seconds,
         default=IngestConfig.idle_timeout_s,
         metavar="S",
-        help="seconds a connection may take to send a request's headers (idle keep-alive"
-        " included)",
+        help="seconds to send a request's headers, from connecting or the last answer",
     )
     p.add_argument(
         "--body-timeout",
