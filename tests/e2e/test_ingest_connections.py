@@ -15,7 +15,7 @@ import pytest
 
 from ingest_server.context import HARD_BODY_CAP
 from tests.e2e.conftest import TEST_CONFIG
-from tests.e2e.support import ServerThread
+from tests.e2e.support import ServerThread, wait_until
 
 TIMEOUT_S = 1.0
 CAP = 3
@@ -108,7 +108,7 @@ def test_a_body_that_stops_coming_is_closed(strict_server):
         assert closed_by_server(sock)
 
 
-def test_connections_over_the_cap_are_answered_503_and_closed(strict_server):
+def test_connections_over_the_cap_are_answered_503_and_closed_until_places_free_up(strict_server):
     held = [connect(strict_server) for _ in range(CAP)]
     try:
         for sock in held:  # each is served, so the server counts it as open
@@ -122,6 +122,13 @@ def test_connections_over_the_cap_are_answered_503_and_closed(strict_server):
     finally:
         for sock in held:
             sock.close()
+    assert wait_until(lambda: serves(strict_server), PATIENCE_S), "closing did not free places"
+
+
+def serves(server: ServerThread) -> bool:
+    with connect(server) as sock:
+        sock.sendall(HEALTH)
+        return read_answer(sock)[0] == 200
 
 
 def test_a_declared_body_over_the_hard_cap_gets_a_json_413_and_a_close(strict_server):
