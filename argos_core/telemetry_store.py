@@ -7,6 +7,7 @@ transaction.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,7 +55,10 @@ def insert_tuples(conn: Connection, rows: Sequence[tuple]) -> int:
         chunk = rows[start : start + ROWS_PER_STATEMENT * 5]
         values = None if conn.dialect.name == "sqlite" else _numeric_values(chunk)
         if values is None:
-            inserted += conn.exec_driver_sql(insert_statement(conn), list(chunk)).rowcount
+            try:
+                inserted += conn.exec_driver_sql(insert_statement(conn), list(chunk)).rowcount
+            except OverflowError as exc:  # SQLite's driver: an int beyond 64 bits
+                raise OutOfRange(str(exc)) from exc
         else:
             inserted += conn.exec_driver_sql(
                 f"INSERT IGNORE INTO telemetry ({', '.join(COLUMNS)}) VALUES {values}"
@@ -62,11 +66,23 @@ def insert_tuples(conn: Connection, rows: Sequence[tuple]) -> int:
     return inserted
 
 
+class OutOfRange(ValueError):
+    """A value the column cannot hold. MySQL's ``INSERT IGNORE`` would store the nearest
+    value it can (a warning nobody reads), so such rows are refused before."""
+
+
 _LITERAL = {int: int.__repr__, float: float.__repr__}
+BIGINT_MIN, BIGINT_MAX = -(1 << 63), (1 << 63) - 1
+FLOAT_MAX = 3.402823466e38  # MySQL FLOAT (single precision)
+# Every literal that may be out of range has 19 or more digits (an int near or beyond
+# 2**63) or an exponent of 38 or more (a float near or beyond FLOAT_MAX); one scan of the
+# text finds them, and only then is each value checked.
+_SUSPECT = re.compile(r"\d{19}|e\+(?:3[89]|[4-9]\d|\d{3})")
 
 
 def _numeric_values(rows: Sequence[tuple]) -> str | None:
-    """``(1,2.5,NULL),(...)`` for rows of finite numbers and Nones, else None."""
+    """``(1,2.5,NULL),(...)`` for rows of finite numbers and Nones, else None (the driver
+    escapes the values). Raises ``OutOfRange`` for a value no column can hold."""
     try:
         text = ",".join(
             [
@@ -76,7 +92,20 @@ def _numeric_values(rows: Sequence[tuple]) -> str | None:
         )
     except KeyError:  # a value of another type (bool, Decimal, str...): let the driver escape
         return None
-    return None if "n" in text.replace("NULL", "") else text  # inf / nan never pass
+    if "n" in text.replace("NULL", ""):  # inf / nan never pass
+        return None
+    if _SUSPECT.search(text):
+        _check_ranges(rows)
+    return text
+
+
+def _check_ranges(rows: Sequence[tuple]) -> None:
+    for row in rows:
+        for column, value in zip(COLUMNS, row, strict=True):
+            if type(value) is int and not BIGINT_MIN <= value <= BIGINT_MAX:
+                raise OutOfRange(f"'{column}' {value} is beyond a 64-bit integer.")
+            if type(value) is float and abs(value) > FLOAT_MAX:
+                raise OutOfRange(f"'{column}' {value} is beyond the column's range.")
 
 
 def insert_ignoring_duplicates(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:

@@ -29,6 +29,7 @@ from argos_core import transactions
 from argos_core.errors import DatabaseUnavailable
 from argos_core.models import utcnow
 from argos_core.telemetry_store import (
+    OutOfRange,
     existing_keys,
     insert_tuples,
     touch_last_seen,
@@ -231,7 +232,7 @@ class GroupCommitWriter:
         started = time.perf_counter()
         try:
             results = self._write_retrying(batch)
-        except (IntegrityError, DataError) as exc:
+        except (IntegrityError, DataError, OutOfRange) as exc:
             # One request's rows (or its agent, deleted meanwhile) spoil the batch: write
             # each request on its own so only the culprit is refused.
             if len(batch) == 1:
@@ -244,7 +245,7 @@ class GroupCommitWriter:
     def _flush_one(self, submission: _Submission) -> WriteResult | Exception:
         try:
             return self._write_retrying([submission])[0]
-        except (IntegrityError, DataError) as exc:
+        except (IntegrityError, DataError, OutOfRange) as exc:
             return _refusal(exc)
 
     def _write_retrying(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
@@ -327,8 +328,8 @@ class GroupCommitWriter:
         ]
 
 
-def _refusal(exc: DBAPIError) -> Exception:
+def _refusal(exc: DBAPIError | OutOfRange) -> Exception:
     if isinstance(exc, IntegrityError):
         return AgentGone(REVOKED)
-    log.warning("The database refused a batch: %s", exc.orig)
+    log.warning("The database refused a batch: %s", getattr(exc, "orig", exc))
     return InvalidBatch("The database refused these values.")
