@@ -5,14 +5,19 @@ from __future__ import annotations
 import math
 import sqlite3
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+import pymysql
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.errors import ConfigurationError
 
 SUPPORTED_BACKENDS = ("sqlite", "mysql", "mariadb")
+SYNC_WAIT = "argos_sync_wait"
+GALERA = "argos_galera"
+WSREP_NOT_READY = 1047
+ROW_BYTES = 1024  # above any row Argos writes, as a Galera write-set entry
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
@@ -39,7 +44,7 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         query = dict(parsed.query)
         query.setdefault("charset", "utf8mb4")
         parsed = parsed.set(query=query)
-        return create_engine(
+        engine = create_engine(
             parsed,
             echo=echo,
             pool_pre_ping=True,
@@ -53,8 +58,59 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
                 "connect_timeout": 5,
             },
         )
+        event.listen(engine, "connect", _mysql_on_connect)
+        event.listen(engine, "before_cursor_execute", _sync_wait, retval=True)
+        event.listen(engine, "handle_error", _node_not_ready_is_a_disconnect)
+        return engine
     except NoSuchModuleError as exc:
         raise ConfigurationError(f"No database driver for '{_redact(url)}'.") from exc
+
+
+def fresh(statement: Executable) -> Executable:
+    """``statement`` sees every transaction committed anywhere in the cluster before it runs.
+
+    On a Galera node a read may run before the node has applied a write that another node
+    (or this one, through another connection, after haproxy moved) has just committed; this
+    makes the node wait for it (``wsrep_sync_wait``). Elsewhere it changes nothing."""
+    return statement.execution_options(**{SYNC_WAIT: True})
+
+
+def max_write_set_rows(conn: Connection) -> int | None:
+    """How many rows one transaction may write on this Galera node with room to spare (half
+    of ``wsrep_max_ws_rows``, and of ``wsrep_max_ws_size`` at ``ROW_BYTES`` a row), or None
+    when the database sets no such limit (not Galera)."""
+    if not conn.info.get(GALERA):
+        return None
+    max_rows, max_bytes = conn.exec_driver_sql(
+        "SELECT @@wsrep_max_ws_rows, @@wsrep_max_ws_size"
+    ).one()
+    limit = int(max_bytes) // ROW_BYTES // 2
+    return min(limit, int(max_rows) // 2) if int(max_rows) else limit
+
+
+def _mysql_on_connect(dbapi_connection, record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT @@wsrep_on")
+        record.info[GALERA] = bool(cursor.fetchone()[0])
+    except pymysql.MySQLError:  # MySQL, or a MariaDB built without wsrep
+        record.info[GALERA] = False
+    finally:
+        cursor.close()
+
+
+def _sync_wait(conn, _cursor, statement, parameters, context, _executemany):
+    if context is not None and context.execution_options.get(SYNC_WAIT) and conn.info.get(GALERA):
+        statement = f"SET STATEMENT wsrep_sync_wait=1 FOR {statement}"
+    return statement, parameters
+
+
+def _node_not_ready_is_a_disconnect(context: ExceptionContext) -> None:
+    """A Galera node outside the primary component answers 1047 to everything: drop the
+    connection (the pool then connects again, through haproxy to a node that can serve)."""
+    orig = context.original_exception
+    if isinstance(orig, pymysql.MySQLError) and orig.args and orig.args[0] == WSREP_NOT_READY:
+        context.is_disconnect = True
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

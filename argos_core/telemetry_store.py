@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
+from argos_core.db import fresh
 from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
 from argos_core.rollups import note_late
 from argos_core.sample_fields import SAMPLE_METRICS
@@ -226,13 +227,16 @@ class AgentCredential(NamedTuple):
 
 
 def agent_credentials(conn: Connection, uuids: Iterable[str]) -> dict[str, AgentCredential]:
-    """The agents that exist among ``uuids``, by uuid."""
+    """The agents that exist among ``uuids``, by uuid (an agent enrolled a moment ago
+    included, whichever Galera node answers)."""
     wanted = sorted(set(uuids))
     found: dict[str, AgentCredential] = {}
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
         rows = conn.execute(
-            select(Agent.uuid, Agent.id, Agent.revoked_at, Agent.report_interval_s).where(
-                Agent.uuid.in_(wanted[start : start + IDS_PER_STATEMENT])
+            fresh(
+                select(Agent.uuid, Agent.id, Agent.revoked_at, Agent.report_interval_s).where(
+                    Agent.uuid.in_(wanted[start : start + IDS_PER_STATEMENT])
+                )
             )
         )
         found.update(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from argos_core import transactions
 from argos_core.errors import AuthenticationFailed, DatabaseUnavailable
 from argos_core.telemetry_store import AgentCredential, agent_credentials
 from argos_core.tokens import TokenSigner
@@ -115,8 +116,11 @@ class AgentAuthenticator:
                     future.set_result(credentials)
 
     def _query(self, uuids: list[str]) -> dict[str, AgentCredential]:
-        with self._engine.connect() as conn:
-            return agent_credentials(conn, uuids)
+        def read() -> dict[str, AgentCredential]:
+            with self._engine.connect() as conn:
+                return agent_credentials(conn, uuids)
+
+        return transactions.run(read, what="agent credentials", idempotent=True)
 
     def _remember(self, agent_uuid: str, expires: float, value: AgentCredential | None) -> None:
         self._cache[agent_uuid] = (expires, value)

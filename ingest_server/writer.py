@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from argos_core import transactions
+from argos_core.db import max_write_set_rows
 from argos_core.errors import DatabaseUnavailable
 from argos_core.models import utcnow
 from argos_core.telemetry_store import (
@@ -98,6 +99,7 @@ class GroupCommitWriter:
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="argos-writer")
         self._conn: Connection | None = None
+        self._write_set_rows: int | None = None
         self._task: asyncio.Task | None = None
         self._stopping = False
 
@@ -114,6 +116,12 @@ class GroupCommitWriter:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
         self._task.add_done_callback(self._ended)
+        # Connect now, so that the first batch already knows the write-set limits.
+        self._executor.submit(self._connect_quietly)
+
+    def _connect_quietly(self) -> None:
+        with contextlib.suppress(DBAPIError):
+            self._connection()
 
     async def submit(self, agent_id: int, rows: list[tuple]) -> WriteResult:
         """Wait until ``rows`` are committed; raises ``Overloaded`` or ``DatabaseUnavailable``."""
@@ -229,6 +237,30 @@ class GroupCommitWriter:
     # --- worker thread -------------------------------------------------------------------
 
     def _flush(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
+        """Write ``batch`` in as few transactions as the Galera write-set limits allow."""
+        results: list[WriteResult | Exception] = []
+        for part in self._write_sets(batch):
+            results += self._flush_part(part)
+        return results
+
+    def _write_sets(self, batch: list[_Submission]) -> list[list[_Submission]]:
+        """``batch`` cut where a transaction would exceed ``max_write_set_rows`` (a sample
+        and each agent's ``last_seen`` are a row each); one request's rows stay together."""
+        cap = self._write_set_rows
+        if cap is None:
+            return [batch]
+        parts: list[list[_Submission]] = [[]]
+        rows = 0
+        for submission in batch:
+            cost = len(submission.rows) + 1
+            if parts[-1] and rows + cost > cap:
+                parts.append([])
+                rows = 0
+            parts[-1].append(submission)
+            rows += cost
+        return parts
+
+    def _flush_part(self, batch: list[_Submission]) -> list[WriteResult | Exception]:
         started = time.perf_counter()
         try:
             results = self._write_retrying(batch)
@@ -276,6 +308,8 @@ class GroupCommitWriter:
         replaced after any error that may have broken it."""
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             self._conn = self._engine.connect()
+            with self._conn.begin():
+                self._write_set_rows = max_write_set_rows(self._conn)
         return self._conn
 
     def _release_connection(self) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core import org_ids, tokens
+from argos_core.db import fresh
 from argos_core.errors import AuthenticationFailed, NotFound, UnknownOrgId, ValidationError
 from argos_core.models import Agent, Branch, EnrollmentKey, utcnow
 from argos_core.repositories import Ancestry, ScopedRepository
@@ -256,7 +257,9 @@ class EnrollmentService:
             return known
         result = self.enroll(grant.branch_org_id, enrollment_key, inventory, source=source)
         with UnitOfWork(self._sf) as uow:
-            agent_id = uow.session.scalar(select(Agent.id).where(Agent.uuid == result.agent_uuid))
+            agent_id = uow.session.scalar(
+                fresh(select(Agent.id).where(Agent.uuid == result.agent_uuid))
+            )
         if agent_id is None:
             raise AuthenticationFailed("This agent has been revoked or no longer exists.")
         return ResourceAgent(agent_id, result.agent_uuid, result.created)

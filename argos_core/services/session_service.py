@@ -16,6 +16,7 @@ from sqlalchemy import Select, delete, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from argos_core.access_tokens import AccessTokenSigner
+from argos_core.db import fresh
 from argos_core.errors import AuthenticationFailed, NotFound, SessionEnded, ValidationError
 from argos_core.models import (
     Branch,
@@ -288,7 +289,10 @@ def _new_refresh_token(session: Session, row: ConsoleSession) -> str:
 
 
 def _find(session: Session, session_id: str) -> ConsoleSession | None:
-    return session.scalar(select(ConsoleSession).where(ConsoleSession.session_id == session_id))
+    """The session row, also when it was created a moment ago through another Galera node."""
+    return session.scalar(
+        fresh(select(ConsoleSession).where(ConsoleSession.session_id == session_id))
+    )
 
 
 def _account(session: Session, principal: Principal) -> User | PlatformAdmin | None:
