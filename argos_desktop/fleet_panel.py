@@ -26,6 +26,11 @@ SEARCH_LIMIT = 200
 LEVELS = ("tenant", "company", "branch", "agent")
 # Long enough to skip the keystrokes of a word, short enough to leave the search its budget.
 SEARCH_DELAY_MS = 150
+# Name stretches; an org id and "93/102 online" fit the others (a long IP address is elided).
+ORG_ID_COLUMN_PX = 92
+STATUS_COLUMN_PX = 116
+TREE_INDENT_PX = 16
+MINIMUM_WIDTH_PX = 320
 
 
 class FleetPanel(QFrame):
@@ -67,8 +72,10 @@ class FleetPanel(QFrame):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, 122)
-        header.resizeSection(2, 118)
+        header.resizeSection(1, ORG_ID_COLUMN_PX)
+        header.resizeSection(2, STATUS_COLUMN_PX)
+        self.tree.setIndentation(TREE_INDENT_PX)
+        self.setMinimumWidth(MINIMUM_WIDTH_PX)
         self.tree.selectionModel().selectionChanged.connect(self._tree_selection_changed)
         self.model.follow_view(self.tree.isExpanded)
         self.tree.expanded.connect(self.model.node_expanded)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,11 @@ REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
     ("Every 5 minutes", 300),
 )
 DEFAULT_REFRESH_S = 10
+# Narrower than this, the toolbar's buttons show icons only (their tooltips name them), so
+# the search box keeps its width at 1024 x 700 and at the window's minimum width.
+COMPACT_TOOLBAR_BELOW_PX = 1200
+# The fleet tree's share of a first window: room for an agent's hostname four levels down.
+FLEET_WIDTH_PX = (400, 600)
 SETTINGS_INTERVAL = "view/refresh_interval_s"
 SETTINGS_PAUSED = "view/refresh_paused"
 NOT_REFRESHED = "Not refreshed yet"
@@ -117,7 +122,7 @@ class MainWindow(QMainWindow):
             self.interval_box.addItem(icons.icon("clock"), label, seconds)
         bar.addWidget(self.interval_box)
         bar.addSeparator()
-        new_button = QToolButton(objectName="newButton")
+        self.new_button = new_button = QToolButton(objectName="newButton")
         new_button.setMenu(self.admin.new_menu)
         new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         new_button.setIcon(icons.icon("tenant"))
@@ -128,10 +133,7 @@ class MainWindow(QMainWindow):
         bar.addAction(self.admin.users)
         bar.addAction(self.admin.audit)
 
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-
+        bar.addSeparator()
         self.status_filter = QComboBox(objectName="statusFilter")
         self.status_filter.setToolTip("Show only agents in this status")
         self.status_filter.addItem(icons.icon("filter"), "Any status", None)
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
         self.search_box.setClearButtonEnabled(True)
         self.search_box.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search_box.setAccessibleName("Search")
+        self.search_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.search_box.installEventFilter(self)
         bar.addWidget(self.search_box)
 
@@ -274,6 +277,21 @@ class MainWindow(QMainWindow):
         else:
             self.timer.start()
 
+    def resizeEvent(self, event) -> None:
+        self._fit_toolbar()
+        super().resizeEvent(event)
+
+    def _fit_toolbar(self) -> None:
+        compact = self.width() < COMPACT_TOOLBAR_BELOW_PX
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly
+            if compact
+            else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        if self.toolbar.toolButtonStyle() != style:
+            self.toolbar.setToolButtonStyle(style)
+            self.new_button.setToolButtonStyle(style)
+
     def chosen_status(self) -> AgentStatus | None:
         value = self.status_filter.currentData()
         return AgentStatus(value) if value else None
@@ -344,7 +362,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
-            self._default_geometry()
+            self.fit_to_screen()
         state = s.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -368,13 +386,15 @@ class MainWindow(QMainWindow):
         self.pause_action.setIcon(icons.icon("play" if paused else "pause"))
         self.pause_action.setText("Resume" if paused else "Pause")
 
-    def _default_geometry(self) -> None:
-        screen = self.screen().availableGeometry()
+    def fit_to_screen(self, available: QRect | None = None) -> None:
+        """First start: most of the screen (``available``: the screen's free area)."""
+        screen = available if available is not None else self.screen().availableGeometry()
         width = max(self.minimumWidth(), min(1680, int(screen.width() * 0.92)))
         height = max(self.minimumHeight(), min(1050, int(screen.height() * 0.92)))
         self.resize(width, height)
         self.move(screen.center() - self.rect().center())
-        self.splitter.setSizes([int(width * 0.36), int(width * 0.64)])
+        fleet = min(FLEET_WIDTH_PX[1], max(FLEET_WIDTH_PX[0], int(width * 0.36)))
+        self.splitter.setSizes([fleet, width - fleet])
 
     def save_settings(self) -> None:
         s = self._settings

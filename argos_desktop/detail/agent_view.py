@@ -12,10 +12,17 @@ from argos_core.services.dto import AgentDetail
 from argos_desktop.detail import status_style
 from argos_desktop.detail.agent_charts import AgentCharts
 from argos_desktop.detail.agent_table_model import local_time, relative_time
-from argos_desktop.detail.widgets import CopyableText, caption_label, heading_label
+from argos_desktop.detail.widgets import (
+    CopyableText,
+    ElidedLabel,
+    caption_label,
+    heading_label,
+)
 from argos_desktop.workers import Requests
 
 INVENTORY_COLUMNS = 3
+# Narrower than this, the inventory takes two columns, so its values are not cut short.
+NARROW_INVENTORY_PX = 760
 
 
 def _gib(n: int | None) -> str:
@@ -49,8 +56,9 @@ class AgentView(QWidget):
         font.setBold(True)
         self.status_label.setFont(font)
         self.subtitle = caption_label()
+        self.subtitle.setWordWrap(True)
         self.uuid = CopyableText("agent id")
-        self.values: dict[str, QLabel] = {}
+        self.values: dict[str, ElidedLabel] = {}
         self.charts = AgentCharts(requests, clock)
 
         title = QHBoxLayout()
@@ -83,16 +91,13 @@ class AgentView(QWidget):
             ("machine", "Machine id"),
             ("key", "Enrollment key"),
         ]
-        for i, (key, caption) in enumerate(fields):
-            row, col = divmod(i, INVENTORY_COLUMNS)
-            value = QLabel()
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setWordWrap(True)
-            self.values[key] = value
-            grid.addWidget(caption_label(caption), row, col * 2, Qt.AlignmentFlag.AlignLeft)
-            grid.addWidget(value, row, col * 2 + 1, Qt.AlignmentFlag.AlignLeft)
-        for col in range(INVENTORY_COLUMNS):
-            grid.setColumnStretch(col * 2 + 1, 1)
+        self._grid = grid
+        self._captions: dict[str, QLabel] = {}
+        for key, caption in fields:
+            self._captions[key] = caption_label(caption)
+            self.values[key] = ElidedLabel()
+        self.inventory_columns = 0
+        self._lay_out_inventory(INVENTORY_COLUMNS)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 8)
@@ -101,6 +106,22 @@ class AgentView(QWidget):
         layout.addWidget(self.subtitle)
         layout.addWidget(self.inventory)
         layout.addWidget(self.charts, 1)
+
+    def resizeEvent(self, event) -> None:
+        narrow = event.size().width() < NARROW_INVENTORY_PX
+        self._lay_out_inventory(INVENTORY_COLUMNS - 1 if narrow else INVENTORY_COLUMNS)
+        super().resizeEvent(event)
+
+    def _lay_out_inventory(self, columns: int) -> None:
+        if columns == self.inventory_columns:
+            return
+        self.inventory_columns = columns
+        for i, key in enumerate(self.values):
+            row, col = divmod(i, columns)
+            self._grid.addWidget(self._captions[key], row, col * 2, Qt.AlignmentFlag.AlignLeft)
+            self._grid.addWidget(self.values[key], row, col * 2 + 1)
+        for col in range(INVENTORY_COLUMNS):
+            self._grid.setColumnStretch(col * 2 + 1, 1 if col < columns else 0)
 
     def set_agent(self, detail: AgentDetail) -> None:
         self.detail = detail
@@ -149,6 +170,5 @@ class AgentView(QWidget):
                 f"Revoked {local_time(agent.revoked_at)}",
             )
         for name, (text, tip) in texts.items():
-            self.values[name].setText(text)
-            self.values[name].setToolTip(tip)
+            self.values[name].set_value(text, tip)
         self.charts.file_stem = f"{agent.hostname}-telemetry"

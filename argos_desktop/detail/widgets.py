@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPalette
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 COPIED_FEEDBACK_MS = 1500
+ELIDED_MINIMUM_CHARS = 6
+
+
+class ElidedLabel(QLabel):
+    """One line of text that ends in "…" where it does not fit; then its tooltip has it whole.
+
+    ``text()`` stays the whole text. ``set_value(text, tip)`` adds a tooltip of its own
+    (e.g. an exact time), shown below the whole text when that is cut.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._tip = ""
+
+    def set_value(self, text: str, tip: str = "") -> None:
+        self._tip = tip
+        self.setText(text)
+        self._update_tip()
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        narrow = self.fontMetrics().averageCharWidth() * ELIDED_MINIMUM_CHARS
+        return QSize(min(hint.width(), narrow), hint.height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, _event) -> None:
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter,
+            rect,
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            shown,
+            self.foregroundRole(),
+        )
+
+    def _update_tip(self) -> None:
+        parts = [self.text()] if self.is_elided() else []
+        if self._tip:
+            parts.append(self._tip)
+        self.setToolTip("\n".join(parts))
 
 
 class CopyableText(QWidget):
@@ -17,9 +69,8 @@ class CopyableText(QWidget):
     def __init__(self, what: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._what = what
-        self.label = QLabel()
+        self.label = ElidedLabel()
         self.label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QToolButton()
         self.button.setAutoRaise(False)
         self.button.setIcon(QIcon.fromTheme("edit-copy"))
@@ -40,7 +91,7 @@ class CopyableText(QWidget):
         layout.addStretch(1)
 
     def set_text(self, text: str) -> None:
-        self.label.setText(text)
+        self.label.set_value(text)
 
     def text(self) -> str:
         return self.label.text()
