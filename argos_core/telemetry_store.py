@@ -7,7 +7,6 @@ transaction.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -75,15 +74,12 @@ class OutOfRange(ValueError):
 _LITERAL = {int: int.__repr__, float: float.__repr__}
 BIGINT_MIN, BIGINT_MAX = -(1 << 63), (1 << 63) - 1
 FLOAT_MAX = 3.402823466e38  # MySQL FLOAT (single precision)
-# Every literal that may be out of range has 19 or more digits (an int near or beyond
-# 2**63) or an exponent of 38 or more (a float near or beyond FLOAT_MAX); one scan of the
-# text finds them, and only then is each value checked.
-_SUSPECT = re.compile(r"\d{19}|e\+(?:3[89]|[4-9]\d|\d{3})")
+_FLOAT_COLUMNS = frozenset({"cpu_percent", "mem_percent", "disk_percent", "load_1m"})
 
 
 def _numeric_values(rows: Sequence[tuple]) -> str | None:
     """``(1,2.5,NULL),(...)`` for rows of finite numbers and Nones, else None (the driver
-    escapes the values). Raises ``OutOfRange`` for a value no column can hold."""
+    escapes the values). Raises ``OutOfRange`` for a value its column cannot hold."""
     try:
         text = ",".join(
             [
@@ -95,18 +91,30 @@ def _numeric_values(rows: Sequence[tuple]) -> str | None:
         return None
     if "n" in text.replace("NULL", ""):  # inf / nan never pass
         return None
-    if _SUSPECT.search(text):
-        _check_ranges(rows)
+    _check_ranges(rows)
     return text
 
 
 def _check_ranges(rows: Sequence[tuple]) -> None:
-    for row in rows:
-        for column, value in zip(COLUMNS, row, strict=True):
-            if type(value) is int and not BIGINT_MIN <= value <= BIGINT_MAX:
-                raise OutOfRange(f"'{column}' {value} is beyond a 64-bit integer.")
-            if type(value) is float and abs(value) > FLOAT_MAX:
-                raise OutOfRange(f"'{column}' {value} is beyond the column's range.")
+    """Each column's smallest and largest value against what the column holds: a transpose
+    and a min/max per column, in C (about a sixth of the cost of writing the literals)."""
+    for column, values in zip(COLUMNS, zip(*rows, strict=True), strict=True):
+        try:
+            lo, hi = min(values), max(values)
+        except TypeError:  # NULLs among the numbers
+            lo = hi = None
+        if lo is None or hi is None:
+            present = [v for v in values if v is not None]
+            if not present:
+                continue
+            lo, hi = min(present), max(present)
+        if column in _FLOAT_COLUMNS:
+            if lo < -FLOAT_MAX or hi > FLOAT_MAX:
+                raise OutOfRange(f"'{column}' holds {hi if hi > FLOAT_MAX else lo}, beyond FLOAT.")
+        elif lo < BIGINT_MIN or hi > BIGINT_MAX:
+            raise OutOfRange(
+                f"'{column}' holds {hi if hi > BIGINT_MAX else lo}, beyond a 64-bit integer."
+            )
 
 
 def insert_ignoring_duplicates(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
