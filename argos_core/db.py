@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import sqlite3
+from pathlib import Path
 
 import pymysql
 from sqlalchemy import Connection, Engine, Executable, create_engine, event
@@ -18,6 +21,8 @@ SYNC_WAIT = "argos_sync_wait"
 GALERA = "argos_galera"
 WSREP_NOT_READY = 1047
 ROW_BYTES = 1024  # above any row Argos writes, as a Galera write-set entry
+PRIVATE_FILE = 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
@@ -35,6 +40,8 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         )
     try:
         if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                keep_private(Path(parsed.database))
             engine = create_engine(
                 parsed, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
             )
@@ -111,6 +118,24 @@ def _node_not_ready_is_a_disconnect(context: ExceptionContext) -> None:
     orig = context.original_exception
     if isinstance(orig, pymysql.MySQLError) and orig.args and orig.args[0] == WSREP_NOT_READY:
         context.is_disconnect = True
+
+
+def keep_private(database: Path) -> None:
+    """The SQLite file (password hashes, tokens' digests) readable by its owner alone.
+
+    A missing file is created 0600 before SQLite opens it, and SQLite gives its ``-wal`` and
+    ``-shm`` files the database file's mode; a file left readable by others (by an earlier
+    version) is tightened, with its ``-wal``/``-shm``, when its owner opens it.
+    """
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        for path in (database, *(database.with_name(database.name + s) for s in SIDE_FILES)):
+            with contextlib.suppress(OSError):  # absent, or someone else's: leave it be
+                if path.stat().st_mode & 0o077:
+                    path.chmod(PRIVATE_FILE)
+    except OSError:
+        pass  # no such directory or no right to create: SQLite says so in its own words
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

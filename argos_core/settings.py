@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -18,8 +19,13 @@ STATUS_GRACE_S = 15
 
 
 def data_dir() -> Path:
+    """The user's Argos directory (embedded database, secret key), private to its owner:
+    created 0700, and tightened to 0700 if an earlier version left it open to others."""
     path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # someone else's: not ours to change
+            path.chmod(0o700)
     return path
 
 
