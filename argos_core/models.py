@@ -272,6 +272,11 @@ class Agent(Base):
     source: Mapped[str] = mapped_column(
         String(32), default=SOURCE_AGENT, server_default=SOURCE_AGENT
     )
+    # Raised by each re-enrollment: a token carries the epoch it was issued in and stops
+    # working once the host enrolls again (from wherever that was: re_enrolled_from).
+    token_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    re_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    re_enrolled_from: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __table_args__ = (
         UniqueConstraint("branch_id", "machine_id"),

@@ -156,82 +156,101 @@ def existing_keys(conn: Connection, keys: Iterable[tuple[int, int]]) -> set[tupl
     return found
 
 
-def touch_last_seen(conn: Connection, seen: Mapping[int, datetime]) -> int:
+def touch_last_seen(
+    conn: Connection, seen: Mapping[int, datetime], epochs: Mapping[int, int] | None = None
+) -> int:
     """Move each agent's ``last_seen`` forward (never backwards, e.g. for late batches;
-    never for revoked agents).
+    never for revoked agents, nor for one whose token epoch is not the one in ``epochs``:
+    its host enrolled again since that token was issued).
 
-    Agents seen at the same instant (everyone in one writer flush) share one ``UPDATE``.
-    Returns how many agents matched (MySQL connections report found, not changed, rows):
-    fewer than given means some are revoked, gone, or already seen later.
+    Agents seen at the same instant (everyone in one writer flush) with the same epoch share
+    one ``UPDATE``. Returns how many agents matched (MySQL connections report found, not
+    changed, rows): fewer than given means some are revoked, gone, superseded or already
+    seen later.
     """
     if not seen:
         return 0
-    matched = 0
-    by_time: dict[datetime, list[int]] = defaultdict(list)
+    epochs = epochs or {}
+    groups: dict[tuple[datetime, int | None], list[int]] = defaultdict(list)
     for agent_id, when in seen.items():
-        by_time[when].append(agent_id)
+        groups[when, epochs.get(agent_id)].append(agent_id)
     if conn.dialect.name in ("mysql", "mariadb") and conn.dialect.paramstyle in _FORMAT_STYLES:
-        return _touch_last_seen_mysql(conn, by_time)
+        return _touch_last_seen_mysql(conn, groups)
+    matched = 0
     agents = Agent.__table__
-    for when, ids in sorted(by_time.items()):
+    for (when, epoch), ids in sorted(groups.items(), key=_group_order):
         ids.sort()
         for start in range(0, len(ids), IDS_PER_STATEMENT):
-            matched += conn.execute(
+            statement = (
                 update(agents)
                 .where(agents.c.id.in_(ids[start : start + IDS_PER_STATEMENT]))
                 .where(agents.c.revoked_at.is_(None))
                 .where(agents.c.last_seen.is_(None) | (agents.c.last_seen < when))
                 .values(last_seen=when, updated_at=agents.c.updated_at)
-            ).rowcount
+            )
+            if epoch is not None:
+                statement = statement.where(agents.c.token_epoch == epoch)
+            matched += conn.execute(statement).rowcount
     return matched
 
 
 _FORMAT_STYLES = ("format", "pyformat")
 
 
-def _touch_last_seen_mysql(conn: Connection, by_time: Mapping[datetime, list[int]]) -> int:
+def _group_order(item: tuple[tuple[datetime, int | None], list[int]]) -> tuple[datetime, int]:
+    (when, epoch), _ids = item
+    return when, -1 if epoch is None else epoch
+
+
+def _touch_last_seen_mysql(
+    conn: Connection, groups: Mapping[tuple[datetime, int | None], list[int]]
+) -> int:
     """``touch_last_seen``'s ``UPDATE`` as driver-level SQL: the same statement the Core
     expression compiles to, without building and compiling an expression per flush (a
-    millisecond of CPU, more than the row inserts themselves). The ids are written as
-    integer literals; the instant is bound as ``UTCDateTime`` stores it (naive UTC)."""
+    millisecond of CPU, more than the row inserts themselves). The ids and the epoch are
+    written as integer literals; the instant is bound as ``UTCDateTime`` stores it (naive
+    UTC)."""
     matched = 0
     table = Agent.__table__.name
-    for when, ids in sorted(by_time.items()):
+    for (when, epoch), ids in sorted(groups.items(), key=_group_order):
         if when.tzinfo is None:
             raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
         naive = when.astimezone(UTC).replace(tzinfo=None)
+        same_epoch = "" if epoch is None else f" AND token_epoch = {int(epoch)}"
         ids.sort()
         for start in range(0, len(ids), IDS_PER_STATEMENT):
             listed = ",".join([str(int(i)) for i in ids[start : start + IDS_PER_STATEMENT]])
             matched += conn.exec_driver_sql(
                 f"UPDATE {table} SET last_seen = %s, updated_at = updated_at"
-                f" WHERE id IN ({listed}) AND revoked_at IS NULL"
+                f" WHERE id IN ({listed}) AND revoked_at IS NULL{same_epoch}"
                 " AND (last_seen IS NULL OR last_seen < %s)",
                 (naive, naive),
             ).rowcount
     return matched
 
 
-def unusable_agents(conn: Connection, agent_ids: Iterable[int]) -> set[int]:
-    """Which of ``agent_ids`` are revoked or no longer exist (primary-key lookups)."""
+def usable_agent_epochs(conn: Connection, agent_ids: Iterable[int]) -> dict[int, int]:
+    """The token epoch of each of ``agent_ids`` that is neither revoked nor gone
+    (primary-key lookups)."""
     wanted = sorted(set(agent_ids))
-    usable: set[int] = set()
+    usable: dict[int, int] = {}
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
         usable.update(
             conn.execute(
-                select(Agent.id).where(
+                select(Agent.id, Agent.token_epoch).where(
                     Agent.id.in_(wanted[start : start + IDS_PER_STATEMENT]),
                     Agent.revoked_at.is_(None),
                 )
-            ).scalars()
+            ).all()
         )
-    return set(wanted) - usable
+    return usable
 
 
 class AgentCredential(NamedTuple):
     agent_id: int
     revoked: bool
     report_interval_s: int
+    token_epoch: int
 
 
 def agent_credentials(conn: Connection, uuids: Iterable[str]) -> dict[str, AgentCredential]:
@@ -242,12 +261,19 @@ def agent_credentials(conn: Connection, uuids: Iterable[str]) -> dict[str, Agent
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
         rows = conn.execute(
             fresh(
-                select(Agent.uuid, Agent.id, Agent.revoked_at, Agent.report_interval_s).where(
-                    Agent.uuid.in_(wanted[start : start + IDS_PER_STATEMENT])
-                )
+                select(
+                    Agent.uuid,
+                    Agent.id,
+                    Agent.revoked_at,
+                    Agent.report_interval_s,
+                    Agent.token_epoch,
+                ).where(Agent.uuid.in_(wanted[start : start + IDS_PER_STATEMENT]))
             )
         )
         found.update(
-            {u: AgentCredential(i, revoked is not None, every) for u, i, revoked, every in rows}
+            {
+                u: AgentCredential(i, revoked is not None, every, epoch)
+                for u, i, revoked, every, epoch in rows
+            }
         )
     return found

@@ -16,6 +16,14 @@ ISSUER = "argos"
 ALGORITHM = "HS256"
 DEFAULT_TOKEN_TTL_S = 30 * 24 * 3600
 MIN_SECRET_KEY_LENGTH = 32
+EPOCH_CLAIM = "epoch"
+
+
+@dataclass(frozen=True)
+class AgentClaims:
+    agent_uuid: str
+    expires_at: float
+    epoch: int
 
 
 @dataclass(frozen=True)
@@ -29,17 +37,22 @@ class TokenSigner:
                 f"ARGOS_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long."
             )
 
-    def issue(self, agent_uuid: str, now: float | None = None) -> str:
+    def issue(self, agent_uuid: str, now: float | None = None, *, epoch: int = 0) -> str:
+        """A token for the agent's current enrollment: ``epoch`` is the agent's
+        ``token_epoch``, which each re-enrollment raises (tokens of earlier epochs stop
+        working)."""
         issued = int(now if now is not None else time.time())
         claims = {"sub": agent_uuid, "iat": issued, "exp": issued + self.ttl_s, "iss": ISSUER}
+        if epoch:
+            claims[EPOCH_CLAIM] = epoch
         return jwt.encode(claims, self.secret_key, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> str:
         """Return the agent uuid the token was issued to, or raise ``AuthenticationFailed``."""
-        return self.verify_with_expiry(token)[0]
+        return self.verify_claims(token).agent_uuid
 
-    def verify_with_expiry(self, token: str) -> tuple[str, float]:
-        """``(agent uuid, exp)`` of a valid token, so callers may cache it until it expires."""
+    def verify_claims(self, token: str) -> AgentClaims:
+        """The claims of a valid token (callers may cache them until it expires)."""
         try:
             claims = jwt.decode(
                 token,
@@ -53,9 +66,15 @@ class TokenSigner:
         except jwt.PyJWTError as exc:
             raise AuthenticationFailed("The token is not valid.") from exc
         subject, expires_at = claims["sub"], claims["exp"]
-        if not isinstance(subject, str) or not subject or not isinstance(expires_at, int | float):
+        epoch = claims.get(EPOCH_CLAIM, 0)  # tokens issued before epochs existed: epoch 0
+        if (
+            not isinstance(subject, str)
+            or not subject
+            or not isinstance(expires_at, int | float)
+            or type(epoch) is not int
+        ):
             raise AuthenticationFailed("The token is not valid.")
-        return subject, expires_at
+        return AgentClaims(subject, expires_at, epoch)
 
 
 MACHINE_SECRET_PREFIX = "argos_"

@@ -1,9 +1,10 @@
 """Who is sending telemetry: the token's signature and expiry, then the agent's row.
 
-The agent lookup (uuid to row id and report interval) is cached for ``ttl_s`` seconds; cache
-misses arriving together are answered by one ``SELECT ... IN`` in a worker thread. Revocation
-does not depend on this cache: the writer checks it in the very transaction that stores the
-samples, so a revoked agent's next batch is refused at once.
+The agent lookup (uuid to row id, report interval and token epoch) is cached for ``ttl_s``
+seconds; cache misses arriving together are answered by one ``SELECT ... IN`` in a worker
+thread. Revocation and re-enrollment do not depend on this cache: the writer checks both in
+the very transaction that stores the samples, so a revoked agent's next batch, or one sent
+with a token from before its host enrolled again, is refused at once.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from sqlalchemy import Engine
 from argos_core import transactions
 from argos_core.errors import AuthenticationFailed, DatabaseUnavailable
 from argos_core.telemetry_store import AgentCredential, agent_credentials
-from argos_core.tokens import TokenSigner
+from argos_core.tokens import AgentClaims, TokenSigner
 from ingest_server.health import DatabaseHealth
 
 INVALID = "A valid agent token is required (Authorization: Bearer <token>)."
 REVOKED = "This agent has been revoked or no longer exists."
+SUPERSEDED = "This token was replaced: the host enrolled again since it was issued."
 MAX_TOKEN_LENGTH = 4096
 
 
@@ -32,6 +34,7 @@ class AgentIdentity:
     agent_id: int
     agent_uuid: str
     report_interval_s: int
+    token_epoch: int
 
 
 class AgentAuthenticator:
@@ -51,33 +54,42 @@ class AgentAuthenticator:
         self._executor = executor
         self._ttl_s = ttl_s
         self._max_entries = max_entries
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self._tokens: dict[str, AgentClaims] = {}
         self._cache: OrderedDict[str, tuple[float, AgentCredential | None]] = OrderedDict()
         self._waiting: dict[str, list[asyncio.Future]] = {}
         self._lookups: set[asyncio.Task] = set()
 
     async def authenticate(self, authorization: str | None) -> AgentIdentity:
-        token = _bearer(authorization)
-        agent_uuid = self._verify(token)
-        credentials = await self._credentials(agent_uuid)
+        """Who sends: a token of an earlier epoch than the agent's (its host enrolled again
+        since) is refused here as soon as this process knows of the new epoch, and by the
+        writer in any case."""
+        claims = self._verify(_bearer(authorization))
+        credentials = await self._credentials(claims.agent_uuid)
+        if credentials is not None and claims.epoch > credentials.token_epoch:
+            self._cache.pop(claims.agent_uuid, None)  # enrolled again since it was cached
+            credentials = await self._credentials(claims.agent_uuid)
         if credentials is None or credentials.revoked:
             raise AuthenticationFailed(REVOKED)
-        return AgentIdentity(credentials.agent_id, agent_uuid, credentials.report_interval_s)
+        if claims.epoch != credentials.token_epoch:
+            raise AuthenticationFailed(SUPERSEDED)
+        return AgentIdentity(
+            credentials.agent_id, claims.agent_uuid, credentials.report_interval_s, claims.epoch
+        )
 
-    def _verify(self, token: str) -> str:
-        """The token's subject. A token whose signature checked out once is remembered with
-        its expiry, so the (slow, pure-Python) JWT decoding runs once per token, not per
+    def _verify(self, token: str) -> AgentClaims:
+        """The token's claims. A token whose signature checked out once is remembered with
+        its claims, so the (slow, pure-Python) JWT decoding runs once per token, not per
         request; expiry is still checked every time."""
         known = self._tokens.get(token)
         if known is not None:
-            if known[1] > time.time():
-                return known[0]
+            if known.expires_at > time.time():
+                return known
             del self._tokens[token]
-        agent_uuid, expires_at = self._signer.verify_with_expiry(token)
+        claims = self._signer.verify_claims(token)
         if len(self._tokens) >= self._max_entries:
             self._tokens.clear()
-        self._tokens[token] = (agent_uuid, expires_at)
-        return agent_uuid
+        self._tokens[token] = claims
+        return claims
 
     async def _credentials(self, agent_uuid: str) -> AgentCredential | None:
         cached = self._cache.get(agent_uuid)

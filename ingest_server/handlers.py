@@ -101,7 +101,7 @@ class EnrollHandler(JsonPostHandler):
             )
         except AuthenticationFailed:
             raise ApiError(401, ENROLL_REFUSED) from None
-        token = self.ctx.signer.issue(result.agent_uuid)
+        token = self.ctx.signer.issue(result.agent_uuid, epoch=result.token_epoch)
         self.write_json(
             201 if result.created else 200,
             {

@@ -48,7 +48,7 @@ async def accept_telemetry(ctx: IngestContext, headers: HTTPHeaders, body: BodyB
         samples = payload.get("samples") if isinstance(payload, dict) else None
         ctx.metrics.samples_rejected.inc(len(samples) if isinstance(samples, list) else 0)
         raise
-    result = await ctx.writer.submit(agent.agent_id, rows)
+    result = await ctx.writer.submit(agent.agent_id, rows, agent.token_epoch)
     return ACCEPTED % (result.accepted, result.duplicates, agent.report_interval_s)
 
 

@@ -34,9 +34,10 @@ from argos_core.telemetry_store import (
     existing_keys,
     insert_tuples,
     touch_last_seen,
-    unusable_agents,
+    usable_agent_epochs,
 )
 from argos_core.transactions import is_connection_error
+from ingest_server.auth import SUPERSEDED
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
 from ingest_server.samples import InvalidBatch
@@ -51,7 +52,8 @@ class Overloaded(Exception):
 
 
 class AgentGone(Exception):
-    """The agent was deleted between authentication and the write."""
+    """The agent was revoked, deleted or enrolled again between authentication and the
+    write."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class _Submission:
     agent_id: int
     rows: list[tuple]
     future: asyncio.Future
+    epoch: int | None = None  # the token's; None: not sent with an agent token (OTLP)
     queued_at: float = field(default_factory=time.monotonic)
 
 
@@ -123,15 +126,20 @@ class GroupCommitWriter:
         with contextlib.suppress(DBAPIError):
             self._connection()
 
-    async def submit(self, agent_id: int, rows: list[tuple]) -> WriteResult:
-        """Wait until ``rows`` are committed; raises ``Overloaded`` or ``DatabaseUnavailable``."""
+    async def submit(
+        self, agent_id: int, rows: list[tuple], epoch: int | None = None
+    ) -> WriteResult:
+        """Wait until ``rows`` are committed; raises ``Overloaded`` or ``DatabaseUnavailable``,
+        or ``AgentGone`` if the agent is revoked, deleted, or (``epoch``: the token epoch the
+        rows were sent with) has enrolled again since."""
         if self._stopping:
             raise Overloaded("The server is shutting down.")
         if not self._health.available:
             raise DatabaseUnavailable("The database is unavailable right now.")
         if self._pending_rows + len(rows) > self._max_pending_rows:
             raise Overloaded("The server is overloaded.")
-        submission = _Submission(agent_id, rows, asyncio.get_running_loop().create_future())
+        future = asyncio.get_running_loop().create_future()
+        submission = _Submission(agent_id, rows, future, epoch)
         self._queue.append(submission)
         self._pending_rows += len(rows)
         self._metrics.queue_samples.set(self._pending_rows)
@@ -328,20 +336,30 @@ class GroupCommitWriter:
     def _write_in(
         self, conn: Connection, batch: list[_Submission], *, recount: bool
     ) -> list[WriteResult | Exception]:
-        """One transaction: move ``last_seen``, refuse revoked agents, insert new rows.
+        """One transaction: move ``last_seen``, refuse revoked agents and superseded tokens,
+        insert new rows.
 
-        Checking revocation here, in the writing transaction, makes it take effect at once
-        however long the request path caches who an agent is. The ``last_seen`` update comes
-        first so that SQLite takes its write lock (waiting for it if need be) before reading.
+        Checking revocation and token epochs here, in the writing transaction, makes them
+        take effect at once however long the request path caches who an agent is (in this
+        process or another). Both ride on the ``last_seen`` update, which only matches usable
+        agents at their current epoch: only when it matches fewer rows than agents does a
+        read find out which. The update comes first so that SQLite takes its write lock
+        (waiting for it if need be) before reading.
         """
         agents = {s.agent_id for s in batch}
-        touched = touch_last_seen(conn, dict.fromkeys(agents, utcnow()))
-        revoked = unusable_agents(conn, agents) if touched < len(agents) else set()
+        epochs: dict[int, int] = {}
+        for s in batch:
+            if s.epoch is not None:
+                epochs[s.agent_id] = max(s.epoch, epochs.get(s.agent_id, s.epoch))
+        touched = touch_last_seen(conn, dict.fromkeys(agents, utcnow()), epochs)
+        # All matched: each agent is usable at the highest epoch it was sent with here.
+        usable = usable_agent_epochs(conn, agents) if touched < len(agents) else None
+        refused = [_refusal_of(s, usable, epochs) for s in batch]
         keep: list[list[tuple]] = []
         seen: set[tuple[int, int]] = set()
-        for submission in batch:
+        for submission, refusal in zip(batch, refused, strict=True):
             fresh = []
-            if submission.agent_id not in revoked:
+            if not refusal:
                 for row in submission.rows:
                     key = (row[0], row[1])
                     if key not in seen:
@@ -355,11 +373,22 @@ class GroupCommitWriter:
         if insert_tuples(conn, rows) != len(rows) and not recount:
             raise _MustRecount
         return [
-            AgentGone(REVOKED)
-            if s.agent_id in revoked
-            else WriteResult(len(fresh), len(s.rows) - len(fresh))
-            for s, fresh in zip(batch, keep, strict=True)
+            AgentGone(refusal) if refusal else WriteResult(len(fresh), len(s.rows) - len(fresh))
+            for s, fresh, refusal in zip(batch, keep, refused, strict=True)
         ]
+
+
+def _refusal_of(
+    submission: _Submission, usable: dict[int, int] | None, epochs: dict[int, int]
+) -> str:
+    """Why ``submission`` cannot be written ("" if it can), given the usable agents' token
+    epochs (None: every agent in the batch is usable at its epoch in ``epochs``)."""
+    if usable is not None and submission.agent_id not in usable:
+        return REVOKED
+    current = epochs.get(submission.agent_id) if usable is None else usable[submission.agent_id]
+    if submission.epoch is not None and submission.epoch != current:
+        return SUPERSEDED
+    return ""
 
 
 def _refusal(exc: DBAPIError | OutOfRange) -> Exception:

@@ -97,6 +97,8 @@ class AgentService:
                 report_interval_s=agent.report_interval_s,
                 enrollment_key_id=agent.enrollment_key_id,
                 enrollment_key_note=key.note if key else None,
+                re_enrolled_at=agent.re_enrolled_at,
+                re_enrolled_from=agent.re_enrolled_from,
             )
 
     @retrying(idempotent=True)

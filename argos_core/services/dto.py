@@ -93,6 +93,8 @@ class AgentDetail:
     report_interval_s: int
     enrollment_key_id: int | None
     enrollment_key_note: str | None
+    re_enrolled_at: datetime | None = None  # last time the host enrolled again
+    re_enrolled_from: str = ""  # and the address it did so from
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ class EnrollResult:
     agent_uuid: str
     created: bool
     report_interval_s: int
+    token_epoch: int = 0
 
 
 @dataclass(frozen=True)

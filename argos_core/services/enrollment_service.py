@@ -24,6 +24,7 @@ from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 NOTE_MAX = 200
+ADDRESS_MAX = 64
 MAX_KEY_LIFETIME = timedelta(days=3650)
 ENROLL_REFUSED = "Enrollment refused: unknown branch or invalid enrollment key."
 
@@ -152,6 +153,10 @@ class EnrollmentService:
     ) -> EnrollResult:
         """Enroll (or re-enroll) the host ``(branch, machine_id)``.
 
+        ``source`` (``channel:address``, e.g. ``ingest:203.0.113.9``) goes to the audit log. A
+        re-enrollment raises the agent's token epoch, so that tokens issued before it stop
+        working, and keeps when and from which address it happened.
+
         Unknown branch and wrong, expired or revoked key all raise the same
         ``AuthenticationFailed`` so callers cannot probe which org ids exist. Idempotent (the
         host's agent is found by ``machine_id``), so it is re-run on a lost connection too;
@@ -164,6 +169,7 @@ class EnrollmentService:
         except UnknownOrgId as exc:
             raise AuthenticationFailed(ENROLL_REFUSED) from exc
         now = utcnow()
+        address = source.partition(":")[2][:ADDRESS_MAX]
         for _attempt in range(2):
             with UnitOfWork(self._sf) as uow:
                 session = uow.session
@@ -207,6 +213,10 @@ class EnrollmentService:
                     session.add(agent)
                 _apply_inventory(agent, inventory)
                 agent.enrollment_key_id = key.id
+                if not created:  # tokens issued before stop working (counted in the database)
+                    agent.token_epoch = Agent.token_epoch + 1
+                    agent.re_enrolled_at = now
+                    agent.re_enrolled_from = address
                 try:
                     session.flush()
                 except IntegrityError:
@@ -218,11 +228,14 @@ class EnrollmentService:
                     "agent",
                     agent.uuid,
                     Ancestry.of(agent),
-                    after={"hostname": inventory.hostname, "key_id": key.id},
+                    after={"hostname": inventory.hostname, "key_id": key.id, "from": address},
                     source=source,
                 )
+                result = EnrollResult(
+                    agent.uuid, created, agent.report_interval_s, agent.token_epoch
+                )  # the epoch read back before the commit: this transaction's own
                 uow.commit()
-                return EnrollResult(agent.uuid, created, agent.report_interval_s)
+                return result
         raise AuthenticationFailed(ENROLL_REFUSED)
 
     def key_grant(self, enrollment_key: str) -> KeyGrant:

@@ -161,6 +161,15 @@ class AgentView(QWidget):
             "machine": (detail.machine_id, ""),
             "key": (key, ""),
         }
+        if detail.re_enrolled_at is not None:
+            where = detail.re_enrolled_from or "an unknown address"
+            texts["enrolled"] = (
+                f"{texts['enrolled'][0]}, again {relative_time(detail.re_enrolled_at, now)}"
+                f" from {where}",
+                f"Enrolled {local_time(agent.enrolled_at)}; enrolled again"
+                f" {local_time(detail.re_enrolled_at)} from {where} (earlier tokens stopped"
+                " working)",
+            )
         if detail.boot_time is not None:
             uptime = _duration((now - detail.boot_time).total_seconds())
             texts["boot"] = (f"up {uptime}", f"Booted {local_time(detail.boot_time)}")

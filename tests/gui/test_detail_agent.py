@@ -14,6 +14,7 @@ from PySide6.QtGui import QImage
 
 from argos_core.bootstrap import Services
 from argos_core.scope import Principal
+from argos_core.services.agent_inventory import AgentInventory
 from argos_desktop.charts.time_range import PRESETS, TimeRange
 from argos_desktop.detail.detail_pane import DetailPane
 from tests.factories import add_agent, add_samples
@@ -300,3 +301,25 @@ def test_agent_without_telemetry_says_so(qtbot, pane, services, superadmin):
     assert len(charts.data) == 0
     assert "No telemetry" in charts.info_label.text()
     assert not charts.csv_action.isEnabled()
+
+
+def test_agent_page_says_when_and_from_where_the_host_enrolled_again(
+    qtbot, pane, services, superadmin
+):
+    tenant = services.orgs.create_tenant(superadmin, "Contoso").org_id
+    company = services.orgs.create_company(superadmin, tenant, "Fabrikam").org_id
+    branch = services.orgs.create_branch(superadmin, company, "Oslo").org_id
+    key = services.enrollment.issue_key(superadmin, branch).key
+    enroll = services.enrollment.enroll
+    once = AgentInventory(hostname="db-01", machine_id="machine-db-01")
+    twice = AgentInventory(hostname="db-02", machine_id="machine-db-02")
+    first = enroll(branch, key, once, source="ingest:10.0.0.5").agent_uuid
+    second = enroll(branch, key, twice, source="ingest:10.0.0.6").agent_uuid
+    enroll(branch, key, twice, source="ingest:203.0.113.9")
+
+    open_agent(qtbot, pane, first)
+    assert "again" not in pane.agent_view.values["enrolled"].text()
+    open_agent(qtbot, pane, second)
+    enrolled = pane.agent_view.values["enrolled"]
+    assert "again" in enrolled.text() and "from 203.0.113.9" in enrolled.text()
+    assert "203.0.113.9" in enrolled.toolTip()

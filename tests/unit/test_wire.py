@@ -59,6 +59,8 @@ EXAMPLES: list[tuple[object, object]] = [
             report_interval_s=30,
             enrollment_key_id=4,
             enrollment_key_note="rack 2",
+            re_enrolled_at=AT - timedelta(minutes=3),
+            re_enrolled_from="2001:db8::7",
         ),
         dto.AgentDetail,
     ),
