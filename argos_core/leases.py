@@ -46,13 +46,14 @@ class Lease:
         self.ttl = ttl
 
     def claim(self, now: datetime | None = None) -> bool:
-        """Take the lease if it is free (expired); True when this owner holds it now."""
+        """Take the lease if it is free (expired) or push it further if this owner holds it
+        already; True when this owner holds it now."""
         now = now or utcnow()
         self._ensure_row()
         with self._engine.begin() as conn:
             won = conn.execute(
                 update(Job)
-                .where(Job.name == self.name, Job.until < now)
+                .where(Job.name == self.name, (Job.until < now) | (Job.owner == self.owner))
                 .values(owner=self.owner, until=now + self.ttl)
             ).rowcount
         return won == 1

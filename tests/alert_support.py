@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from argos_core.models import Agent
+from argos_core.models import Agent, utcnow
 from argos_core.telemetry_store import COLUMNS
 from tests.factories import add_agent, add_samples
 
@@ -50,3 +50,14 @@ def store(services, uuid: str, ts: int, **metrics: float) -> tuple:
     add_samples(services.session_factory, uuid, [{"ts": ts, **metrics}])
     ident = agent_id(services, uuid)
     return tuple(ident if c == "agent_id" else ts if c == "ts" else metrics.get(c) for c in COLUMNS)
+
+
+def silence(services, uuids, seconds: float) -> None:
+    """Make agents look silent for ``seconds`` (their ``last_seen`` set that far back)."""
+    with services.session_factory() as session:
+        session.execute(
+            update(Agent)
+            .where(Agent.uuid.in_(uuids))
+            .values(last_seen=utcnow() - timedelta(seconds=seconds))
+        )
+        session.commit()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from argos_core import transactions
 from argos_core.alerts import lifecycle
 from argos_core.alerts.rules import ABSENCE, METRICS, RuleBook, RuleSpec
 from argos_core.models import Agent, Alert, AlertRule, Telemetry, utcnow
@@ -117,17 +118,32 @@ class ThresholdEvaluator:
                     elif spec.breaches(value) and sustained(session, spec, agent_id, row[1]):
                         to_open.append((spec, agent, value))
         if to_open or to_resolve:
-            with self._sf() as session:
-                for alert_id, value in to_resolve:
-                    alert = session.get(Alert, alert_id)
-                    if alert is not None and alert.open_key is not None:
-                        lifecycle.resolve_alerts(session, [alert], now, value)
-                        outcome.resolved.append(alert.id)
-                for spec, agent, value in to_open:
-                    opened = lifecycle.open_alert(session, spec, agent, value, now)
-                    if opened is not None:
-                        outcome.opened.append(opened.id)
-                session.commit()
+            return transactions.run(
+                lambda: self._write(to_open, to_resolve, now),
+                what="alert evaluation",
+                idempotent=True,
+            )
+        return outcome
+
+    def _write(
+        self,
+        to_open: list[tuple[RuleSpec, Any, float]],
+        to_resolve: list[tuple[int, float]],
+        now: datetime,
+    ) -> Outcome:
+        """Open and resolve what ``evaluate`` decided; idempotent, so it may run again."""
+        outcome = Outcome()
+        with self._sf() as session:
+            for alert_id, value in to_resolve:
+                alert = session.get(Alert, alert_id)
+                if alert is not None and alert.open_key is not None:
+                    lifecycle.resolve_alerts(session, [alert], now, value)
+                    outcome.resolved.append(alert.id)
+            for spec, agent, value in to_open:
+                opened = lifecycle.open_alert(session, spec, agent, value, now)
+                if opened is not None:
+                    outcome.opened.append(opened.id)
+            session.commit()
         return outcome
 
 
@@ -153,11 +169,16 @@ def sustained(session: Session, spec: RuleSpec, agent_id: int, ts: int) -> bool:
 
 
 def absence_pass(
-    session_factory: sessionmaker[Session], policy: StatusPolicy, now: datetime | None = None
+    session_factory: sessionmaker[Session],
+    policy: StatusPolicy,
+    now: datetime | None = None,
+    *,
+    hold: timedelta = lifecycle.NO_HOLD,
 ) -> Outcome:
     """Open an alert for each agent silent past its offline (or overdue) rule, resolve those
     heard from again (or no longer under such a rule). One transaction: a branch that went down
-    together opens together, and its notifications are grouped."""
+    together opens together, and its notifications are grouped (``hold`` delays them so
+    the agents that follow in the next passes join the same message)."""
     now = now or utcnow()
     outcome = Outcome()
     with session_factory() as session:
@@ -186,10 +207,10 @@ def absence_pass(
                     if limit is not None and silence > limit + spec.for_s:
                         due[(spec.root_id, agent.id)] = (spec, agent)
         back = [alert for key, alert in open_alerts.items() if key not in due]
-        lifecycle.resolve_alerts(session, back, now)
+        lifecycle.resolve_alerts(session, back, now, hold=hold)
         outcome.resolved.extend(a.id for a in back)
         fresh = [pair for key, pair in due.items() if key not in open_alerts]
-        outcome.opened.extend(a.id for a in lifecycle.open_alerts(session, fresh, now))
+        outcome.opened.extend(a.id for a in lifecycle.open_alerts(session, fresh, now, hold))
         session.commit()
     return outcome
 

@@ -30,6 +30,7 @@ from argos_core.models import (
 OPENED = "alert.opened"
 RESOLVED = "alert.resolved"
 ACKNOWLEDGED = "alert.acknowledged"
+NO_HOLD = timedelta(0)
 
 
 def open_key(rule_id: int, agent_id: int) -> str:
@@ -75,7 +76,12 @@ def _new_alert(spec: RuleSpec, agent: Placed, value: float | None, now: datetime
 
 
 def open_alert(
-    session: Session, spec: RuleSpec, agent: Placed, value: float | None, now: datetime
+    session: Session,
+    spec: RuleSpec,
+    agent: Placed,
+    value: float | None,
+    now: datetime,
+    hold: timedelta = NO_HOLD,
 ) -> Alert | None:
     """Open an alert unless one is already open for this rule and agent (here or elsewhere:
     the unique ``open_key`` decides between processes)."""
@@ -86,29 +92,38 @@ def open_alert(
             session.flush()
     except IntegrityError:
         return None
-    enqueue(session, [alert], OPENED, now)
+    enqueue(session, [alert], OPENED, now, hold)
     return alert
 
 
 def open_alerts(
-    session: Session, wanted: list[tuple[RuleSpec, Placed]], now: datetime
+    session: Session,
+    wanted: list[tuple[RuleSpec, Placed]],
+    now: datetime,
+    hold: timedelta = NO_HOLD,
 ) -> list[Alert]:
     """Open many alerts in one statement (a branch going down); should one of them be open
-    already (another process got there first), each is opened on its own instead."""
+    already (another process got there first), each is opened on its own instead.
+    ``hold`` delays their notifications, so that agents of a branch that fall silent over
+    a report interval (one absence pass after another) still go out as one message."""
     alerts = [_new_alert(spec, agent, None, now) for spec, agent in wanted]
     try:
         with session.begin_nested():
             session.add_all(alerts)
             session.flush()
     except IntegrityError:
-        opened = [open_alert(session, spec, agent, None, now) for spec, agent in wanted]
+        opened = [open_alert(session, spec, agent, None, now, hold) for spec, agent in wanted]
         return [a for a in opened if a is not None]
-    enqueue(session, alerts, OPENED, now)
+    enqueue(session, alerts, OPENED, now, hold)
     return alerts
 
 
 def resolve_alerts(
-    session: Session, alerts: list[Alert], now: datetime, value: float | None = None
+    session: Session,
+    alerts: list[Alert],
+    now: datetime,
+    value: float | None = None,
+    hold: timedelta = NO_HOLD,
 ) -> None:
     for alert in alerts:
         alert.state = "resolved"
@@ -117,7 +132,7 @@ def resolve_alerts(
         if value is not None:
             alert.value = value
     session.flush()
-    enqueue(session, alerts, RESOLVED, now)
+    enqueue(session, alerts, RESOLVED, now, hold)
 
 
 def acknowledge(
@@ -161,9 +176,15 @@ def remind_unacknowledged(session: Session, now: datetime, every: timedelta) -> 
 
 
 def enqueue(
-    session: Session, alerts: Sequence[Alert], event: str, now: datetime, **extra: Any
+    session: Session,
+    alerts: Sequence[Alert],
+    event: str,
+    now: datetime,
+    hold: timedelta = NO_HOLD,
+    **extra: Any,
 ) -> int:
-    """Outbox rows for every channel on each alert's nodes that takes its severity."""
+    """Outbox rows for every channel on each alert's nodes that takes its severity, due
+    after ``hold``."""
     if not alerts:
         return 0
     channels = session.scalars(
@@ -183,7 +204,7 @@ def enqueue(
                 event=event,
                 payload=body,
                 created_at=now,
-                next_attempt_at=now,
+                next_attempt_at=now + hold,
             )
             for channel in wanted[alert.id]
         )

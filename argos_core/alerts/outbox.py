@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from argos_core import transactions
 from argos_core.alerts.maintenance import Schedule
 from argos_core.models import Alert, MaintenanceWindow, NotificationOutbox, NotifyChannel, utcnow
 
@@ -67,13 +68,24 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** max(0, attempts - 1)))
 
 
-def take_due(session_factory: sessionmaker[Session], now: datetime | None = None) -> list[Message]:
-    """Due rows as messages; rows held by maintenance are postponed or suppressed here."""
+def take_due(
+    session_factory: sessionmaker[Session],
+    now: datetime | None = None,
+    lookahead: timedelta = timedelta(0),
+) -> list[Message]:
+    """Due rows as messages; rows held by maintenance are postponed or suppressed here.
+
+    Rows due within ``lookahead`` join a message of their group that is due now: alerts
+    held for grouping (``lifecycle.open_alerts``) go out with the first of their group.
+    """
     now = now or utcnow()
     with session_factory() as session:
         rows = session.scalars(
             select(NotificationOutbox)
-            .where(NotificationOutbox.sent_at.is_(None), NotificationOutbox.next_attempt_at <= now)
+            .where(
+                NotificationOutbox.sent_at.is_(None),
+                NotificationOutbox.next_attempt_at <= now + lookahead,
+            )
             .order_by(NotificationOutbox.id)
             .limit(BATCH)
         ).all()
@@ -85,43 +97,83 @@ def take_due(session_factory: sessionmaker[Session], now: datetime | None = None
         groups: dict[tuple, list[NotificationOutbox]] = defaultdict(list)
         for row in rows:
             alert = alerts[row.alert_id]
-            window_end = windows.open_until(alert, now)
-            if window_end is not None:
-                row.next_attempt_at = window_end
+            groups[(row.channel_id, row.event, alert.rule_id, alert.branch_id)].append(row)
+        messages = []
+        for members in groups.values():
+            if all(row.next_attempt_at > now for row in members):
                 continue
-            if alert.resolved_at is not None and windows.open_until(alert, row.created_at):
-                row.sent_at, row.outcome = now, "suppressed"
-                continue
-            key = (row.channel_id, row.event, alert.rule_id, alert.branch_id)
-            groups[key].append(row)
+            ready = [row for row in members if _ready(row, alerts[row.alert_id], windows, now)]
+            if ready:
+                channel = channels[ready[0].channel_id]
+                messages.append(
+                    Message(
+                        tuple(r.id for r in ready),
+                        channel.kind,
+                        channel.target,
+                        ready[0].event,
+                        tuple(r.payload for r in ready),
+                    )
+                )
         session.commit()
-        return [
-            Message(
-                tuple(r.id for r in members),
-                channels[members[0].channel_id].kind,
-                channels[members[0].channel_id].target,
-                members[0].event,
-                tuple(r.payload for r in members),
-            )
-            for members in groups.values()
-        ]
+        return messages
+
+
+def _ready(
+    row: NotificationOutbox, alert: Alert, windows: MaintenanceCalendar, now: datetime
+) -> bool:
+    """Whether the row goes out now; one under maintenance waits for the window's end, or
+    is suppressed when its alert opened and resolved inside the window."""
+    window_end = windows.open_until(alert, now)
+    if window_end is not None:
+        row.next_attempt_at = window_end
+        return False
+    if alert.resolved_at is not None and windows.open_until(alert, row.created_at):
+        row.sent_at, row.outcome = now, "suppressed"
+        return False
+    return True
 
 
 def record(
     session_factory: sessionmaker[Session], results: list[Result], now: datetime | None = None
 ) -> None:
+    """Write back what became of each message. The transaction writes before it reads: on
+    SQLite a transaction that read first cannot take the write lock once another connection
+    has written meanwhile ("database is locked" at once, not after the busy timeout), and a
+    message sent but not recorded would be sent again."""
     now = now or utcnow()
+    sent = [row_id for result in results if result.error is None for row_id in result.row_ids]
+    failed = [result for result in results if result.error is not None]
+    transactions.run(
+        lambda: _record(session_factory, sent, failed, now), what="outbox record", idempotent=True
+    )
+
+
+def _record(
+    session_factory: sessionmaker[Session], sent: list[int], failed: list[Result], now: datetime
+) -> None:
+    box = NotificationOutbox
     with session_factory() as session:
-        for result in results:
-            for row in session.scalars(
-                select(NotificationOutbox).where(NotificationOutbox.id.in_(result.row_ids))
+        if sent:
+            session.execute(
+                update(box)
+                .where(box.id.in_(sent))
+                .values(sent_at=now, outcome="sent", last_error="")
+            )
+        for result in failed:
+            assert result.error is not None
+            session.execute(
+                update(box)
+                .where(box.id.in_(result.row_ids))
+                .values(attempts=box.attempts + 1, last_error=result.error[:500])
+            )
+            for row_id, attempts in session.execute(
+                select(box.id, box.attempts).where(box.id.in_(result.row_ids))
             ):
-                if result.error is None:
-                    row.sent_at, row.outcome, row.last_error = now, "sent", ""
-                else:
-                    row.attempts += 1
-                    row.last_error = result.error[:500]
-                    row.next_attempt_at = now + backoff(row.attempts)
+                session.execute(
+                    update(box)
+                    .where(box.id == row_id)
+                    .values(next_attempt_at=now + backoff(attempts))
+                )
         session.commit()
 
 

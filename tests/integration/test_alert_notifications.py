@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_pass
-from argos_core.models import Agent, NotificationOutbox, utcnow
+from argos_core.models import NotificationOutbox, utcnow
 from argos_core.settings import StatusPolicy
 from ingest_server.jobs.alert_delivery import Delivery
 from ingest_server.jobs.alert_senders import SmtpSettings
-from tests.alert_support import agent_id, build_fleet, store
+from tests.alert_support import agent_id, build_fleet, silence, store
 from tests.receivers import smtp_server, webhook_receiver
 
 T0 = 1_790_000_000
@@ -66,16 +66,6 @@ def cpu_alert(services, superadmin, fleet, cpu=97.5, ts=T0):
 def outbox_rows(services):
     with services.session_factory() as session:
         return session.scalars(select(NotificationOutbox).order_by(NotificationOutbox.id)).all()
-
-
-def silence(services, uuids, seconds):
-    with services.session_factory() as session:
-        session.execute(
-            update(Agent)
-            .where(Agent.uuid.in_(uuids))
-            .values(last_seen=utcnow() - timedelta(seconds=seconds))
-        )
-        session.commit()
 
 
 def test_webhooks_get_the_protocol_payload_once_per_event(services, superadmin, fleet):
@@ -163,6 +153,30 @@ def test_a_branch_going_down_is_one_message_naming_its_agents(services, superadm
         [mail] = mailbox.messages
         assert "2 agents in Acme / HQ / Berlin" in mail["Subject"]
         assert {"web-01", "db-01"} <= set(mail.get_payload(decode=True).decode().split())
+
+
+def test_agents_of_a_branch_falling_silent_over_several_passes_go_out_as_one_message(
+    services, superadmin, fleet
+):
+    services.alerts.create_rule(superadmin, fleet.tenant, condition="offline", severity="critical")
+    window = timedelta(seconds=30)
+    with webhook_receiver() as hook:
+        services.alerts.create_channel(superadmin, fleet.tenant, "webhook", hook.url)
+        sender = Delivery(
+            services.session_factory, renotify_after=None, smtp=None, group_window=window
+        )
+        t0 = utcnow()
+        silence(services, [fleet.web], 600)
+        assert len(absence_pass(services.session_factory, POLICY, t0, hold=window).opened) == 1
+        assert sender.run(now=t0 + timedelta(seconds=10)) == 0  # held for its branch
+        silence(services, [fleet.db], 600)
+        later = t0 + timedelta(seconds=20)
+        assert len(absence_pass(services.session_factory, POLICY, later, hold=window).opened) == 1
+        assert sender.run(now=t0 + window) == 1
+        [group] = hook.bodies
+        assert group["count"] == 2 and sorted(group["hostnames"]) == ["db-01", "web-01"]
+        assert sender.run(now=later + window) == 0
+    assert {r.outcome for r in outbox_rows(services)} == {"sent"}
 
 
 def test_channels_only_get_the_severities_they_asked_for(services, superadmin, fleet):

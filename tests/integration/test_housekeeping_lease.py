@@ -44,6 +44,16 @@ def test_one_claimant_wins_until_release_or_expiry(engines):
         second.renew()
 
 
+def test_the_holder_claims_again_to_keep_it_and_others_still_cannot(engines):
+    holder = Lease(engines[0], "alerts.deliver", "host-a", TTL)
+    other = Lease(engines[1], "alerts.deliver", "host-b", TTL)
+    assert holder.claim()
+    later = utcnow() + TTL - timedelta(seconds=1)
+    assert holder.claim(now=later)  # a holder's pass keeps the lease without releasing it
+    assert not other.claim(now=later + timedelta(seconds=2))
+    assert holder.holder().until == later + TTL
+
+
 def test_racing_processes_claim_it_exactly_once(engines):
     leases = [Lease(e, "race", f"p{i}", TTL) for i, e in enumerate(engines)]
     leases[0].claim()
