@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from tornado.httputil import (
@@ -19,6 +20,7 @@ from tornado.httputil import (
 from tornado.web import Application, RequestHandler
 
 from argos_core.bootstrap import Services
+from argos_core.settings import StatusPolicy
 from argos_core.tokens import TokenSigner
 from ingest_server.auth import AgentAuthenticator
 from ingest_server.connections import refuse_oversized_body
@@ -31,7 +33,10 @@ from ingest_server.handlers import (
     NotFoundHandler,
 )
 from ingest_server.health import DatabaseHealth
+from ingest_server.jobs.alert_absence import absence_job
+from ingest_server.jobs.alert_delivery import delivery_job
 from ingest_server.jobs.alert_evaluation import ThresholdEvaluationJob
+from ingest_server.jobs.alert_senders import SmtpSettings
 from ingest_server.jobs.housekeeping import HousekeepingJob
 from ingest_server.metrics import IngestMetrics
 from ingest_server.otlp import default_handlers as otlp_handlers
@@ -173,12 +178,31 @@ class IngestRuntime:
             executor=executor,
         )
         self.housekeeping = HousekeepingJob(engine, interval_s=config.housekeeping_interval_s)
+        group_window = timedelta(seconds=config.alert_group_window_s)
+        self.absence = absence_job(
+            engine,
+            services.session_factory,
+            StatusPolicy(),
+            interval_s=config.alert_absence_interval_s,
+            hold=group_window,
+        )
+        renotify = config.alert_renotify_after_s
+        self.delivery = delivery_job(
+            engine,
+            services.session_factory,
+            interval_s=config.alert_delivery_interval_s,
+            renotify_after=timedelta(seconds=renotify) if renotify > 0 else None,
+            smtp=SmtpSettings.from_env(),
+            group_window=group_window,
+        )
 
     def start(self) -> Application:
         self.context.writer.start()
         self.context.health.start()
         self.alerts.start()
         self.housekeeping.start()
+        self.absence.start()
+        self.delivery.start()
         return make_app(self.context)
 
     async def stop(self) -> None:
@@ -189,7 +213,7 @@ class IngestRuntime:
         if self.context.stopping:
             return
         self.context.stopping = True
-        await self.housekeeping.stop()
+        await asyncio.gather(self.housekeeping.stop(), self.absence.stop(), self.delivery.stop())
         await self.context.writer.drain_and_stop()
         await self.alerts.stop()
         await self.context.health.stop()

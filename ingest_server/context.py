@@ -36,6 +36,10 @@ class IngestConfig:
     tls_cert: str | None = None  # with tls_key: serve HTTPS
     tls_key: str | None = None
     alert_evaluate_interval_s: float = 0.5
+    alert_absence_interval_s: float = 10.0
+    alert_delivery_interval_s: float = 1.0
+    alert_renotify_after_s: float = 3600.0  # 0: never remind
+    alert_group_window_s: float = 30.0  # offline alerts wait this long for their branch
     housekeeping_interval_s: float = 300.0
     idle_timeout_s: float = 30.0  # to send a request's headers, from connect or last answer
     body_timeout_s: float = 30.0  # to send a request's body

@@ -21,14 +21,16 @@ from collections.abc import Callable, Sequence
 from tornado.netutil import bind_sockets
 
 from argos_core.bootstrap import bootstrap
+from argos_core.cli.durations import parse_duration
 from argos_core.db import make_engine
-from argos_core.errors import ArgosError
+from argos_core.errors import ArgosError, ValidationError
 from argos_core.migrate import upgrade
 from argos_core.settings import SECRET_KEY_ENV, is_sqlite, resolve_database_url, resolve_secret_key
 from argos_core.tokens import TokenSigner
 from ingest_server.app import IngestRuntime
 from ingest_server.connections import http_server
 from ingest_server.context import IngestConfig
+from ingest_server.jobs.alert_senders import SmtpSettings
 from ingest_server.metrics import forget_process, share_between_processes
 from ingest_server.tls import server_context
 
@@ -83,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="open connections per worker process; more are answered 503 and closed",
     )
+    p.add_argument(
+        "--renotify-after",
+        type=_duration,
+        default=IngestConfig.alert_renotify_after_s,
+        metavar="DURATION",
+        help="notify again about open, unacknowledged alerts after this long (e.g. 30m;"
+        " 'never'); default 1h",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
@@ -99,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.tls_cert is not None:
             server_context(args.tls_cert, args.tls_key)  # fail now, in one line, if unusable
+        SmtpSettings.from_env()  # a malformed ARGOS_SMTP_URL is refused now, in one line
         url, signer = _prepare(args.database_url)
         sockets = bind_sockets(args.port, args.host, backlog=1024)
     except (ArgosError, OSError) as exc:
@@ -114,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         idle_timeout_s=args.idle_timeout,
         body_timeout_s=args.body_timeout,
         max_connections=args.max_connections,
+        alert_renotify_after_s=args.renotify_after,
     )
     processes = args.processes or os.cpu_count() or 1
     port = sockets[0].getsockname()[1]
@@ -288,6 +300,14 @@ def _port(value: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"'{value}' is not a port number (0-65535)")
     return port
+
+
+def _duration(value: str) -> float:
+    try:
+        length = parse_duration(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return 0.0 if length is None else length.total_seconds()
 
 
 def _non_negative(value: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class WebhookReceiver:
     bodies: list[dict] = field(default_factory=list)
     status: int = 200
     received: threading.Event = field(default_factory=threading.Event)
+    answer_after_s: float = 0.0  # a slow receiver: answers each POST this much later
 
 
 def free_port() -> int:
@@ -38,6 +40,7 @@ def webhook_receiver(port: int | None = None) -> Iterator[WebhookReceiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(receiver.answer_after_s)
             if receiver.status == 200:
                 receiver.bodies.append(json.loads(body))
                 receiver.received.set()

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 
 from sqlalchemy.exc import DBAPIError
@@ -22,9 +21,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.alerts.evaluation import ThresholdEvaluator
 from argos_core.errors import ArgosError
+from ingest_server.jobs.daemon_executor import DaemonExecutor
 
 log = logging.getLogger(__name__)
 _TS = itemgetter(1)
+STOP_TIMEOUT_S = 5.0
 
 
 class ThresholdEvaluationJob:
@@ -32,7 +33,7 @@ class ThresholdEvaluationJob:
         self.evaluator = ThresholdEvaluator(session_factory)
         self._interval_s = interval_s
         self._pending: dict[int, tuple] = {}
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="argos-alerts")
+        self._thread = DaemonExecutor("argos-alerts")
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -50,14 +51,22 @@ class ThresholdEvaluationJob:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
-    async def stop(self) -> None:
-        """Evaluate what was offered so far, then stop."""
+    async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Evaluate what was offered so far, then stop; a pass blocked longer than
+        ``timeout_s`` (on a database that does not answer) is left behind on its daemon
+        thread, so the server still stops (the samples are stored; the agents' next
+        samples are evaluated by the next server)."""
         self._stop.set()
         self._wake.set()
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._thread.shutdown(wait=True)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
+            except TimeoutError:
+                log.warning("Alert evaluation did not end within %.0f s; leaving it", timeout_s)
+                self._task.cancel()
+            except asyncio.CancelledError:
+                pass
+        self._thread.shutdown(wait=False)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -49,7 +49,7 @@ class SmtpSettings:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ConfigurationError(
-                f"{SMTP_URL_ENV} must look like smtp://[user:pass@]host:port or smtps://…"
+                f"{SMTP_URL_ENV} must look like smtp://[user:pass@]host:port or smtps://host:port."
             )
         self.tls = parts.scheme == "smtps"
         self.host = parts.hostname

@@ -28,6 +28,14 @@ def ingest_services(ingest_db: str) -> Iterator[Services]:
     services.close()
 
 
+@pytest.fixture
+def fresh_services(fresh_database_url: str) -> Iterator[Services]:
+    """Services on a database of the test's own, for tests that start their own servers."""
+    services = bootstrap(fresh_database_url)
+    yield services
+    services.close()
+
+
 @pytest.fixture(scope="module")
 def ingest_server(ingest_db: str) -> Iterator[ServerThread]:
     server = ServerThread(ingest_db, TEST_CONFIG).start()

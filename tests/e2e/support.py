@@ -14,9 +14,10 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
 from tornado.netutil import bind_sockets
@@ -31,6 +32,7 @@ from tests.factories import agent_row
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ROOT = Principal("root", "superadmin", source="tests")
+T = TypeVar("T")
 
 
 class ServerThread:
@@ -62,6 +64,15 @@ class ServerThread:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(20)
         assert not self._thread.is_alive(), "the ingest server did not stop:\n" + thread_stacks()
+
+    def call(self, make: Callable[[], Awaitable[T]], timeout: float) -> T:
+        """Await ``make()`` on the server's event loop; fails after ``timeout`` seconds."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
 
     def _main(self) -> None:
         try:
@@ -222,7 +233,9 @@ def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; ``cut()`` drops every connection and refuses
-    new ones (as a stopped database would), ``restore()`` lets traffic through again."""
+    new ones (as a stopped database would), ``stall()`` keeps every connection open but
+    forwards nothing (a database host gone from the network), ``restore()`` lets traffic
+    through again."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self._target = (target_host, target_port)
@@ -232,6 +245,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._cut = False
         self._closed = False
+        self._flowing = threading.Event()
+        self._flowing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def cut(self) -> None:
@@ -241,13 +256,18 @@ class TcpProxy:
                 _close(sock)
             self._open.clear()
 
+    def stall(self) -> None:
+        self._flowing.clear()
+
     def restore(self) -> None:
         with self._lock:
             self._cut = False
+        self._flowing.set()
 
     def close(self) -> None:
         self._closed = True
         self.cut()
+        self._flowing.set()
         _close(self._listener)
 
     def _accept(self) -> None:
@@ -259,6 +279,9 @@ class TcpProxy:
             with self._lock:
                 if self._cut:
                     _close(client)
+                    continue
+                if not self._flowing.is_set():
+                    self._open.add(client)  # accepted, never answered
                     continue
             try:
                 upstream = socket.create_connection(self._target, timeout=5)
@@ -274,6 +297,7 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
