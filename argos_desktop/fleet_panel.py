@@ -55,6 +55,7 @@ class FleetPanel(QFrame):
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.run_search)
         self._first_page_seen = False
+        self._reveal_single_hit = False  # Enter was pressed before the results arrived
 
         self.title = QLabel("FLEET", objectName="panelTitle")
         self.tree = OrgTreeView(objectName="orgTree")
@@ -197,8 +198,9 @@ class FleetPanel(QFrame):
             self.selectionCleared.emit()
 
     def refresh(self) -> bool:
+        """Refresh the tree, and the results while they are shown (a revealed hit stays)."""
         started = self.model.refresh()
-        if self.is_searching():
+        if self.is_searching() and self.stack.currentWidget() is not self.tree:
             self.run_search()
         return started
 
@@ -221,6 +223,20 @@ class FleetPanel(QFrame):
             self.run_search()
         else:
             self._search_timer.start()
+
+    def search_entered(self, text: str, status: AgentStatus | None) -> None:
+        """Enter in the search box: search now, and show a single hit in the tree."""
+        answered = (
+            (text.strip(), status) == self._search
+            and self.stack.currentWidget() is not self.tree
+            and not self._search_timer.isActive()
+            and not self._reveal_single_hit
+        )
+        if answered and self.results.rowCount() == 1:
+            self._result_activated(self.results.index(0, 0))
+            return
+        self._reveal_single_hit = True
+        self.set_search(text, status, immediately=True)
 
     def is_searching(self) -> bool:
         text, status = self._search
@@ -260,10 +276,14 @@ class FleetPanel(QFrame):
                 if self.results.hit(row).key == selected[1]:
                     self.result_view.setCurrentIndex(self.results.index(row, 0))
                     break
+        reveal, self._reveal_single_hit = self._reveal_single_hit, False
         self.searchFinished.emit(len(hits))
+        if reveal and len(hits) == 1:
+            self._result_activated(self.results.index(0, 0))
 
     def _search_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._search_generation:
+            self._reveal_single_hit = False
             self.banner.setText(user_message(exc))
             self.problem.emit(user_message(exc))
 

@@ -223,9 +223,7 @@ class MainWindow(QMainWindow):
         self.admin.changed.connect(self.detail.refresh)
         self.search_box.textChanged.connect(self._search_changed)
         self.search_box.returnPressed.connect(
-            lambda: self.fleet.set_search(
-                self.search_box.text(), self.chosen_status(), immediately=True
-            )
+            lambda: self.fleet.search_entered(self.search_box.text(), self.chosen_status())
         )
         self.status_filter.currentIndexChanged.connect(
             lambda _i: self.fleet.set_search(

@@ -93,6 +93,31 @@ def test_search_finds_hosts_server_side_and_reveals_them(qtbot, shared_fleet: Fl
     assert window.fleet.stack.currentWidget() is window.fleet.tree
 
 
+def test_enter_on_a_single_hit_reveals_it_and_the_live_refresh_keeps_the_tree(
+    qtbot, shared_fleet: Fleet, settings
+):
+    timer = QTimer()
+    window = make_window(qtbot, shared_fleet, settings, timer)
+    fleet = window.fleet
+    window.focus_search()
+    with qtbot.waitSignal(fleet.model.revealed, timeout=10_000):
+        qtbot.keyClicks(window.search_box, "oslo-node-07")
+        qtbot.keyClick(window.search_box, Qt.Key.Key_Return)
+    agent = shared_fleet.agents["oslo-node-07"]
+    assert fleet.stack.currentWidget() is fleet.tree
+    assert fleet.tree.currentIndex().data(KEY_ROLE) == agent
+
+    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+        timer.timeout.emit()
+    assert fleet.stack.currentWidget() is fleet.tree
+    assert fleet.tree.currentIndex().data(KEY_ROLE) == agent
+    assert window.detail.shown[-1] == ("agent", agent)
+
+    with qtbot.waitSignal(fleet.searchFinished, timeout=10_000):
+        qtbot.keyClicks(window.search_box, "x")  # typing again brings the results back
+    assert fleet.stack.currentWidget() is not fleet.tree
+
+
 def test_status_filter_lists_agents_in_that_status(qtbot, shared_fleet: Fleet, settings):
     window = make_window(qtbot, shared_fleet, settings)
     with qtbot.waitSignal(window.fleet.searchFinished, timeout=10_000):
