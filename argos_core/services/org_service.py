@@ -30,6 +30,7 @@ from argos_core.services.dto import (
     SearchHit,
     StatusCounts,
 )
+from argos_core.services.org_contents import contents_phrase
 from argos_core.services.validation import clean_name
 from argos_core.settings import StatusPolicy
 from argos_core.status import (
@@ -212,9 +213,10 @@ class OrgService:
                     select(func.count()).where(getattr(Branch, column) == row.id)
                 )
             if (agents or companies or branches) and not force:
+                held = contents_phrase(companies, branches, agents)
                 raise Conflict(
-                    f"{kind.capitalize()} '{row.name}' still holds {companies} companies,"
-                    f" {branches} branches and {agents} agents; confirm to delete them all."
+                    f"{kind.capitalize()} '{row.name}' still holds {held};"
+                    " confirm to delete them all."
                 )
             if agents:
                 delete_history(

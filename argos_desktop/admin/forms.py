@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -103,6 +104,7 @@ class FormDialog(QDialog):
         super().__init__(parent)
         self.session = session
         self.busy = False
+        self._focused_first_field = False
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
         self.heading = QLabel(title, objectName="dialogTitle")
@@ -135,6 +137,29 @@ class FormDialog(QDialog):
         layout.addStretch(1)
         layout.addWidget(self.buttons)
         self.ok_button.setDefault(True)  # only takes once the button lives in the dialog
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._focused_first_field:
+            self._focused_first_field = True
+            field = self.first_field()
+            if field is not None:
+                field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def first_field(self) -> QWidget | None:
+        """The first widget to type into or choose in, in tab order; no button."""
+        widget = self.nextInFocusChain()
+        while widget is not None and widget is not self:
+            if (
+                widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+                and widget.isVisibleTo(self)
+                and widget.isEnabled()
+                and not isinstance(widget, QAbstractButton)
+                and not (isinstance(widget, QLineEdit) and widget.isReadOnly())
+            ):
+                return widget
+            widget = widget.nextInFocusChain()
+        return None
 
     def on_accept(self) -> None:
         """Subclasses validate nothing themselves: they call ``submit`` with a service call."""

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
 from argos_core.errors import Conflict
 from argos_core.services.dto import OrgKind, OrgNode
+from argos_core.services.org_contents import contents_phrase
 from argos_desktop.admin.forms import CopyField, FormDialog
+from argos_desktop.backend.protocol import ConsoleBackend
+from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
+from argos_desktop.workers import run_in_pool
 
+NOTHING = contents_phrase(0, 0, 0)
+COUNTING = "Counting what it holds…"
+COUNT_PAGE = 500  # the console API's largest page of children
 KIND_TITLES = {"tenant": "Tenant", "company": "Company", "branch": "Branch"}
 INTROS = {
     "tenant": "A tenant is one customer of the platform, with its own companies and users.",
@@ -115,9 +122,11 @@ class RenameOrgDialog(FormDialog):
 
 
 class DeleteOrgDialog(FormDialog):
-    """Delete asks twice when the node is not empty: the service says what would go."""
+    """Says what the node holds before anything is clicked; deleting a non-empty node needs
+    its box ticked, and Enter means Cancel."""
 
     deleted = Signal(str)
+    counted = Signal(str)  # what the node holds, in words ("" when it could not be counted)
 
     def __init__(
         self,
@@ -136,10 +145,41 @@ class DeleteOrgDialog(FormDialog):
         )
         self.kind = kind
         self.org_id = org_id
+        self.contents = QLabel(COUNTING, wordWrap=True)
+        self.contents.setAccessibleName("What goes with it")
         self.force_box = QCheckBox(f"Yes, delete “{name}” and everything it holds")
         self.force_box.setVisible(False)
         self.force_box.toggled.connect(self.ok_button.setEnabled)
+        self.body.addWidget(self.contents)
         self.body.addWidget(self.force_box)
+        self.ok_button.setEnabled(False)
+        self.ok_button.setDefault(False)
+        self.ok_button.setAutoDefault(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+        backend = session.backend
+        run_in_pool(lambda: count_contents(backend, kind, org_id), self._counted, self._unknown)
+
+    def _counted(self, held: str) -> None:
+        if held == NOTHING:
+            self.contents.setText("It is empty: nothing else goes with it.")
+            self.ok_button.setEnabled(True)
+        else:
+            self.contents.setText(
+                f"It holds {held}. They go with it, with the agents' telemetry history."
+            )
+            self._ask_for_everything()
+        self.counted.emit(held)
+
+    def _unknown(self, exc: BaseException) -> None:
+        self.contents.setText(f"What it holds could not be counted: {user_message(exc)}")
+        self.ok_button.setEnabled(True)  # the service still refuses a non-empty node
+        self.counted.emit("")
+
+    def _ask_for_everything(self) -> None:
+        self.force_box.setVisible(True)
+        self.force_box.setChecked(False)
+        self.ok_button.setText("Delete everything")
+        self.ok_button.setEnabled(False)
 
     def on_accept(self) -> None:
         backend, org_id = self.session.backend, self.org_id
@@ -148,10 +188,7 @@ class DeleteOrgDialog(FormDialog):
 
     def after_refusal(self, exc: BaseException) -> None:
         if isinstance(exc, Conflict) and not self.force_box.isVisibleTo(self):
-            self.force_box.setVisible(True)
-            self.force_box.setChecked(False)
-            self.ok_button.setText("Delete everything")
-            self.ok_button.setEnabled(False)
+            self._ask_for_everything()  # something arrived since it was counted
         elif self.force_box.isVisibleTo(self):
             self.force_box.setVisible(False)
             self.ok_button.setEnabled(False)
@@ -159,3 +196,21 @@ class DeleteOrgDialog(FormDialog):
     def _deleted(self, _result: object) -> None:
         self.deleted.emit(self.org_id)
         self.accept()
+
+
+def count_contents(backend: ConsoleBackend, kind: OrgKind, org_id: str) -> str:
+    """Blocking: what deleting the node takes with it, in words (``NOTHING`` if empty)."""
+    node = backend.get_node(org_id)
+    companies = branches = 0
+    if kind == "company":
+        branches = node.child_count
+    elif kind == "tenant":
+        companies = node.child_count
+        offset = 0
+        while offset < companies:
+            page = backend.list_children(org_id, offset=offset, limit=COUNT_PAGE)
+            branches += sum(company.child_count for company in page.items)
+            if not page.items:
+                break
+            offset += len(page.items)
+    return contents_phrase(companies, branches, node.counts.total)

@@ -7,7 +7,12 @@ from PySide6.QtCore import Qt
 
 from argos_core import org_ids
 from argos_core.errors import UnknownOrgId
-from argos_desktop.admin.org_dialogs import CreateOrgDialog, DeleteOrgDialog, RenameOrgDialog
+from argos_desktop.admin.org_dialogs import (
+    COUNTING,
+    CreateOrgDialog,
+    DeleteOrgDialog,
+    RenameOrgDialog,
+)
 from argos_desktop.org_tree_model import KEY_ROLE
 from tests.factories import add_agent
 from tests.gui.admin_helpers import (
@@ -159,16 +164,24 @@ def test_delete_says_what_goes_and_needs_explicit_confirmation(qtbot, admin_flee
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(1))
     select(qtbot, window, [f["acme"], f["beta"]], doomed.org_id)
-    window.admin.delete.trigger()
-    dialog = window.admin.dialog
+    with qtbot.waitSignal(window.admin.dialogOpened) as opened:
+        window.admin.delete.trigger()
+    dialog = opened.args[0]
     assert isinstance(dialog, DeleteOrgDialog)
     assert "cannot be undone" in dialog.intro.text()
-
-    text = submit_refused(qtbot, dialog)
-    assert "0 companies, 0 branches and 2 agents" in text
+    with qtbot.waitSignal(dialog.counted, timeout=10_000) as counted:
+        pass
+    assert counted.args == ["2 agents"]
+    assert "It holds 2 agents." in dialog.contents.text()  # before any click
     assert dialog.force_box.isVisible() and not dialog.ok_button.isEnabled()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter is Cancel
+    assert not dialog.isVisible()
     assert services.orgs.get_node(ROOT, doomed.org_id).name == "Doomed"
 
+    window.admin.delete.trigger()
+    dialog = window.admin.dialog
+    with qtbot.waitSignal(dialog.counted, timeout=10_000):
+        pass
     dialog.force_box.setChecked(True)
     with qtbot.waitSignal(dialog.deleted, timeout=10_000):
         click(qtbot, dialog.ok_button)
@@ -180,13 +193,39 @@ def test_delete_says_what_goes_and_needs_explicit_confirmation(qtbot, admin_flee
     assert resets == []
 
 
+def test_delete_names_what_a_tenant_holds_and_says_when_a_node_is_empty(qtbot, admin_fleet):
+    f = admin_fleet.org
+    orgs = admin_fleet.services.orgs
+    held = orgs.create_tenant(ROOT, "Counted Tenant").org_id
+    first = orgs.create_company(ROOT, held, "First").org_id
+    second = orgs.create_company(ROOT, held, "Second").org_id
+    for company, name in ((first, "One"), (first, "Two"), (second, "Three")):
+        last = orgs.create_branch(ROOT, company, name).org_id
+    add_agent(admin_fleet.services.session_factory, last, "counted-01")
+    backend = session(admin_fleet, ROOT)
+    tenant = DeleteOrgDialog(backend, "tenant", held, "Counted Tenant")
+    qtbot.addWidget(tenant)
+    with qtbot.waitSignal(tenant.counted, timeout=10_000) as counted:
+        tenant.show()
+    assert counted.args == ["2 companies, 3 branches and 1 agent"]
+    empty = orgs.create_branch(ROOT, f["beta"], "Empty Street").org_id
+    branch = DeleteOrgDialog(backend, "branch", empty, "Empty Street")
+    qtbot.addWidget(branch)
+    with qtbot.waitSignal(branch.counted, timeout=10_000):
+        branch.show()
+    assert "empty" in branch.contents.text()
+    assert branch.ok_button.isEnabled() and not branch.force_box.isVisible()
+    with qtbot.waitSignal(branch.deleted, timeout=10_000):
+        click(qtbot, branch.ok_button)
+
+
 def test_delete_of_a_node_with_users_is_refused_with_the_reason(qtbot, admin_fleet):
     dialog = DeleteOrgDialog(
         session(admin_fleet, ROOT), "tenant", admin_fleet.org["zeta"], "Zeta Hosting"
     )
     qtbot.addWidget(dialog)
-    dialog.show()
-    assert "user(s) scoped to it" in submit_refused(qtbot, dialog)
+    with qtbot.waitSignal(dialog.counted, timeout=10_000):
+        dialog.show()
     dialog.force_box.setChecked(True)
     assert "user(s) scoped to it" in submit_refused(qtbot, dialog)
     assert not dialog.ok_button.isEnabled()
@@ -224,7 +263,11 @@ def test_company_admin_manages_only_inside_the_company(qtbot, admin_fleet, peopl
     ):
         qtbot.addWidget(refused)
         refused.show()
-        if isinstance(refused, CreateOrgDialog | RenameOrgDialog):
+        if isinstance(refused, DeleteOrgDialog):
+            qtbot.waitUntil(lambda d=refused: d.contents.text() != COUNTING, timeout=10_000)
+            if refused.force_box.isVisible():
+                refused.force_box.setChecked(True)
+        else:
             refused.name_edit.setText("Sneaky")
         text = submit_refused(qtbot, refused)
         assert any(
@@ -283,3 +326,30 @@ def test_enter_in_a_field_submits_the_form(qtbot, admin_fleet):
     with qtbot.waitSignal(dialog.created, timeout=10_000):
         qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
     assert "Enter Street" in children(admin_fleet, admin_fleet.org["beta"])
+
+
+def test_new_and_rename_dialogs_open_with_the_name_field_ready_for_typing(
+    qtbot, admin_fleet, tmp_path
+):
+    f = admin_fleet.org
+    window = open_window(qtbot, admin_fleet, ROOT, tmp_path)
+    select(qtbot, window, [f["acme"]], f["alpha"])
+    window.admin.new_branch.trigger()
+    dialog = window.admin.dialog
+    assert dialog.focusWidget() is dialog.name_edit
+    qtbot.keyClicks(dialog.focusWidget(), "Hamburg Hafen")  # a space presses no button
+    assert dialog.isVisible()
+    with qtbot.waitSignal(dialog.created, timeout=10_000):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    click(qtbot, dialog.ok_button)
+    branch = dialog.node.org_id
+    settle(qtbot, window)
+
+    select(qtbot, window, [f["acme"], f["alpha"]], branch)
+    window.admin.rename.trigger()
+    dialog = window.admin.dialog
+    assert dialog.focusWidget() is dialog.name_edit
+    qtbot.keyClicks(dialog.focusWidget(), "Hamburg Altona")  # replaces the selected name
+    with qtbot.waitSignal(window.admin.changed, timeout=10_000):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert "Hamburg Altona" in children(admin_fleet, f["alpha"])
