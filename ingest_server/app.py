@@ -25,7 +25,7 @@ from argos_core.tokens import TokenSigner
 from ingest_server.auth import AgentAuthenticator
 from ingest_server.connections import refuse_oversized_body
 from ingest_server.console_api import console_routes
-from ingest_server.context import HARD_BODY_CAP, IngestConfig, IngestContext
+from ingest_server.context import HARD_BODY_CAP, IngestConfig, IngestContext, Limiters
 from ingest_server.handlers import (
     EnrollHandler,
     HealthHandler,
@@ -40,7 +40,6 @@ from ingest_server.jobs.alert_senders import SmtpSettings
 from ingest_server.jobs.housekeeping import HousekeepingJob
 from ingest_server.metrics import IngestMetrics
 from ingest_server.otlp import default_handlers as otlp_handlers
-from ingest_server.rate_limit import RateLimiter
 from ingest_server.telemetry import TelemetryEndpoint
 from ingest_server.writer import GroupCommitWriter
 
@@ -140,9 +139,14 @@ class IngestRuntime:
     """The long-lived parts of one server process. Create and start it inside the event loop."""
 
     def __init__(
-        self, services: Services, signer: TokenSigner, config: IngestConfig | None = None
+        self,
+        services: Services,
+        signer: TokenSigner,
+        config: IngestConfig | None = None,
+        limiters: Limiters | None = None,
     ) -> None:
         config = config or IngestConfig()
+        limiters = limiters or Limiters.of(config)
         engine = services.engine
         metrics = IngestMetrics()
         executor = ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="argos-ingest")
@@ -165,7 +169,7 @@ class IngestRuntime:
             auth=AgentAuthenticator(
                 signer, engine, executor, health=health, ttl_s=config.credentials_ttl_s
             ),
-            limiter=RateLimiter(config.agent_rate, config.agent_burst),
+            limiter=limiters.agents,
             writer=GroupCommitWriter(
                 engine,
                 health,

@@ -46,6 +46,17 @@ class IngestConfig:
     max_connections: int = 4096  # open at once, per worker process
 
 
+@dataclass(frozen=True)
+class Limiters:
+    """Rate limits shared by every worker process: create them before forking."""
+
+    agents: RateLimiter
+
+    @classmethod
+    def of(cls, config: IngestConfig) -> Limiters:
+        return cls(RateLimiter(config.agent_rate, config.agent_burst))
+
+
 @dataclass
 class IngestContext:
     config: IngestConfig

@@ -29,7 +29,7 @@ from argos_core.settings import SECRET_KEY_ENV, is_sqlite, resolve_database_url,
 from argos_core.tokens import TokenSigner
 from ingest_server.app import IngestRuntime
 from ingest_server.connections import http_server
-from ingest_server.context import IngestConfig
+from ingest_server.context import IngestConfig, Limiters
 from ingest_server.jobs.alert_senders import SmtpSettings
 from ingest_server.metrics import forget_process, share_between_processes
 from ingest_server.tls import server_context
@@ -135,9 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({processes} process{'es' if processes > 1 else ''}, {backend})",
         flush=True,
     )
+    limiters = Limiters.of(config)  # before forking: every worker shares them
     if processes == 1:
-        return _serve(url, signer, sockets, config)
-    return _supervise(processes, url, signer, sockets, config)
+        return _serve(url, signer, sockets, config, limiters)
+    return _supervise(processes, url, signer, sockets, config, limiters)
 
 
 def _prepare(flag: str | None) -> tuple[str, TokenSigner]:
@@ -165,10 +166,14 @@ def _prepare(flag: str | None) -> tuple[str, TokenSigner]:
 
 
 def _serve(
-    url: str, signer: TokenSigner, sockets: list[socket.socket], config: IngestConfig
+    url: str,
+    signer: TokenSigner,
+    sockets: list[socket.socket],
+    config: IngestConfig,
+    limiters: Limiters,
 ) -> int:
     try:
-        asyncio.run(_worker(url, signer, sockets, config))
+        asyncio.run(_worker(url, signer, sockets, config, limiters))
     except ArgosError as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
         return 1
@@ -176,13 +181,17 @@ def _serve(
 
 
 async def _worker(
-    url: str, signer: TokenSigner, sockets: list[socket.socket], config: IngestConfig
+    url: str,
+    signer: TokenSigner,
+    sockets: list[socket.socket],
+    config: IngestConfig,
+    limiters: Limiters,
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await serve(url, signer, sockets, config, stop)
+    await serve(url, signer, sockets, config, stop, limiters=limiters)
 
 
 async def serve(
@@ -192,10 +201,11 @@ async def serve(
     config: IngestConfig,
     stop: asyncio.Event,
     runtime_ready: Callable[[IngestRuntime], None] | None = None,
+    limiters: Limiters | None = None,
 ) -> None:
     """Serve on ``sockets`` until ``stop`` is set, then stop accepting, flush and close."""
     services = bootstrap(url, pool_size=8)
-    runtime = IngestRuntime(services, signer, config)
+    runtime = IngestRuntime(services, signer, config, limiters)
     tls = None
     if config.tls_cert is not None and config.tls_key is not None:
         tls = server_context(config.tls_cert, config.tls_key)
@@ -234,11 +244,12 @@ def _supervise(
     signer: TokenSigner,
     sockets: list[socket.socket],
     config: IngestConfig,
+    limiters: Limiters,
 ) -> int:
     """Fork workers that share the listening sockets; forward SIGTERM; restart crashed ones."""
     with tempfile.TemporaryDirectory(prefix="argos-ingest-metrics-") as metrics_dir:
         share_between_processes(metrics_dir)
-        return _run_workers(processes, url, signer, sockets, config)
+        return _run_workers(processes, url, signer, sockets, config, limiters)
 
 
 def _run_workers(
@@ -247,6 +258,7 @@ def _run_workers(
     signer: TokenSigner,
     sockets: list[socket.socket],
     config: IngestConfig,
+    limiters: Limiters,
 ) -> int:
     stopping = False
     children: set[int] = set()
@@ -265,7 +277,7 @@ def _run_workers(
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os._exit(_serve(url, signer, sockets, config))
+            os._exit(_serve(url, signer, sockets, config, limiters))
         children.add(pid)
 
     for _ in range(processes):

@@ -73,6 +73,36 @@ def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ing
     assert scrapes == {40.0}
 
 
+def test_an_agents_rate_limit_holds_in_total_across_processes(ingest_db, ingest_services):
+    burst = 5
+    server = ingest(
+        "--database-url", ingest_db, "--port", "0", "--processes", "2",
+        "--agent-rate", "0.001", "--agent-burst", str(burst),
+    )  # fmt: skip
+    try:
+        url = listening_url(server.first_line())
+        server.wait_for(lambda: _healthy(url), 20, "/healthz answers ok")
+        agent = enroll_http(url, make_branch(ingest_services), ingest_services)
+        with ThreadPoolExecutor(8) as pool:  # a connection each: both workers take some
+            statuses = list(
+                pool.map(
+                    lambda i: (
+                        post_json(
+                            url,
+                            "/api/v1/telemetry",
+                            {"samples": [sample(T0 + i)]},
+                            token=agent.token,
+                        ).status
+                    ),
+                    range(40),
+                )
+            )
+    finally:
+        server.kill()
+    assert sorted(set(statuses)) == [200, 429]
+    assert statuses.count(200) == burst, statuses
+
+
 def test_mysql_without_secret_key_refuses_to_start_with_one_line():
     env = environment()
     env.pop("ARGOS_SECRET_KEY")
