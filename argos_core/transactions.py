@@ -36,9 +36,10 @@ CONFLICT_MYSQL_CODES = frozenset({1205, 1213})  # lock wait timeout; deadlock / 
 # not yet prepared node for application use"): in each the statement did not reach a node
 # that can serve it, and a new connection (through haproxy: to another node) may succeed.
 CONNECTION_MYSQL_CODES = frozenset({1047, 1053, 2002, 2003, 2006, 2013, 4031})
-ATTEMPTS = 8
+# Up to about 4 s of pauses in all: long enough for haproxy to move to another node.
+ATTEMPTS = 10
 FIRST_DELAY_S = 0.01
-MAX_DELAY_S = 0.5
+MAX_DELAY_S = 1.0
 
 
 def mysql_code(exc: BaseException) -> int | None:

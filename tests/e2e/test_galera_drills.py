@@ -1,0 +1,139 @@
+"""Argos on a real 3-node MariaDB Galera cluster behind haproxy (issue 13).
+
+The test brings the cluster up itself with ``deploy/galera/argos-galera`` (installing its
+packages first where it can) and is skipped only when Galera cannot run on this machine,
+with the reason. One test, one cluster: its parts share the cluster's start-up time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from argos_core.bootstrap import bootstrap
+from ingest_server.context import IngestConfig
+from tests.e2e.support import ServerThread, enroll_http, make_branch, post_json
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUSTER = ROOT / "deploy" / "galera" / "argos-galera"
+DRILLS = ROOT / "benchmarks" / "galera_drills.py"
+STALL_LIMIT_S = 10.0
+
+
+def _cluster(directory: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(CLUSTER), "--dir", str(directory), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _galera_or_skip() -> None:
+    checked = _cluster(Path(tempfile.gettempdir()), "check")
+    if checked.returncode == 0:
+        return
+    installed = _cluster(Path(tempfile.gettempdir()), "install", timeout=600)
+    if installed.returncode != 0:
+        reason = f"{checked.stdout.strip()}; installing failed: {installed.stderr.strip()[-300:]}"
+        print(reason)
+        pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def galera() -> Iterator[tuple[Path, dict]]:
+    _galera_or_skip()
+    work = Path(tempfile.mkdtemp(prefix="argos-galera-test-"))
+    work.chmod(0o755)  # run as root, the nodes run as the mysql user
+    directory = work / "cluster"
+    ports = [f"--ingest-port={_free_port()}", f"--ingest-port={_free_port()}"]
+    started = _cluster(directory, "start", "--nodes", "3", *ports)
+    try:
+        assert started.returncode == 0, started.stderr
+        status = json.loads(_cluster(directory, "status", "--json").stdout)
+        yield directory, status
+    finally:
+        _cluster(directory, "stop")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _on_every_node(status: dict, sql: str) -> list:
+    """``sql`` run on each node once it has applied everything committed in the cluster;
+    what each answered (None for a statement without rows)."""
+    values = []
+    for node in status["nodes"]:
+        engine = create_engine(f"mysql+pymysql://root@127.0.0.1:{node['sql_port']}/argos")
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("SET SESSION wsrep_sync_wait = 1")
+                result = conn.execute(text(sql))
+                values.append(result.scalar() if result.returns_rows else None)
+        finally:
+            engine.dispose()
+    return values
+
+
+@pytest.mark.slow
+def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(galera):
+    directory, status = galera
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    drills = subprocess.run(
+        [sys.executable, str(DRILLS), "--cluster-dir", str(directory), "--json",
+         "--agents", "6", "--observe", "3"],
+        capture_output=True, text=True, timeout=300, env=env, check=False,
+    )  # fmt: skip
+    assert drills.returncode == 0, drills.stderr[-3000:]
+    results = {r["name"]: r for r in json.loads(drills.stdout.splitlines()[-1])}
+    assert set(results) == {"kill-db-node", "kill-server", "stop-target"}
+    for name, r in results.items():
+        assert r["acknowledged"] > 0, (name, r)
+        assert (r["lost"], r["duplicated"], r["server_errors"]) == (0, 0, 0), (name, r)
+        assert r["rows_per_node"] == [r["acknowledged_total"]] * 3, (name, r)
+        assert r["stall_s"] < STALL_LIMIT_S, (name, r)
+
+    # The writer keeps each transaction inside the node's write-set limit: with room for
+    # 2,000 rows, five 1,000-sample requests queued together are written in several commits.
+    url = status["database_url"]
+    _on_every_node(status, "SET GLOBAL wsrep_max_ws_rows = 2000")
+    services = bootstrap(url)
+    server = ServerThread(url, IngestConfig(agent_rate=0, max_delay_s=0.5)).start()
+    try:
+        branch = make_branch(services)
+        agents = [enroll_http(server.url, branch, services) for _ in range(5)]
+        bodies = [
+            {"samples": [{"ts": 1_700_000_000 + i, "cpu_percent": 1.0} for i in range(1000)]}
+            for _ in agents
+        ]
+        with ThreadPoolExecutor(len(agents)) as pool:
+            replies = list(
+                pool.map(
+                    lambda a, body: post_json(server.url, "/api/v1/telemetry", body, token=a.token),
+                    agents,
+                    bodies,
+                )
+            )
+        assert [(r.status, r.json.get("accepted")) for r in replies] == [(200, 1000)] * 5
+        ids = ",".join(str(a.agent_id) for a in agents)
+        stored = _on_every_node(status, f"SELECT COUNT(*) FROM telemetry WHERE agent_id IN ({ids})")
+        assert stored == [5000, 5000, 5000]
+    finally:
+        server.stop()
+        services.close()
