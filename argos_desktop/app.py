@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from argos_core.demo import DemoDatabase, prepare_demo
-from argos_core.settings import resolve_database_url
+from argos_core.settings import data_dir, resolve_database_url
 from argos_desktop import icons
 from argos_desktop.demo_mode import (
     DemoProcesses,
@@ -28,6 +28,7 @@ from argos_desktop.demo_mode import (
     sign_in_through_server,
 )
 from argos_desktop.heap import freeze_startup_objects
+from argos_desktop.log_file import start_log_file
 from argos_desktop.login_dialog import LoginDialog
 from argos_desktop.main_window import MainWindow
 from argos_desktop.messages import user_message
@@ -215,6 +216,7 @@ def _splash(title: str, detail: str) -> QWidget:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    start_log_file(data_dir())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -16,15 +16,19 @@ from PySide6.QtWidgets import (
     QSplitter,
     QToolBar,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from argos_core.status import AgentStatus
 from argos_desktop import icons, theme
 from argos_desktop.admin.admin_actions import AdminActions
+from argos_desktop.backend.protocol import ServerHealth
 from argos_desktop.detail.detail_pane import DetailPane
 from argos_desktop.fleet_panel import FleetPanel
+from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
+from argos_desktop.workers import run_in_pool
 
 REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
     ("Every 5 s", 5),
@@ -48,6 +52,7 @@ DetailFactory = Callable[[ConsoleSession, QWidget], QWidget]
 
 class MainWindow(QMainWindow):
     refreshed = Signal()
+    healthChecked = Signal(object)  # the ServerHealth, or None without a server
     signOutRequested = Signal()
 
     def __init__(
@@ -74,7 +79,17 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([540, 900])
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+        self.banner = QLabel(objectName="problemBanner", wordWrap=True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setVisible(False)
+        self._problems: dict[str, str] = {}
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
         self.timer = refresh_timer if refresh_timer is not None else QTimer(self)
         self.timer.timeout.connect(self.refresh_now)
@@ -204,7 +219,10 @@ class MainWindow(QMainWindow):
         self.refresh_label = QLabel(NOT_REFRESHED, objectName="statusRefresh")
         self.demo_label = QLabel(objectName="demoNote")
         self.demo_label.setVisible(False)
+        self.health_label = QLabel(objectName="statusHealth")
+        self.health_label.setVisible(False)
         bar.addWidget(self.connection_label)
+        bar.addWidget(self.health_label)
         bar.addWidget(self.user_label)
         bar.addWidget(self.demo_label, 1)
         bar.addPermanentWidget(self.refresh_label)
@@ -237,11 +255,42 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the top level of the tree and start the live refresh."""
         self.fleet.start()
+        self.check_health()
         self._apply_timer()
 
     def refresh_now(self) -> None:
         self.fleet.refresh()
         self.detail.refresh()
+        self.check_health()
+
+    def check_health(self) -> None:
+        """Ask the server how it is (with each refresh); a problem shows as a banner."""
+        backend = self.session.backend
+        run_in_pool(backend.server_health, self._health_arrived, self._health_failed)
+
+    def _health_arrived(self, health: ServerHealth | None) -> None:
+        self.health_label.setVisible(health is not None)
+        if health is not None:
+            self.health_label.setText("● Server healthy" if health.ok else "● Server problem")
+            self.health_label.setToolTip(health.text)
+            self.health_label.setProperty("state", "ok" if health.ok else "error")
+            self.health_label.style().unpolish(self.health_label)
+            self.health_label.style().polish(self.health_label)
+            self.set_problem("health", "" if health.ok else health.text)
+        self.healthChecked.emit(health)
+
+    def _health_failed(self, exc: BaseException) -> None:
+        self.set_problem("health", user_message(exc))
+        self.healthChecked.emit(None)
+
+    def set_problem(self, source: str, text: str) -> None:
+        """Show (or with ``""`` clear) a problem in the banner above the tree and detail."""
+        if text:
+            self._problems[source] = text
+        else:
+            self._problems.pop(source, None)
+        self.banner.setText("  ·  ".join(dict.fromkeys(self._problems.values())))
+        self.banner.setVisible(bool(self._problems))
 
     def set_paused(self, paused: bool) -> None:
         self.pause_action.blockSignals(True)
@@ -323,6 +372,7 @@ class MainWindow(QMainWindow):
 
     def _refreshed(self, at: datetime) -> None:
         self.set_connection_ok(True)
+        self.statusBar().clearMessage()
         local = at.astimezone().strftime("%H:%M:%S")
         suffix = " (paused)" if self.is_paused() else ""
         self.refresh_label.setText(f"Last refresh {local}{suffix}")
@@ -337,6 +387,7 @@ class MainWindow(QMainWindow):
         self.set_connection_ok(False, message)
 
     def set_connection_ok(self, ok: bool, message: str = "") -> None:
+        self.set_problem("connection", "" if ok else message)
         label = self.session.label
         text = f"● Connected · {label}" if ok else f"● Connection problem · {message}"
         self.connection_label.setText(text)

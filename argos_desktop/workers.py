@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +29,9 @@ from PySide6.QtCore import (
     SignalInstance,
 )
 
-from argos_core.errors import SessionEnded
+from argos_core.errors import ArgosError, SessionEnded
 
+log = logging.getLogger(__name__)
 Callback = Callable[[Any], None]
 
 
@@ -76,7 +78,10 @@ class _Call(QRunnable):
     def run(self) -> None:
         try:
             answer: tuple[bool, Any] = (True, self._fn())
-        except Exception as exc:  # delivered to the GUI, which shows it; never lost
+        except ArgosError as exc:  # a refusal with its own sentence: the GUI shows it
+            answer = (False, exc)
+        except Exception as exc:  # unexpected: logged with its traceback, then shown
+            log.error("A background call failed", exc_info=exc)
             answer = (False, exc)
         # RuntimeError: the application is shutting down and nobody is left to tell.
         with contextlib.suppress(RuntimeError):

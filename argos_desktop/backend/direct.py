@@ -27,7 +27,7 @@ from argos_core.services.dto import (
     UserInfo,
 )
 from argos_core.status import AgentStatus
-from argos_desktop.backend.protocol import Identity
+from argos_desktop.backend.protocol import Identity, ServerHealth
 
 CLIENT_ADMIN_NEEDS_SERVER = (
     "A database URL is for superadmins only; sign in with your Argos server's address"
@@ -216,6 +216,9 @@ class DirectBackend:
         return self._services.audit.list_actions(self._principal)
 
     # --- the connection ----------------------------------------------------------------------
+    def server_health(self) -> ServerHealth | None:
+        return None  # no server in between: every call reaches the database itself
+
     def close(self) -> None:
         self._services.close()
 

@@ -65,6 +65,14 @@ class Identity:
         return f"{self.scope_kind} {name}"
 
 
+@dataclass(frozen=True)
+class ServerHealth:
+    """What the Argos server says of itself: healthy or not, in one sentence."""
+
+    ok: bool
+    text: str
+
+
 class ConsoleBackend(Protocol):
     """Everything the console does, on behalf of the identity it was opened for.
 
@@ -182,6 +190,10 @@ class ConsoleBackend(Protocol):
     def audit_actions(self) -> list[str]: ...
 
     # --- the connection ----------------------------------------------------------------------
+    def server_health(self) -> ServerHealth | None:
+        """The Argos server's health (its ``/healthz``); None without a server in between."""
+        ...
+
     def close(self) -> None:
         """Sign out (remote) or release the database (direct). Idempotent."""
         ...

@@ -55,7 +55,7 @@ from argos_core.services.dto import (
     UserInfo,
 )
 from argos_core.status import AgentStatus
-from argos_desktop.backend.protocol import Identity
+from argos_desktop.backend.protocol import Identity, ServerHealth
 
 T = TypeVar("T")
 API = "/api/v1"
@@ -64,6 +64,7 @@ TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 REFRESH_MARGIN_S = 30
 ETAG_CACHE_SIZE = 256
 LOGOUT_TIMEOUT_S = 3.0
+HEALTH_TIMEOUT_S = 5.0
 # A read the server refuses for now (503 + Retry-After) is tried once more after this at most.
 MAX_RETRY_WAIT_S = 3.0  # the console may be quitting: do not hold it up for long
 
@@ -312,6 +313,24 @@ class RemoteBackend:
         return self._get(list[str], "/audit/actions")
 
     # --- the connection ----------------------------------------------------------------------
+    def server_health(self) -> ServerHealth:
+        base = self._client.base_url
+        url = base.copy_with(path=base.path.rstrip("/").removesuffix(API) + "/healthz")
+        try:
+            response = _request(self._client, "GET", str(url), timeout=HEALTH_TIMEOUT_S)
+        except ServerUnavailable as exc:
+            return ServerHealth(False, str(exc))
+        body = _body(response)
+        body = body if isinstance(body, dict) else {}
+        if response.status_code == 200 and body.get("status") == "ok":
+            return ServerHealth(True, "The Argos server is healthy; its database answers.")
+        database = body.get("database", "unknown")
+        return ServerHealth(
+            False,
+            f"The Argos server reports a problem (HTTP {response.status_code},"
+            f" status {body.get('status', 'unknown')}, database {database}).",
+        )
+
     def close(self) -> None:
         """Sign out on the server (best effort: the session expires anyway), then disconnect."""
         if self._client.is_closed:

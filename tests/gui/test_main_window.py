@@ -8,7 +8,16 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from argos_core.models import utcnow
 from argos_desktop.main_window import MainWindow
 from argos_desktop.org_tree_model import KEY_ROLE, STATUS_ROLE
-from tests.gui.conftest import FakeDetailPane, Fleet, session_for
+from tests.e2e.conftest import TEST_CONFIG
+from tests.e2e.support import ServerThread
+from tests.gui.conftest import (
+    PASSWORD,
+    ROOT,
+    FakeDetailPane,
+    Fleet,
+    build_fleet,
+    session_for,
+)
 
 
 @pytest.fixture
@@ -162,6 +171,45 @@ def test_status_bar_names_connection_and_user(qtbot, shared_fleet: Fleet, settin
     assert "root" in window.user_label.text()
     window.fleet.model.refreshFailed.emit("The database is unavailable right now.")
     assert "unavailable" in window.connection_label.text()
+    assert not window.banner.isHidden() and "unavailable right now" in window.banner.text()
+    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+        window.refresh_now()
+    assert window.banner.isHidden()  # the problem cleared, so does its message
+
+
+def test_the_servers_health_shows_in_the_status_bar_and_a_failure_as_a_banner(
+    qtbot, fresh_database_url: str, settings
+):
+    fleet = build_fleet(fresh_database_url)
+    server = ServerThread(fresh_database_url, TEST_CONFIG).start()
+    fleet.server_url = server.url
+    try:
+        window = MainWindow(
+            fleet.sign_in(ROOT, PASSWORD), settings, QTimer(), detail_factory=FakeDetailPane
+        )
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(window.healthChecked, timeout=10_000) as checked:
+            window.start()
+        assert checked.args[0].ok
+        assert window.health_label.isVisible() and "healthy" in window.health_label.text()
+        assert not window.banner.isVisible()
+    finally:
+        server.stop()
+    with qtbot.waitSignal(window.healthChecked, timeout=20_000) as checked:
+        window.check_health()
+    assert not checked.args[0].ok
+    assert window.banner.isVisible() and "cannot be reached" in window.banner.text()
+    assert "problem" in window.health_label.text()
+    fleet.services.close()
+
+
+def test_without_a_server_no_health_is_shown(qtbot, shared_fleet: Fleet, settings):
+    window = make_window(qtbot, shared_fleet, settings)
+    with qtbot.waitSignal(window.healthChecked, timeout=10_000) as checked:
+        window.check_health()
+    assert checked.args == [None]
+    assert window.health_label.isHidden() and window.banner.isHidden()
 
 
 def test_down_arrow_in_the_search_box_moves_into_the_results(qtbot, shared_fleet, settings):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 
 import shiboken6
 from PySide6.QtCore import QObject, QThread, QThreadPool
 
+from argos_core.errors import NotFound
+from argos_desktop import log_file
+from argos_desktop.messages import user_message
 from argos_desktop.workers import Requests, run_in_pool, workers_in_flight
 
 
@@ -81,3 +86,29 @@ def test_requests_deliver_only_the_latest_answer_of_a_channel(qtbot):
     qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
     assert shown == ["new"] and not requests.busy
     pool.waitForDone(10_000)
+
+
+def test_an_unexpected_failure_is_logged_with_its_traceback_and_its_message_names_the_file(
+    qtbot, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(log_file, "_path", None)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    path = log_file.start_log_file(tmp_path)
+    failures: list[BaseException] = []
+
+    def broken() -> None:
+        raise KeyError("no such column")
+
+    run_in_pool(broken, lambda _r: None, failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=10_000)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert user_message(failures[0]) == (
+        f"Something went wrong (KeyError); the details are in {path}."
+    )
+    written = path.read_text(encoding="utf-8")
+    assert "Traceback" in written and "no such column" in written
+    assert user_message(NotFound("No such agent.")) == "No such agent."
