@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QCoreApplication, QThreadPool
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import update
 
@@ -213,3 +213,9 @@ class FakeDetailPane(QWidget):
 
     def refresh(self) -> None:
         self.refreshes += 1
+
+
+def settle(view) -> None:
+    """Run a view's delayed layout now: that is where it would ask the model for more rows."""
+    view.executeDelayedItemsLayout()
+    QCoreApplication.processEvents()

@@ -14,9 +14,11 @@ __all__ = ["admin_fleet", "people"]
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
-def audit_dialog(qtbot, fleet, principal, signed_in=None) -> AuditLogDialog:
+def audit_dialog(qtbot, fleet, principal, signed_in=None, tester=None) -> AuditLogDialog:
     dialog = AuditLogDialog(signed_in or session(fleet, principal))
     qtbot.addWidget(dialog)
+    if tester is not None:
+        tester.check(dialog.entries)  # before the first page arrives
     with qtbot.waitSignal(dialog.loaded, timeout=10_000):
         dialog.show()
     return dialog
@@ -27,8 +29,7 @@ def test_audit_log_filters_sorts_and_pages(qtbot, qtmodeltester, admin_fleet, mo
     signed_in = session(admin_fleet, ROOT)  # signing in (to a server) is audited too
     admin_fleet.services.orgs.rename(ROOT, f["lyon"], "Lyon Centre")
     monkeypatch.setattr(audit_view, "PAGE_SIZE", 4)
-    dialog = audit_dialog(qtbot, admin_fleet, ROOT, signed_in)
-    qtmodeltester.check(dialog.entries)
+    dialog = audit_dialog(qtbot, admin_fleet, ROOT, signed_in, tester=qtmodeltester)
     newest = dialog.entries.records()[0]
     assert (newest.action, newest.target) == ("branch.rename", f["lyon"])
     assert "Lyon Centre" in dialog.entries.index(0, 4).data()

@@ -42,6 +42,7 @@ def test_superadmin_creates_company_and_branch_in_place_keeping_expansion(
     f = admin_fleet.org
     window = open_window(qtbot, admin_fleet, ROOT, tmp_path)
     model, tree, admin = window.fleet.model, window.fleet.tree, window.admin
+    qtmodeltester.check(model)  # before the loads and insertions below
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(1))
     select(qtbot, window, [f["acme"]], f["alpha"])
@@ -85,7 +86,6 @@ def test_superadmin_creates_company_and_branch_in_place_keeping_expansion(
     settle(qtbot, window)
     assert model.index_for_key(branch.org_id).isValid()
     assert resets == []
-    qtmodeltester.check(model)
     assert children(admin_fleet, f["acme"]) == ["Alpha Corp", "Beta Corp", "Gamma Corp"]
 
 

@@ -226,8 +226,8 @@ def test_search_results_model_passes_the_qt_model_tester(
     qtbot, qtmodeltester, shared_fleet, settings
 ):
     window = make_window(qtbot, shared_fleet, settings)
+    qtmodeltester.check(window.fleet.results)  # before the search fills it
     with qtbot.waitSignal(window.fleet.searchFinished, timeout=10_000):
         window.search_box.setText("o")
         window.fleet.run_search()
     assert window.fleet.results.rowCount() > 3
-    qtmodeltester.check(window.fleet.results)

@@ -10,7 +10,8 @@ from PySide6.QtCore import QModelIndex
 
 from argos_desktop.fleet_panel import FleetPanel
 from argos_desktop.org_tree_model import STATUS_ROLE, OrgTreeModel
-from tests.gui.conftest import Fleet, session_for
+from argos_desktop.workers import workers_in_flight
+from tests.gui.conftest import Fleet, session_for, settle
 from tests.gui.test_org_tree_model import child, load, open_path
 
 ROOT = QModelIndex()
@@ -57,7 +58,8 @@ def test_refresh_reads_shown_levels_and_collapsed_ones_when_expanded(qtbot, flee
     assert parents_read(session) == [f["zeta"]]
     panel.tree.collapse(zeta)
     panel.tree.expand(zeta)  # fresh since: nothing to re-read
-    qtbot.wait(100)
+    settle(panel.tree)
+    assert workers_in_flight() == 0, "a read was started"
     assert parents_read(session) == [f["zeta"]]
 
 
@@ -92,8 +94,7 @@ def test_refresh_waits_until_the_page_the_user_asked_for_arrived(qtbot, fleet: F
     counted = gate._inner
     counted.args.clear()
     assert model.refresh()
-    qtbot.wait(300)
-    assert parents_read(session) == [], "the refresh went ahead of the user's page"
+    assert workers_in_flight() == 1, "the refresh went ahead of the user's page"
 
     with qtbot.waitSignal(model.refreshed, timeout=10_000):
         gate.release.set()

@@ -7,7 +7,8 @@ from PySide6.QtCore import QModelIndex
 
 from argos_desktop.org_tree_model import OrgTreeModel
 from argos_desktop.org_tree_view import OrgTreeView
-from tests.gui.conftest import Fleet, session_for
+from argos_desktop.workers import workers_in_flight
+from tests.gui.conftest import Fleet, session_for, settle
 from tests.gui.test_org_tree_model import child, load
 
 ROOT = QModelIndex()
@@ -37,7 +38,8 @@ def test_each_page_shows_under_its_expanded_node_read_once(qtbot, shared_fleet: 
         assert view.isExpanded(path)
         first = model.index(0, 0, path)
         assert first.isValid() and view.visualRect(first).isValid()
-    qtbot.wait(200)  # a stray request for a next page would have been made by now
+    settle(view)
+    assert workers_in_flight() == 0, "the view asked for a next page"
     assert signals == ["expanded"] * 3
     read = [args[0] for name, args, _kw in session.backend.args if name == "list_children"]
     assert read == [None, f["zeta"], f["zeta_co"]]
