@@ -27,7 +27,7 @@ from dataclasses import dataclass
 # and 1.0 while the bucket has run dry since it was last full (a burst going on), else 0.0.
 SLOT = struct.Struct("=qddd")
 PROBES = 16
-KEY_MASK = (1 << 63) - 2
+KEY_MASK = (1 << 62) - 1  # stored keys are 1 .. 2**62: 0 marks an empty slot
 GOLDEN = 0x9E3779B97F4A7C15
 DEFAULT_SLOTS = 1 << 18  # 8 MiB; holds the agents active within burst / rate seconds
 
@@ -56,8 +56,13 @@ class RateLimiter:
         self._fd = _memory_file(slots * SLOT.size)
         self._map = mmap.mmap(self._fd, slots * SLOT.size)
 
+    @property
+    def burst(self) -> float:
+        return self._burst
+
     def retry_after(self, key: int) -> int:
-        """Take one token for ``key``; 0 if allowed, else whole seconds to wait."""
+        """Take one token for ``key`` (a non-negative integer below 2**62: an agent id, a
+        hash); 0 if allowed, else whole seconds to wait."""
         return self.take(key).retry_after
 
     def take(self, key: int) -> Taken:

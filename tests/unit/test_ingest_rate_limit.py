@@ -32,6 +32,13 @@ def test_agents_have_their_own_buckets_and_zero_rate_means_unlimited():
     assert all(unlimited.retry_after(1) == 0 for _ in range(100))
 
 
+def test_every_key_has_a_bucket_of_its_own_even_in_a_crowded_table():
+    limiter = RateLimiter(rate=1e-9, burst=1, slots=64, clock=Clock())
+    keys = [*range(1, 41), 2**61 + 3, 2**62 - 1]  # agent ids, and hashes of addresses
+    assert [limiter.retry_after(k) for k in keys] == [0] * len(keys)
+    assert all(limiter.retry_after(k) > 0 for k in keys)
+
+
 def test_the_limit_holds_in_total_across_forked_processes():
     limiter = RateLimiter(rate=1e-9, burst=5)  # created before forking, as argos-ingest does
     children = []
