@@ -26,6 +26,7 @@ from ingest_server.auth import AgentAuthenticator
 from ingest_server.connections import refuse_oversized_body
 from ingest_server.console_api import console_routes
 from ingest_server.context import HARD_BODY_CAP, IngestConfig, IngestContext, Limiters
+from ingest_server.enroll_throttle import EnrollmentThrottle
 from ingest_server.handlers import (
     EnrollHandler,
     HealthHandler,
@@ -170,6 +171,9 @@ class IngestRuntime:
                 signer, engine, executor, health=health, ttl_s=config.credentials_ttl_s
             ),
             limiter=limiters.agents,
+            enroll_throttle=EnrollmentThrottle(
+                limiters.enroll_failures, services.enrollment, executor
+            ),
             writer=GroupCommitWriter(
                 engine,
                 health,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from argos_core.bootstrap import Services
 from argos_core.tokens import TokenSigner
 from ingest_server.auth import AgentAuthenticator
+from ingest_server.enroll_throttle import EnrollmentThrottle
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
 from ingest_server.rate_limit import RateLimiter
@@ -15,6 +16,7 @@ from ingest_server.writer import GroupCommitWriter
 
 MIB = 1024 * 1024
 HARD_BODY_CAP = 64 * MIB  # no request body beyond this is read, whatever the endpoint
+ADDRESS_SLOTS = 1 << 14  # source addresses with recent failed enrollments
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class IngestConfig:
     alert_renotify_after_s: float = 3600.0  # 0: never remind
     alert_group_window_s: float = 30.0  # offline alerts wait this long for their branch
     housekeeping_interval_s: float = 300.0
+    enroll_failure_rate: float = 0.1  # failed enrollments a second per source address
+    enroll_failure_burst: float = 10.0  # and at once; then 429 until it refills
     idle_timeout_s: float = 30.0  # to send a request's headers, from connect or last answer
     body_timeout_s: float = 30.0  # to send a request's body
     max_connections: int = 4096  # open at once, per worker process
@@ -51,10 +55,16 @@ class Limiters:
     """Rate limits shared by every worker process: create them before forking."""
 
     agents: RateLimiter
+    enroll_failures: RateLimiter  # by source address
 
     @classmethod
     def of(cls, config: IngestConfig) -> Limiters:
-        return cls(RateLimiter(config.agent_rate, config.agent_burst))
+        return cls(
+            RateLimiter(config.agent_rate, config.agent_burst),
+            RateLimiter(
+                config.enroll_failure_rate, config.enroll_failure_burst, slots=ADDRESS_SLOTS
+            ),
+        )
 
 
 @dataclass
@@ -66,6 +76,7 @@ class IngestContext:
     health: DatabaseHealth
     auth: AgentAuthenticator
     limiter: RateLimiter
+    enroll_throttle: EnrollmentThrottle
     writer: GroupCommitWriter
     executor: Executor
     inflight: int = 0

@@ -10,6 +10,7 @@ from tornado.web import HTTPError
 
 from argos_core.data_errors import refused_value
 from argos_core.errors import AuthenticationFailed, DatabaseUnavailable, ValidationError
+from ingest_server.enroll_throttle import Throttled
 from ingest_server.samples import InvalidBatch
 from ingest_server.writer import AgentGone, Overloaded
 
@@ -83,6 +84,8 @@ def translate(exc: Exception, *, db_retry_after: int, busy_retry_after: int) -> 
             code="database_unavailable",
             retry_after=db_retry_after,
         )
+    if isinstance(exc, Throttled):
+        return ApiError(429, str(exc), retry_after=exc.retry_after)
     if isinstance(exc, Overloaded):
         return ApiError(503, str(exc), code="overloaded", retry_after=busy_retry_after)
     return None

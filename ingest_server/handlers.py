@@ -86,6 +86,8 @@ class EnrollHandler(JsonPostHandler):
     route = "enroll"
 
     async def handle(self) -> None:
+        address = self.request.remote_ip or ""
+        self.ctx.enroll_throttle.check(address)
         body = self.json_body()
         if not isinstance(body, dict):
             raise ApiError(400, "The body must be a JSON object.", code="invalid_body")
@@ -100,6 +102,7 @@ class EnrollHandler(JsonPostHandler):
                 self.ctx.executor, self._enroll, branch, key, inventory
             )
         except AuthenticationFailed:
+            await self.ctx.enroll_throttle.failed(address, "ingest")
             raise ApiError(401, ENROLL_REFUSED) from None
         token = self.ctx.signer.issue(result.agent_uuid, epoch=result.token_epoch)
         self.write_json(

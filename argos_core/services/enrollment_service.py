@@ -238,6 +238,22 @@ class EnrollmentService:
                 return result
         raise AuthenticationFailed(ENROLL_REFUSED)
 
+    def record_throttled(self, address: str, channel: str, failures: int) -> None:
+        """Audit that ``address`` failed ``failures`` enrollments in a burst and is refused
+        for a while (one entry per burst; superadmins see it, it belongs to no node)."""
+        with UnitOfWork(self._sf) as uow:
+            audit.record(
+                uow.session,
+                f"address:{address}",
+                "enrollment.throttled",
+                "address",
+                address,
+                None,
+                after={"failed_enrollments": failures},
+                source=f"{channel}:{address}",
+            )
+            uow.commit()
+
     def key_grant(self, enrollment_key: str) -> KeyGrant:
         """The branch of an active key (an OTLP request carries the key alone).
 

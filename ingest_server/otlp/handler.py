@@ -20,7 +20,7 @@ class MetricsExportHandler(JsonPostHandler):
 
     async def handle(self) -> None:
         encoding, response = await self.intake.export(
-            self.request.headers, self._body, f"otlp:{self.request.remote_ip}"
+            self.request.headers, self._body, self.request.remote_ip or ""
         )
         self.set_header("Content-Type", encoding.value)
         self.finish(encoding.encode(response))

@@ -16,6 +16,7 @@ from argos_core.services.agent_inventory import AgentInventory
 from argos_core.services.enrollment_service import KeyGrant
 from ingest_server.bodies import BodyBuffer
 from ingest_server.context import IngestContext
+from ingest_server.enroll_throttle import Throttled
 from ingest_server.errors import ApiError
 from ingest_server.otlp.encoding import Encoding, decode_request
 from ingest_server.otlp.identity import OtlpIdentities
@@ -59,10 +60,25 @@ class OtlpIntake:
         self._mapper = MetricMapper()
 
     async def export(
-        self, headers: HTTPHeaders, body: BodyBuffer, source: str
+        self, headers: HTTPHeaders, body: BodyBuffer, address: str
     ) -> tuple[Encoding, ExportMetricsServiceResponse]:
-        """Store what maps onto samples; the response counts what was not stored."""
-        key, grant = await self.identities.grant(headers.get("Authorization"))
+        """Store what maps onto samples; the response counts what was not stored.
+
+        A wrong key counts as a failed enrollment of ``address`` (the sender's); too many
+        of them answer ``503`` with ``Retry-After``, as any throttling does here."""
+        source = f"otlp:{address}"
+        throttle = self._ctx.enroll_throttle
+        try:
+            throttle.check(address)
+        except Throttled as exc:
+            raise ApiError(
+                503, str(exc), code="rate_limited", retry_after=exc.retry_after
+            ) from None
+        try:
+            key, grant = await self.identities.grant(headers.get("Authorization"))
+        except AuthenticationFailed:
+            await throttle.failed(address, "otlp")
+            raise
         encoding, request = decode_request(headers, body)
         if len(request.resource_metrics) > MAX_RESOURCES:
             raise ApiError(400, f"An export may hold at most {MAX_RESOURCES} resources.")

@@ -12,7 +12,7 @@ from ingest_server.context import IngestConfig
 from tests.databases import scratch_database
 from tests.e2e.support import Branch, EnrolledAgent, ServerThread, enroll, make_branch
 
-TEST_CONFIG = IngestConfig(agent_rate=0, health_retry_interval_s=0.2)
+TEST_CONFIG = IngestConfig(agent_rate=0, enroll_failure_rate=0, health_retry_interval_s=0.2)
 
 
 @pytest.fixture(scope="module")

@@ -479,6 +479,7 @@ def test_a_revoked_agent_is_refused_at_once_even_while_cached(
 STRICT = IngestConfig(
     agent_rate=0.001,
     agent_burst=1,
+    enroll_failure_rate=0,  # the refused keys here are not a burst to throttle
     otlp_key_ttl_s=0,
     max_body_bytes=64 * 1024,
     health_retry_interval_s=0.2,
