@@ -76,7 +76,11 @@ ROUTES: list[tuple[str, dict[str, Operation], str]] = [
                 public=True,
                 also_status=(200,),
                 errors=(401, 429),
-                description="Unknown branch, wrong, expired or revoked key: the same 401.",
+                description=(
+                    "Unknown branch, wrong, expired or revoked key: the same 401. After a burst"
+                    " of failed enrollments from one address, 429 with Retry-After. Enrolling"
+                    " the same machine again invalidates the tokens issued to it before."
+                ),
             )
         },
         "agents",
