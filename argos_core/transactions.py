@@ -36,8 +36,10 @@ CONFLICT_MYSQL_CODES = frozenset({1205, 1213})  # lock wait timeout; deadlock / 
 # not yet prepared node for application use"): in each the statement did not reach a node
 # that can serve it, and a new connection (through haproxy: to another node) may succeed.
 CONNECTION_MYSQL_CODES = frozenset({1047, 1053, 2002, 2003, 2006, 2013, 4031})
-# Up to about 4 s of pauses in all: long enough for haproxy to move to another node.
-ATTEMPTS = 10
+ATTEMPTS = 10  # conflicts: about 4 s of pauses in all
+# A lost connection is tried again for this long: a Galera node's death takes the others a few
+# seconds to agree on (evs.suspect_timeout), then haproxy's check to notice.
+RECONNECT_WINDOW_S = 12.0
 FIRST_DELAY_S = 0.01
 MAX_DELAY_S = 1.0
 
@@ -82,19 +84,25 @@ def run(
     work: Callable[[], R], *, what: str, idempotent: bool = False, attempts: int = ATTEMPTS
 ) -> R:
     """``work()``, run again (after a short, growing, jittered pause) while it fails in a way
-    ``may_retry`` accepts; each retry is logged as one WARNING line."""
-    for attempt in range(1, attempts + 1):
+    ``may_retry`` accepts: up to ``attempts`` times after conflicts, and for
+    ``RECONNECT_WINDOW_S`` after lost connections. Each retry is one WARNING line."""
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return work()
         except (DBAPIError, DatabaseUnavailable) as exc:
-            if attempt == attempts or not may_retry(exc, idempotent=idempotent):
+            if not may_retry(exc, idempotent=idempotent):
                 raise
-            log.warning(
-                "Retrying %s (attempt %d of %d) after: %s", what, attempt + 1, attempts, _brief(exc)
-            )
+            if is_conflict(exc):
+                if attempt >= attempts:
+                    raise
+            elif time.monotonic() - started > RECONNECT_WINDOW_S:
+                raise
+            log.warning("Retrying %s (attempt %d) after: %s", what, attempt + 1, _brief(exc))
         delay = min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (attempt - 1))
         time.sleep(delay * random.uniform(0.5, 1.5))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @overload

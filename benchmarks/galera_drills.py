@@ -67,6 +67,7 @@ class DrillResult:
     duplicated: int = 0
     server_errors: int = 0
     other_failures: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # by status or exception
     stall_s: float = 0.0
 
 
@@ -276,6 +277,8 @@ async def drill(name: str, cluster: Cluster, servers: list[Server], fleet: Fleet
     new_failures = fleet.failures[failures_before:]
     result.server_errors = sum(1 for _, s in new_failures if s.isdigit() and s >= "500")
     result.other_failures = len(new_failures) - result.server_errors
+    for _, what in new_failures:
+        result.failures[what] = result.failures.get(what, 0) + 1
     result.acknowledged = fleet.total() - acked_before
     result.acknowledged_total = fleet.total()
     await asyncio.to_thread(_wait, lambda: _all_synced(cluster), 60, "cluster Synced")

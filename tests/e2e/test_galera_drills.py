@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,8 +24,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from argos_core.bootstrap import bootstrap
+from argos_core.db import make_engine
+from argos_core.services.agent_inventory import AgentInventory
+from argos_core.telemetry_store import agent_credentials
 from ingest_server.context import IngestConfig
-from tests.e2e.support import ServerThread, enroll_http, make_branch, post_json
+from tests.e2e.support import ServerThread, enroll_http, make_branch, post_json, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "deploy" / "galera" / "argos-galera"
@@ -91,6 +96,57 @@ def _on_every_node(status: dict, sql: str) -> list:
     return values
 
 
+def _node_url(node: dict) -> str:
+    return f"mysql+pymysql://root@127.0.0.1:{node['sql_port']}/argos"
+
+
+def _an_agent_enrolled_on_one_node_is_known_at_once_on_another(status: dict) -> None:
+    """Node 2 is held behind (``FLUSH TABLES WITH READ LOCK`` stops it applying write sets)
+    while an agent enrolls on node 1: a plain read on node 2 does not see the agent yet, the
+    credentials lookup waits until node 2 has caught up, then sees it."""
+    node1, node2 = status["nodes"][0], status["nodes"][1]
+    services = bootstrap(status["database_url"])
+    on_node1 = bootstrap(_node_url(node1))
+    reader = make_engine(_node_url(node2))
+    holder = create_engine(_node_url(node2)).connect()
+    try:
+        branch = make_branch(services)
+        holder.exec_driver_sql("FLUSH TABLES WITH READ LOCK")
+        inventory = AgentInventory.parse(
+            {"hostname": "h", "machine_id": f"m-{uuid.uuid4().hex}", "os": "L"}
+        )
+        agent = on_node1.enrollment.enroll(branch.org_id, branch.key, inventory).agent_uuid
+        with reader.connect() as conn:
+            query = text("SELECT COUNT(*) FROM agents WHERE uuid = :u")
+            assert conn.execute(query, {"u": agent}).scalar() == 0  # node 2 is behind
+        found: dict = {}
+        ready = threading.Event()
+
+        def look_up() -> None:
+            with reader.connect() as conn:
+                found.update(agent_credentials(conn, [agent]))
+            ready.set()
+
+        lookup = threading.Thread(target=look_up)
+        lookup.start()
+        waiting = text(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+            " WHERE INFO LIKE 'SET STATEMENT wsrep_sync_wait%' AND INFO LIKE '%agents%'"
+        )
+        assert wait_until(
+            lambda: ready.is_set() or holder.execute(waiting).scalar() == 1, timeout=30
+        )
+        holder.exec_driver_sql("UNLOCK TABLES")
+        assert ready.wait(30)
+        lookup.join(5)
+        assert agent in found
+    finally:
+        holder.close()
+        reader.dispose()
+        on_node1.close()
+        services.close()
+
+
 @pytest.mark.slow
 def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(galera):
     directory, status = galera
@@ -137,3 +193,5 @@ def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(gale
     finally:
         server.stop()
         services.close()
+
+    _an_agent_enrolled_on_one_node_is_known_at_once_on_another(status)
