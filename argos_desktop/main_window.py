@@ -25,6 +25,7 @@ from argos_desktop import icons, theme
 from argos_desktop.admin.admin_actions import AdminActions
 from argos_desktop.backend.protocol import ServerHealth
 from argos_desktop.detail.detail_pane import DetailPane
+from argos_desktop.detail.widgets import ElidedLabel
 from argos_desktop.fleet_panel import FleetPanel
 from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
@@ -214,10 +215,11 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setSizeGripEnabled(True)
-        self.connection_label = QLabel(objectName="statusConnection")
-        self.user_label = QLabel(objectName="statusUser")
+        # Cut short with "…" when the window is narrow; the tooltip has the whole text.
+        self.connection_label = ElidedLabel(objectName="statusConnection")
+        self.user_label = ElidedLabel(objectName="statusUser")
         self.refresh_label = QLabel(NOT_REFRESHED, objectName="statusRefresh")
-        self.demo_label = QLabel(objectName="demoNote")
+        self.demo_label = ElidedLabel(objectName="demoNote")
         self.demo_label.setVisible(False)
         self.health_label = QLabel(objectName="statusHealth")
         self.health_label.setVisible(False)
@@ -390,8 +392,7 @@ class MainWindow(QMainWindow):
         self.set_problem("connection", "" if ok else message)
         label = self.session.label
         text = f"● Connected · {label}" if ok else f"● Connection problem · {message}"
-        self.connection_label.setText(text)
-        self.connection_label.setToolTip(label if ok else message)
+        self.connection_label.set_value(text, label if ok else message)
         self.connection_label.setProperty("state", "ok" if ok else "error")
         self.connection_label.style().unpolish(self.connection_label)
         self.connection_label.style().polish(self.connection_label)

@@ -99,6 +99,8 @@ class AgentService:
                 enrollment_key_note=key.note if key else None,
                 re_enrolled_at=agent.re_enrolled_at,
                 re_enrolled_from=agent.re_enrolled_from,
+                company_name=company.name,
+                tenant_name=tenant.name,
             )
 
     @retrying(idempotent=True)

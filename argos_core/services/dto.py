@@ -95,6 +95,8 @@ class AgentDetail:
     enrollment_key_note: str | None
     re_enrolled_at: datetime | None = None  # last time the host enrolled again
     re_enrolled_from: str = ""  # and the address it did so from
+    company_name: str = ""
+    tenant_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,10 @@ class AgentView(QWidget):
         self.status_label.setFont(font)
         self.subtitle = caption_label()
         self.subtitle.setWordWrap(True)
+        self.path_label = caption_label()  # tenant / company / branch, names and org ids
+        self.path_label.setWordWrap(True)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.path_label.setToolTip("The agent's tenant, company and branch, with their org ids")
         self.uuid = CopyableText("agent id")
         self.values: dict[str, ElidedLabel] = {}
         self.charts = AgentCharts(requests, clock)
@@ -87,7 +91,6 @@ class AgentView(QWidget):
             ("cpus", "CPUs"),
             ("memory", "Memory"),
             ("boot", "Uptime"),
-            ("where", "Branch / company / tenant"),
             ("machine", "Machine id"),
             ("key", "Enrollment key"),
         ]
@@ -103,6 +106,7 @@ class AgentView(QWidget):
         layout.setContentsMargins(16, 12, 16, 8)
         layout.setSpacing(6)
         layout.addLayout(title)
+        layout.addWidget(self.path_label)
         layout.addWidget(self.subtitle)
         layout.addWidget(self.inventory)
         layout.addWidget(self.charts, 1)
@@ -135,6 +139,16 @@ class AgentView(QWidget):
         self.subtitle.setText(f"{agent.os}   ·   {', '.join(agent.ip_addresses) or 'no address'}")
         self.subtitle.setText(f"{self.subtitle.text()}   ·   reports via {agent.source}")
         self.uuid.set_text(agent.uuid)
+        self.path_label.setText(
+            " / ".join(
+                f"{name} ({org_id})" if name else org_id
+                for name, org_id in (
+                    (detail.tenant_name, detail.tenant_org_id),
+                    (detail.company_name, detail.company_org_id),
+                    (agent.branch_name, agent.branch_org_id),
+                )
+            )
+        )
         key = "-"
         if detail.enrollment_key_id is not None:
             key = f"#{detail.enrollment_key_id}"
@@ -154,10 +168,6 @@ class AgentView(QWidget):
             "cpus": ("-" if detail.cpu_count is None else str(detail.cpu_count), ""),
             "memory": (_gib(detail.memory_total_bytes), ""),
             "boot": ("-", ""),
-            "where": (
-                f"{agent.branch_org_id} / {detail.company_org_id} / {detail.tenant_org_id}",
-                "Org ids of the agent's branch, company and tenant",
-            ),
             "machine": (detail.machine_id, ""),
             "key": (key, ""),
         }

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from argos_core.errors import ArgosError, NotFound, ScopeViolation
+from argos_core.services.dto import OrgNode
 from argos_desktop.detail.agent_view import AgentView
 from argos_desktop.detail.org_view import OrgView, page_loader
 from argos_desktop.detail.widgets import caption_label, heading_label
@@ -89,6 +90,7 @@ class DetailPane(QWidget):
         self._current: tuple[str, str] | None = None
         self._failed = False
         self._announce_loaded = False
+        self._parent_name: str | None = None
 
         self.placeholder = MessagePage()
         self.placeholder.show_message(
@@ -187,16 +189,25 @@ class DetailPane(QWidget):
         self._reload_agents()
 
     def _fetch_node(self, org_id: str, *, first: bool) -> None:
+        """The node, and once per selection its parent's name (a refresh reuses it)."""
         backend = self._session.backend
+        known = None if first else self._parent_name
 
-        def shown(node) -> None:
-            self.org_view.set_node(node)
+        def load() -> tuple[OrgNode, str]:
+            node = backend.get_node(org_id)
+            if known is not None or not node.parent_org_id:
+                return node, known or ""
+            return node, backend.get_node(node.parent_org_id).name
+
+        def shown(answer: tuple[OrgNode, str]) -> None:
+            node, self._parent_name = answer
+            self.org_view.set_node(node, self._parent_name)
             if first:
                 self.stack.setCurrentWidget(self.org_view)
 
         self.requests.run(
             "node",
-            lambda: backend.get_node(org_id),
+            load,
             shown,
             lambda exc: self._show_error(exc, "node") if first else None,
         )

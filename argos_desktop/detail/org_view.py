@@ -49,7 +49,7 @@ class OrgView(QWidget):
         self.kind_label = caption_label()
         self.name_label = heading_label()
         self.org_id = CopyableText("org id")
-        self.facts_label = caption_label()
+        self.facts_label = caption_label(elided=True)
         self.summary = StatusSummary()
 
         self.model = AgentTableModel(runner, parent=self)
@@ -135,13 +135,14 @@ class OrgView(QWidget):
 
     # --- content ---------------------------------------------------------------------------
 
-    def set_node(self, node: OrgNode) -> None:
+    def set_node(self, node: OrgNode, parent_name: str = "") -> None:
         self.kind_label.setText(node.kind.upper())
         self.name_label.setText(node.name)
         self.org_id.set_text(node.org_id)
         facts = [f"{node.child_count:,} {CHILD_NOUNS[node.kind]}"]
         if node.parent_org_id:
-            facts.append(f"in {node.parent_org_id}")
+            parent = f"{parent_name} ({node.parent_org_id})" if parent_name else node.parent_org_id
+            facts.append(f"in {parent}")
         facts.append(f"created {node.created_at.astimezone():%Y-%m-%d}")
         self.facts_label.setText("   ·   ".join(facts))
         self.summary.set_counts(node.counts)

@@ -17,13 +17,16 @@ class ElidedLabel(QLabel):
     (e.g. an exact time), shown below the whole text when that is cut.
     """
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+    def __init__(self, text: str = "", parent: QWidget | None = None, **properties) -> None:
         self._tip = ""
+        super().__init__(text, parent, **properties)
 
     def set_value(self, text: str, tip: str = "") -> None:
         self._tip = tip
         self.setText(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
         self._update_tip()
 
     def is_elided(self) -> bool:
@@ -113,9 +116,10 @@ def heading_label(text: str = "", scale: float = 1.6) -> QLabel:
     return label
 
 
-def caption_label(text: str = "") -> QLabel:
-    """Small, dimmed text for secondary information ("BRANCH", "created …")."""
-    label = QLabel(text)
+def caption_label(text: str = "", *, elided: bool = False) -> QLabel:
+    """Small, dimmed text for secondary information ("BRANCH", "created …"); ``elided``:
+    an :class:`ElidedLabel`, for a line that must not widen its page."""
+    label = ElidedLabel(text) if elided else QLabel(text)
     palette = label.palette()
     palette.setColor(
         QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText)

@@ -113,7 +113,9 @@ def test_agent_page_shows_inventory_and_all_five_charts(qtbot, pane, agent):
     assert pane.stack.currentWidget() is view
     assert view.hostname_label.text() == "web-01"
     assert view.uuid.text() == agent
-    assert view.values["where"].text().count("/") == 2
+    tenant, company, branch = view.path_label.text().split(" / ")
+    assert tenant.startswith("Northwind (") and company.startswith("Acme (")
+    assert branch.startswith("Berlin (")
     assert set(view.charts.charts) == {"cpu", "memory", "disk", "network", "load"}
     assert view.charts.time_range.label == "24 h"
     assert all(chart.sample_count() > 0 for chart in view.charts.charts.values())

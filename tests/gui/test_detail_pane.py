@@ -109,6 +109,7 @@ def test_tenant_shows_name_org_id_counts_and_every_agent_under_it(qtbot, pane, f
 
 def test_copy_button_puts_the_org_id_on_the_clipboard(qtbot, pane, fleet):
     show(qtbot, pane, "branch", fleet.branch)
+    assert f"in Acme ({fleet.company})" in pane.org_view.facts_label.text()
     pane.org_view.org_id.button.click()
     assert QGuiApplication.clipboard().text() == fleet.branch
 

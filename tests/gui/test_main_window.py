@@ -231,3 +231,11 @@ def test_search_results_model_passes_the_qt_model_tester(
         window.search_box.setText("o")
         window.fleet.run_search()
     assert window.fleet.results.rowCount() > 3
+
+
+def test_an_agents_detail_names_its_company_and_tenant_over_either_backend(fleet):
+    session = session_for(fleet)
+    detail = session.backend.get_agent(fleet.agents["berlin-web-01"])
+    assert (detail.company_name, detail.tenant_name) == ("Alpha Corp", "Acme MSP")
+    assert (detail.company_org_id, detail.tenant_org_id) == (fleet.org["alpha"], fleet.org["acme"])
+    session.backend.close()

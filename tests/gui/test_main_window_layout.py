@@ -70,6 +70,10 @@ def test_search_stays_in_the_toolbar_and_names_fit_the_tree(
     inventory = detail.agent_view.values
     assert not [key for key in ("last_seen", "enrolled", "interval") if inventory[key].is_elided()]
 
+    status = [window.connection_label, window.user_label]
+    assert all(label.text() in label.toolTip() for label in status if label.is_elided())
+    assert "root" in window.user_label.text() and "all tenants" in window.user_label.text()
+
     fleet.tree.setFocus()
     qtbot.keyClick(fleet.tree, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     with qtbot.waitSignal(fleet.searchFinished, timeout=10_000):
