@@ -55,7 +55,10 @@ def _node_icon(kind: str, color: str, badge: str, ring: str) -> QIcon:
             painter.setBrush(QColor(badge))
             painter.drawEllipse(rect)
             painter.end()
-        result.addPixmap(pixmap)
+        # The same pixmap when selected: the style's selection tint would turn a red
+        # (overdue) dot mauve, close to revoked's purple.
+        for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+            result.addPixmap(pixmap, mode)
     return result
 
 
@@ -76,7 +79,10 @@ def _dot(color: str) -> QIcon:
         inset = size * 0.25
         painter.drawEllipse(QRectF(inset, inset, size - 2 * inset, size - 2 * inset))
         painter.end()
-        result.addPixmap(pixmap)
+        # The same pixmap when selected: the style's selection tint would turn a red
+        # (overdue) dot mauve, close to revoked's purple.
+        for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+            result.addPixmap(pixmap, mode)
     return result
 
 

@@ -158,7 +158,8 @@ class TelemetryChart(QWidget):
             self._band_low.setData([], [])
             self._band_high.setData([], [])
             self.band.hide()
-        self._show_readout(None)
+        # New samples do not move the read-out away from where the crosshair sits.
+        self._show_readout(self._crosshair.value() if self._crosshair.isVisible() else None)
 
     def sample_count(self) -> int:
         """Samples behind the curves (gap markers not counted)."""

@@ -58,6 +58,15 @@ def test_crosshair_reads_out_the_nearest_sample(cpu_chart):
     assert "9.0 %" in cpu_chart.readout_text()  # back to the latest value
 
 
+def test_a_live_append_keeps_the_read_out_where_the_crosshair_sits(cpu_chart):
+    cpu_chart.set_data(data(10))
+    cpu_chart.set_crosshair(T0 + 3 * 60)
+    cpu_chart.set_data(data(11))  # the refresh appended a sample (value 10)
+    assert "3.0 %" in cpu_chart.readout_text()
+    cpu_chart.set_crosshair(float("nan"))
+    assert "10.0 %" in cpu_chart.readout_text()
+
+
 def test_no_read_out_far_from_any_sample(cpu_chart):
     cpu_chart.set_data(data(10))
     assert cpu_chart.values_at(T0 + 86400) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -69,6 +70,12 @@ def test_search_stays_in_the_toolbar_and_names_fit_the_tree(
     assert shown >= fleet.tree.fontMetrics().horizontalAdvance("berlin-web-01  ")
     inventory = detail.agent_view.values
     assert not [key for key in ("last_seen", "enrolled", "interval") if inventory[key].is_elided()]
+
+    charts = detail.agent_view.charts
+    charts.charts["cpu"].hovered.emit(time.time() - 600)
+    read_out = charts.cursor_label
+    wanted = read_out.fontMetrics().horizontalAdvance(read_out.text())
+    qtbot.waitUntil(lambda: read_out.width() >= wanted, timeout=5_000)  # the time, whole
 
     status = [window.connection_label, window.user_label]
     assert all(label.text() in label.toolTip() for label in status if label.is_elided())

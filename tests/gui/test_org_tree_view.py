@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QModelIndex
 
+from argos_desktop import theme
 from argos_desktop.org_tree_model import OrgTreeModel
 from argos_desktop.org_tree_view import OrgTreeView
 from argos_desktop.workers import workers_in_flight
@@ -51,3 +52,35 @@ def test_each_page_shows_under_its_expanded_node_read_once(qtbot, shared_fleet: 
     assert view.isExpanded(oslo)
     assert view.visualRect(model.index(19, 0, oslo)).isValid()
     assert signals == ["expanded"] * 3
+
+
+def test_a_selected_rows_status_dot_keeps_its_status_colour(qtbot, shared_fleet: Fleet):
+    model = OrgTreeModel(session_for(shared_fleet))
+    view = OrgTreeView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    load(qtbot, model)
+    f = shared_fleet.org
+    path = ROOT
+    for key in (f["acme"], f["alpha"], f["berlin"]):
+        path = child(model, path, key)
+        with qtbot.waitSignal(model.pageLoaded, timeout=10_000):
+            view.expand(path)
+    overdue = model.index_for_key(shared_fleet.agents["berlin-db-02"]).siblingAtColumn(2)
+    view.setCurrentIndex(overdue)
+    assert view.selectionModel().isSelected(overdue)
+    cell = view.visualRect(overdue)
+    image = view.viewport().grab().toImage()
+    red = theme.current().status_color("overdue")
+    colours = [
+        image.pixelColor(x, y)
+        for x in range(cell.left(), cell.left() + cell.height())
+        for y in range(cell.top(), cell.bottom())
+    ]
+    assert any(
+        abs(c.red() - red.red()) + abs(c.green() - red.green()) + abs(c.blue() - red.blue()) < 12
+        for c in colours
+    )
