@@ -3,7 +3,9 @@
 Claiming is a single conditional ``UPDATE`` (``... WHERE name = ? AND until < now``): the
 database decides the winner, on MySQL, Galera and SQLite alike (``GET_LOCK`` and file locks
 are neither replicated nor shared between hosts). A holder renews while it works; if it dies
-the lease runs out and another process takes over.
+the lease runs out and another process takes over. Two claims made on different Galera nodes
+at once meet at certification: the loser's commit fails (1213) and its claim runs again,
+finding the lease taken.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from argos_core.models import Job, utcnow
+from argos_core.transactions import retrying
 
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
@@ -45,6 +48,7 @@ class Lease:
         self.owner = owner
         self.ttl = ttl
 
+    @retrying(idempotent=True)
     def claim(self, now: datetime | None = None) -> bool:
         """Take the lease if it is free (expired) or push it further if this owner holds it
         already; True when this owner holds it now."""
@@ -58,6 +62,7 @@ class Lease:
             ).rowcount
         return won == 1
 
+    @retrying(idempotent=True)
     def renew(self, now: datetime | None = None) -> None:
         """Push the lease further while working; ``LeaseLost`` if someone else took it."""
         now = now or utcnow()
@@ -70,6 +75,7 @@ class Lease:
         if kept != 1:
             raise LeaseLost(f"The lease on '{self.name}' was taken over.")
 
+    @retrying(idempotent=True)
     def release(self) -> None:
         """Let others claim it at once (only if this owner still holds it)."""
         with self._engine.begin() as conn:

@@ -18,13 +18,15 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from argos_core.bootstrap import bootstrap
 from argos_core.db import make_engine
+from argos_core.leases import Lease
 from argos_core.services.agent_inventory import AgentInventory
 from argos_core.telemetry_store import agent_credentials
 from ingest_server.context import IngestConfig
@@ -147,6 +149,34 @@ def _an_agent_enrolled_on_one_node_is_known_at_once_on_another(status: dict) -> 
         services.close()
 
 
+def _lease_claims_made_on_two_nodes_at_once_have_one_winner(status: dict) -> None:
+    """Node 2's claim commits while node 1's is about to: node 1's commit fails at
+    certification (1213) and its claim, run again, finds the lease taken."""
+    first = make_engine(_node_url(status["nodes"][0]))
+    second = make_engine(_node_url(status["nodes"][1]))
+    try:
+        ttl, name = timedelta(minutes=5), f"drill.{uuid.uuid4().hex[:8]}"
+        mine, theirs = (
+            Lease(first, name, "first", ttl),
+            Lease(second, name, "second", ttl),
+        )
+        assert mine.claim()
+        mine.release()
+        interleaved: list[bool] = []
+
+        @event.listens_for(first, "commit")
+        def the_other_node_claims_first(_conn) -> None:
+            if not interleaved:
+                interleaved.append(theirs.claim())
+
+        assert mine.claim() is False
+        assert interleaved == [True]
+        assert mine.holder().owner == "second"
+    finally:
+        first.dispose()
+        second.dispose()
+
+
 @pytest.mark.slow
 def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(galera):
     directory, status = galera
@@ -195,3 +225,4 @@ def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(gale
         services.close()
 
     _an_agent_enrolled_on_one_node_is_known_at_once_on_another(status)
+    _lease_claims_made_on_two_nodes_at_once_have_one_winner(status)
