@@ -26,26 +26,20 @@ A benchmark prints figures; it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import gc
-import json
 import multiprocessing
 import os
 import platform
-import resource
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-from raw_http import read_response
+from ingest_process import SECRET, IngestProcess
+from paced_load import describe, load_worker, run_load, sample
 from scratch import create_database, drop_database, server_engine
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
@@ -58,7 +52,6 @@ from argos_core.scope import Principal
 from argos_core.telemetry_store import COLUMNS, insert_tuples
 from argos_core.tokens import TokenSigner
 
-SECRET = "benchmark-secret-key-0123456789-abcdefghijkl"
 ROOT = Principal("bench", "superadmin", source="benchmark")
 T0 = 1_700_000_000
 DEFAULT_MYSQL = "mysql+pymysql://root@127.0.0.1:3306/argos_bench"
@@ -139,229 +132,7 @@ def count_rows(db_url: str) -> int:
         services.close()
 
 
-class IngestProcess:
-    def __init__(self, db_url: str, processes: int, flush_ms: float) -> None:
-        env = {**os.environ, "ARGOS_SECRET_KEY": SECRET}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ingest_server.main",
-                "--database-url",
-                db_url,
-                "--port",
-                "0",
-                "--processes",
-                str(processes),
-                "--agent-rate",
-                "0",
-                "--flush-delay-ms",
-                str(flush_ms),
-                "--log-level",
-                "WARNING",
-            ],
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        line = self.proc.stdout.readline()
-        if "listening on" not in line:
-            raise SystemExit(f"the ingest server did not start: {line!r}")
-        self.port = int(line.split("http://")[1].split()[0].rsplit(":", 1)[1])
-        _wait_healthy(self.port)
-
-    def cpu_seconds(self) -> float:
-        """CPU used so far by the server and its worker processes."""
-        root = psutil.Process(self.proc.pid)
-        total = 0.0
-        for process in [root, *root.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
-
-    def measure(self, plan: dict) -> LoadResult:
-        before = self.cpu_seconds()
-        result = run_load(self.port, plan)
-        result.server_cpu_s = self.cpu_seconds() - before
-        return result
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(30)
-
-
-def _wait_healthy(port: int) -> None:
-    async def probe() -> bool:
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            response = await read_response(reader)
-            writer.close()
-            return response.status == 200
-        except OSError:
-            return False
-
-    for _ in range(200):
-        if asyncio.run(probe()):
-            return
-        time.sleep(0.05)
-    raise SystemExit("the ingest server never became healthy")
-
-
-# --- load (runs in a separate process) ------------------------------------------------------
-
-
-def _request(token: str, samples: list[dict]) -> bytes:
-    body = json.dumps({"samples": samples}, separators=(",", ":")).encode()
-    head = (
-        "POST /api/v1/telemetry HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Content-Type: application/json\r\n"
-        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-def _sample(ts: int, i: int) -> dict:
-    return {
-        "ts": ts,
-        "cpu_percent": (i * 7) % 100 + 0.5,
-        "mem_percent": (i * 3) % 100 + 0.25,
-        "disk_percent": 55.5,
-        "net_rx_bytes": 1_000_000 + i,
-        "net_tx_bytes": 2_000_000 + i,
-        "load_1m": 0.75,
-        "uptime_s": 86_400 + i,
-    }
-
-
-@dataclass
-class LoadResult:
-    requests: int = 0
-    samples: int = 0
-    seconds: float = 0.0
-    statuses: dict[int, int] = field(default_factory=dict)
-    latencies_ms: list[float] = field(default_factory=list)
-    accepted: int = 0
-    duplicates: int = 0
-    errors: int = 0
-    load_cpu_s: float = 0.0
-    server_cpu_s: float = 0.0
-
-
-async def _drive(
-    port: int,
-    requests: list[bytes],
-    sizes: list[int],
-    concurrency: int,
-    rate: float | None,
-    retry: bool,
-) -> LoadResult:
-    result = LoadResult()
-    queue = list(range(len(requests)))
-    queue.reverse()
-    started = time.perf_counter()
-
-    async def connection(slot: int) -> None:
-        reader = writer = None
-        while queue:
-            index = queue.pop()
-            scheduled = started + index / rate if rate else time.perf_counter()
-            if rate:
-                delay = scheduled - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            while True:
-                try:
-                    if writer is None:
-                        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                    sent = time.perf_counter()
-                    writer.write(requests[index])
-                    response = await read_response(reader)
-                except (OSError, asyncio.IncompleteReadError, Exception):
-                    result.errors += 1
-                    writer = None
-                    if not retry:
-                        break
-                    await asyncio.sleep(0.2)
-                    continue
-                done = time.perf_counter()
-                result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
-                if response.status == 200:
-                    data = json.loads(response.body)
-                    result.accepted += data["accepted"]
-                    result.duplicates += data["duplicates"]
-                    result.latencies_ms.append(1000 * (done - (scheduled if rate else sent)))
-                    result.samples += sizes[index]
-                    break
-                if not retry:
-                    break
-                await asyncio.sleep(float(response.headers.get("retry-after", "1")) * 0.5)
-            result.requests += 1
-
-    await asyncio.gather(*(connection(i) for i in range(concurrency)))
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def load_worker(port: int, plan: dict, pipe) -> None:
-    tokens, per_request, total = plan["tokens"], plan["per_request"], plan["requests"]
-    ts_base = plan["ts_base"]
-    requests, sizes = [], []
-    for r in range(total):
-        agent = r % len(tokens)
-        round_ = r // len(tokens)
-        first = ts_base + round_ * per_request
-        samples = [_sample(first + k, r + k) for k in range(per_request)]
-        requests.append(_request(tokens[agent], samples))
-        sizes.append(per_request)
-    # The forked load generator carries the parent's whole heap (SQLAlchemy, the fleet set-up,
-    # the requests just built): its first full collection during the run stalled every
-    # connection for 60-100 ms, and that pause was counted as server latency. Freeze it
-    # first, as the server does; the requests still leave at their scheduled times.
-    gc.collect()
-    gc.freeze()
-    result = asyncio.run(
-        _drive(port, requests, sizes, plan["concurrency"], plan.get("rate"), plan.get("retry"))
-    )
-    pipe.send(result)
-
-
-def run_load(port: int, plan: dict) -> LoadResult:
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=load_worker, args=(port, plan, child))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process.start()
-    result = parent.recv()
-    process.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result.load_cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return result
-
-
 # --- scenarios ---------------------------------------------------------------------------
-
-
-def describe(name: str, r: LoadResult) -> str:
-    lat = sorted(r.latencies_ms)
-    p50 = statistics.median(lat) if lat else float("nan")
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
-    text = (
-        f"{name}: {r.requests} requests in {r.seconds:.2f}s = {r.requests / r.seconds:,.0f} req/s,"
-        f" {r.samples / r.seconds:,.0f} samples/s; p50 {p50:.1f} ms, p99 {p99:.1f} ms;"
-        f" statuses {dict(sorted(r.statuses.items()))}, errors {r.errors}"
-    )
-    if not r.server_cpu_s:
-        return text
-    return (
-        f"{text}\n    CPU: server {r.server_cpu_s:.1f}s"
-        f" ({1e6 * r.server_cpu_s / max(1, r.requests):,.0f} us/request,"
-        f" {1e6 * r.server_cpu_s / max(1, r.samples):,.1f} us/sample),"
-        f" load generator {r.load_cpu_s:.1f}s incl. building the requests"
-    )
 
 
 def _insert_share(db_url: str, data: list[tuple], per_txn: int, go, pipe) -> None:
@@ -400,7 +171,7 @@ def ceiling(
     data = []
     for i in range(rows):
         agent = agent_ids[i % len(agent_ids)]
-        s = _sample(ts_base + i // len(agent_ids), i)
+        s = sample(ts_base + i // len(agent_ids), i)
         data.append((agent, s["ts"], *(s[c] for c in COLUMNS[2:])))
     ctx = multiprocessing.get_context("fork")
     go = ctx.Event()

@@ -30,11 +30,13 @@ import uuid
 from pathlib import Path
 
 from google.protobuf import json_format
-from ingest import ROOT, T0, IngestProcess, LoadResult, describe, make_fleet
+from ingest import ROOT, T0, make_fleet
+from ingest_process import IngestProcess
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
+from paced_load import LoadResult, describe
 from raw_http import read_response
 from scratch import create_database, drop_database
 from sqlalchemy.engine import make_url
