@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 
 from argos_core.bootstrap import bootstrap
 from argos_core.scope import Principal
+from argos_desktop.backend.direct import DirectBackend, identity_of
 from argos_desktop.charts.time_range import TimeRange
 from argos_desktop.detail.detail_pane import DetailPane
 from argos_desktop.session import ConsoleSession
@@ -73,7 +74,10 @@ def main() -> int:
         print("no agent with telemetry in the last 30 days", file=sys.stderr)
         return 1
     window = QMainWindow()
-    pane = DetailPane(ConsoleSession(services, principal, "benchmark"))
+    session = ConsoleSession(
+        DirectBackend(services, principal), identity_of(principal), "benchmark"
+    )
+    pane = DetailPane(session)
     window.setCentralWidget(pane)
     window.resize(1400, 1000)
     window.show()

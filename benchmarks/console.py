@@ -1,21 +1,28 @@
-"""The console's targets on a big fleet, measured on the real widgets (offscreen).
+"""The console's targets on a big fleet, measured on the real widgets (offscreen), over the
+server's console API and straight on the database, in the same run.
 
     python benchmarks/console.py                                  # scratch MariaDB database
     python benchmarks/console.py --sqlite                         # temporary SQLite file
     python benchmarks/console.py --database-url URL               # an already seeded database
+    python benchmarks/console.py --backends direct                # one backend only
 
 Seeds 10 tenants x 10 companies x 10 branches x 100 agents (100,000) with 30 days of
 1-minute telemetry for the first agents (``--telemetry-agents``) into a scratch database
-(dropped afterwards unless ``--keep``), signs in as the demo superadmin and drives the
-real ``MainWindow``. Each figure runs from the user's action to the moment the result is
-painted (a synchronous repaint once the data is in the model or the charts):
+(dropped afterwards unless ``--keep``). For the remote backend it starts ``argos-ingest`` as a
+child process on that database (its CPU is not the console's) and signs in as the demo
+superadmin over HTTP, as a client admin's console does; the direct backend signs in on the
+database. Each backend drives its own real ``MainWindow`` through the same steps (the same
+random nodes, searches and agents), and the figures are printed side by side. Each figure
+runs from the user's action to the moment the result is painted (a synchronous repaint once
+the data is in the model or the charts):
 
 * window: ``MainWindow`` built, shown and started until the top tree level is painted;
 * expand: ``QTreeView.expand`` of a tenant, company or branch until its first page shows;
 * search: Enter in the search box until the results are painted (typing adds the 300 ms
   debounce of the search box on top);
 * chart: selecting an agent in the tree (range 30 d) until all its charts are painted;
-* memory: resident set size of the process after browsing.
+* memory: resident set size of the process after browsing (one process runs both
+  backends, one after the other: the second one's figure includes what the first left).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import psutil
+from ingest_process import IngestProcess
 from PySide6.QtCore import QEventLoop, QModelIndex, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 from scratch import create_database, drop_database
@@ -46,6 +54,8 @@ from argos_core.db import make_engine
 from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, seed_demo
 from argos_core.migrate import upgrade
 from argos_core.models import Agent, Telemetry
+from argos_core.scope import Principal
+from argos_desktop.connection import connect_session
 from argos_desktop.heap import freeze_startup_objects
 from argos_desktop.main_window import MainWindow
 from argos_desktop.session import ConsoleSession
@@ -55,6 +65,8 @@ TARGETS_MS = {"window": 1000, "expand": 100, "search": 300, "chart": 500}
 TARGET_RSS_MB = 400
 WINDOW_SIZE = (1600, 1000)
 TIMEOUT_S = 60.0
+BACKENDS = {"remote": "over the API", "direct": "on the database"}
+SETUP = Principal("bench", "superadmin", source="benchmark")
 
 
 @dataclass
@@ -284,35 +296,67 @@ def measure_charts(driver: Driver, window: MainWindow, figures: Figures, agents)
 # --- report --------------------------------------------------------------------------------
 
 
+@dataclass
+class Run:
+    """One backend's browse: its figures, its window time and the process's memory."""
+
+    sign_in_ms: float
+    window_ms: float = 0.0
+    figures: Figures = field(default_factory=Figures)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    server_cpu_s: float | None = None
+
+
 def machine_line() -> str:
     memory = psutil.virtual_memory().total / 1024**3
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB,"
-        f" load {load}; Python {platform.python_version()}; {platform.platform()}"
+        f" load {load_average()}; Python {platform.python_version()}; {platform.platform()}"
     )
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def verdict(ms: float, target: float) -> str:
     return "ok" if ms < target else "MISSED"
 
 
-def report(figures: Figures, window_ms: float, rss_mb: dict[str, float]) -> None:
-    print("\nfigures (ms; median / max over the runs, target in brackets):")
-    print(
-        f"  {'window, top level shown':34} {window_ms:8.0f}           "
-        f"[<{TARGETS_MS['window']}] {verdict(window_ms, TARGETS_MS['window'])}"
-    )
-    for name, values in figures.samples.items():
-        base = name.split(" ")[0]
-        target = TARGETS_MS.get(base) if "before paint" not in name else None
-        med, worst = statistics.median(values), max(values)
-        tail = f"[<{target}] {verdict(worst, target)}" if target else ""
-        print(f"  {name + f' (n={len(values)})':34} {med:8.0f} / {worst:6.0f}  {tail}")
-    for stage, mb in rss_mb.items():
-        print(f"  {'RSS ' + stage:34} {mb:8.0f} MB")
-    final = list(rss_mb.values())[-1]
+def report(runs: dict[str, Run]) -> None:
+    """Each figure on a line, one column per backend (median / max in ms), and the target."""
+    names = list(dict.fromkeys(n for run in runs.values() for n in run.figures.samples))
+    width = 34
+    print(f"\nfigures (ms, median / max; load average {load_average()} on the shared machine):")
+    header = "".join(f"{name + ' ' + BACKENDS[name]:>28}" for name in runs)
+    print(f"  {'':{width}}{header}   target")
+    rows = [("sign-in", {b: [r.sign_in_ms] for b, r in runs.items()}, None)]
+    rows.append(("window, top level shown", {b: [r.window_ms] for b, r in runs.items()}, "window"))
+    for name in names:
+        base = None if "before paint" in name else name.split(" ")[0]
+        rows.append((name, {b: r.figures.samples.get(name, []) for b, r in runs.items()}, base))
+    for label, values, base in rows:
+        target = TARGETS_MS.get(base) if base else None
+        cells, verdicts = [], []
+        for backend in runs:
+            got = values[backend]
+            if not got:
+                cells.append(f"{'-':>28}")
+                continue
+            n = f" (n={len(got)})" if len(got) > 1 else ""
+            cells.append(f"{statistics.median(got):>15.0f} / {max(got):5.0f}{n:>7}")
+            if target:
+                verdicts.append(f"{backend} {verdict(max(got), target)}")
+        tail = f"   <{target}: {', '.join(verdicts)}" if target else ""
+        print(f"  {label:{width}}{''.join(cells)}{tail}")
+    for stage in next(iter(runs.values())).rss_mb:
+        cells = "".join(f"{r.rss_mb.get(stage, float('nan')):>25.0f} MB" for r in runs.values())
+        print(f"  {'RSS ' + stage:{width}}{cells}")
+    final = max(list(r.rss_mb.values())[-1] for r in runs.values())
     print(f"  RSS target <{TARGET_RSS_MB} MB: {verdict(final, TARGET_RSS_MB)}")
+    for backend, run in runs.items():
+        if run.server_cpu_s is not None:
+            print(f"  argos-ingest CPU during the {backend} run: {run.server_cpu_s:.1f} s")
 
 
 def main() -> None:
@@ -325,6 +369,14 @@ def main() -> None:
         default="mysql+pymysql://root@127.0.0.1:3306/",
         help="MySQL/MariaDB server for the scratch database",
     )
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        choices=list(BACKENDS),
+        default=list(BACKENDS),
+        help="which backends, in this order (default: remote, then direct)",
+    )
+    parser.add_argument("--processes", type=int, default=1, help="argos-ingest worker processes")
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--companies", type=int, default=10)
     parser.add_argument("--branches", type=int, default=10)
@@ -335,17 +387,21 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
 
     print(f"machine: {machine_line()}")
     url, drop, note = prepare_database(args)
+    server = None
     try:
-        run(args, url, note, rng)
+        if "remote" in args.backends:
+            server = IngestProcess(url, args.processes, flush_ms=5.0)
+        run(args, url, note, server)
     finally:
+        if server is not None:
+            server.stop()
         drop()
 
 
-def run(args: argparse.Namespace, url: str, note: str, rng: random.Random) -> None:
+def run(args: argparse.Namespace, url: str, note: str, server: IngestProcess | None) -> None:
     backend = make_url(url).get_backend_name()
     print(f"database: {backend}, {make_url(url).render_as_string()} ({note})")
     print(
@@ -355,69 +411,99 @@ def run(args: argparse.Namespace, url: str, note: str, rng: random.Random) -> No
         f" window {WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}, QT_QPA_PLATFORM="
         f"{os.environ.get('QT_QPA_PLATFORM')}, live refresh on (every 10 s, as shipped)"
     )
-    process = psutil.Process()
-    rss_mb: dict[str, float] = {}
+    if server is not None:
+        print(
+            f"server: argos-ingest child process on {server.url},"
+            f" --processes {args.processes}, plain HTTP on loopback"
+        )
+    agents, queries = browse_plan(url, args.telemetry_agents)
     app = QApplication.instance() or QApplication(["argos-bench"])
     ThemeManager(app)
     driver = Driver(app)
-    settings_dir = tempfile.TemporaryDirectory(prefix="argos-bench-settings-")
-    settings = QSettings(str(Path(settings_dir.name) / "console.ini"), QSettings.Format.IniFormat)
-    rss_mb["before login"] = process.memory_info().rss / 1024**2
+    runs: dict[str, Run] = {}
+    for name in args.backends:
+        print(f"\n=== {name} backend ({BACKENDS[name]}), load average {load_average()}")
+        address = server.url if name == "remote" else url
+        runs[name] = browse(driver, address, agents, queries, args, server)
+    report(runs)
 
-    started = time.perf_counter()
+
+def browse_plan(url: str, telemetry_agents: int) -> tuple[list, list[tuple[str, str]]]:
+    """The agents to chart (with their tree paths) and the searches, the same for every
+    backend; read before any measurement."""
     services = open_services(url)
-    principal = services.users.authenticate(DEMO_SUPERADMIN, DEMO_PASSWORD)
-    print(
-        f"sign-in (open services + argon2 check): {(time.perf_counter() - started) * 1000:.0f} ms"
-    )
-    session = ConsoleSession(services, principal, f"bench · {backend}")
-    figures = Figures()
     try:
-        print("main window:")
-        window, window_ms = measure_window(driver, session, settings)
-        driver.settle(1.0)
-        rss_mb["window up"] = process.memory_info().rss / 1024**2
-
-        print(f"expanding random tenant > company > branch, {args.expand_rounds} rounds")
-        measure_expansions(driver, window, figures, args.expand_rounds, rng)
-
-        agent_ids = charted_agents(url, args.telemetry_agents)
         agents = []
-        for agent_id in agent_ids:
+        for agent_id in charted_agents(url, telemetry_agents):
             uuid_ = agent_uuid(url, agent_id)
-            detail = services.agents.get_agent(principal, uuid_)
+            detail = services.agents.get_agent(SETUP, uuid_)
             path = [detail.tenant_org_id, detail.company_org_id, detail.summary.branch_org_id]
             agents.append((path, uuid_))
         hostname = detail.summary.hostname
         branch_id = agents[-1][0][2]
-        tenant_name = services.orgs.get_node(principal, agents[-1][0][0]).name
-        queries = [
-            ("hostname", hostname),
-            ("hostname prefix", hostname[:4]),
-            ("tenant name", tenant_name),
-            ("company word", "Summit"),
-            ("branch org id", branch_id),
-            ("no match", "zz-no-such-host"),
-            ("hostname, again", hostname),
-        ]
+        tenant_name = services.orgs.get_node(SETUP, agents[-1][0][0]).name
+    finally:
+        services.close()
+    queries = [
+        ("hostname", hostname),
+        ("hostname prefix", hostname[:4]),
+        ("tenant name", tenant_name),
+        ("company word", "Summit"),
+        ("branch org id", branch_id),
+        ("no match", "zz-no-such-host"),
+        ("hostname, again", hostname),
+    ]
+    return agents, queries
+
+
+def browse(
+    driver: Driver,
+    address: str,
+    agents: list,
+    queries: list[tuple[str, str]],
+    args: argparse.Namespace,
+    server: IngestProcess | None,
+) -> Run:
+    """Sign in through ``address`` (a server or a database URL) and run every step."""
+    process = psutil.Process()
+    settings_dir = tempfile.TemporaryDirectory(prefix="argos-bench-settings-")
+    settings = QSettings(str(Path(settings_dir.name) / "console.ini"), QSettings.Format.IniFormat)
+    cpu_before = server.cpu_seconds() if server is not None and address == server.url else None
+    started = time.perf_counter()
+    session: ConsoleSession = connect_session(address, DEMO_SUPERADMIN, DEMO_PASSWORD)
+    result = Run(sign_in_ms=(time.perf_counter() - started) * 1000)
+    print(f"sign-in ({session.label}): {result.sign_in_ms:.0f} ms")
+    result.rss_mb["signed in"] = process.memory_info().rss / 1024**2
+    rng = random.Random(args.seed)
+    try:
+        print("main window:")
+        window, result.window_ms = measure_window(driver, session, settings)
+        driver.settle(1.0)
+        result.rss_mb["window up"] = process.memory_info().rss / 1024**2
+
+        print(f"expanding random tenant > company > branch, {args.expand_rounds} rounds")
+        measure_expansions(driver, window, result.figures, args.expand_rounds, rng)
+
         print("searching (Enter in the search box):")
-        measure_searches(driver, window, figures, queries)
+        measure_searches(driver, window, result.figures, queries)
 
         print("charts (range 30 d, all metrics):")
         for path, key in agents:
             show_agent_in_tree(driver, window, path, key)
-        measure_charts(driver, window, figures, agents)
+        measure_charts(driver, window, result.figures, agents)
         driver.settle(1.0)
-        rss_mb["after browsing"] = process.memory_info().rss / 1024**2
+        result.rss_mb["after browsing"] = process.memory_info().rss / 1024**2
         loaded = len(window.fleet.model._by_key)
         print(f"tree nodes loaded after browsing: {loaded:,}")
-        report(figures, window_ms, rss_mb)
         window.timer.stop()
         window.close()
     finally:
         QThreadPool.globalInstance().waitForDone(10_000)
-        services.close()
+        session.backend.close()
         settings_dir.cleanup()
+    if cpu_before is not None:
+        result.server_cpu_s = server.cpu_seconds() - cpu_before
+    return result
 
 
 def agent_uuid(url: str, agent_id: int) -> str:
