@@ -1,0 +1,505 @@
+"""Many consoles refreshing against a big fleet while its agents report: console API latency
+beside ingest latency, and the same ingest load alone in the same run as the reference.
+
+    python benchmarks/console_load.py                             # scratch MariaDB database
+    python benchmarks/console_load.py --database-url URL          # an already seeded demo fleet
+    python benchmarks/console_load.py --consoles 20 --seconds 20  # a smaller run to try
+
+Seeds 10 tenants x 10 companies x 10 branches x 100 agents (100,000; no telemetry history)
+into a scratch database unless ``--database-url`` names a seeded one, and starts
+``argos-ingest`` (``--processes 2``) as a child process on it. Then, one after the other:
+
+  reference   agents' telemetry alone: ``--ingest-agents`` of the fleet's agents, 1 sample per
+              request, paced at ``--rate`` requests/s for ``--seconds`` (``benchmarks/ingest.py``'s
+              paced small-request load; latency from each request's scheduled send time)
+  together    the same ingest load, and ``--consoles`` consoles (httpx clients, each signed in
+              over the console API as its own session) doing what the console's live refresh
+              does every ``--interval`` seconds, their first refreshes spread over one interval:
+              the shown tree levels (top level, the expanded tenant, company and branch, as far
+              as the account's scope starts above them) with If-None-Match, the selected node's
+              status counts (If-None-Match) and the first page of its agents table (200 rows by
+              hostname), and ``/healthz``; each with the parameters the console sends
+  reference   the ingest load alone again (the machine may have changed meanwhile)
+
+Accounts: a quarter of the consoles sign in as the demo superadmin, a quarter each as an admin
+of a tenant, of a company, and as a viewer of a branch (one account per scope node). Before
+the go, every console signs in and loads its tree and detail pane once (the console opening;
+not measured). A console request's latency runs from sending it to its answer's last byte.
+
+A benchmark prints figures; it asserts nothing. The machine may be shared: its load average
+is printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+from ingest_process import SECRET, IngestProcess
+from paced_load import LoadResult, describe, percentiles, start_load
+from scratch import create_database, drop_database
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from argos_core.bootstrap import open_services
+from argos_core.db import make_engine
+from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, seed_demo
+from argos_core.migrate import upgrade
+from argos_core.models import Agent
+from argos_core.scope import Principal
+from argos_core.tokens import TokenSigner
+
+SETUP = Principal("bench", "superadmin", source="benchmark")
+CONSOLE_P99_TARGET_MS = 300
+INGEST_P99_TARGET_MS = 100
+ACCOUNT_PASSWORD = "bench-console-load-2026"
+# What the console sends (argos_desktop: OrgTreeModel and AgentTableModel page sizes).
+TREE_PAGE = 100
+TABLE_PAGE = 200
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+# --- the fleet ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsolePlan:
+    """One console: who signs in, the tree path it has expanded and the node it selected."""
+
+    username: str
+    path: list[tuple[str, str]]  # (kind, org_id) from the account's top node down
+    selected: int  # index into path
+
+
+def prepare_database(args: argparse.Namespace) -> tuple[str, Callable[[], None], str]:
+    if args.database_url:
+        return args.database_url, lambda: None, "reused"
+    workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
+    url = create_database(args.server_url, workdir, prefix="argos_bench_console_load")
+
+    def drop() -> None:
+        if not args.keep:
+            drop_database(url)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        started = time.perf_counter()
+        summary = seed_demo(
+            engine, tenants=10, companies=10, branches=10, agents=args.agents, days=0
+        )
+        seeded = time.perf_counter() - started
+    except BaseException:
+        engine.dispose()
+        drop()
+        raise
+    engine.dispose()
+    note = f"seeded in {seeded:.1f} s ({summary.agents:,} agents)"
+    if args.keep:
+        note += f"; kept at {url}"
+    return url, drop, note
+
+
+def plan_consoles(url: str, consoles: int) -> tuple[list[ConsolePlan], int]:
+    """Each console's account, path and selection; the accounts are created here."""
+    services = open_services(url)
+    tag = uuid.uuid4().hex[:6]
+    accounts: dict[tuple[str, str], str] = {}
+    created = 0
+
+    def account(role: str, org_id: str) -> str:
+        nonlocal created
+        if (role, org_id) not in accounts:
+            name = f"bench-{tag}-{role}-{org_id}".lower()
+            services.users.create_user(
+                SETUP, username=name, password=ACCOUNT_PASSWORD, role=role, scope_org_id=org_id
+            )
+            accounts[role, org_id] = name
+            created += 1
+        return accounts[role, org_id]
+
+    try:
+        tenants = [n.org_id for n in services.orgs.list_children(SETUP, None, 0, 1000).items]
+        children: dict[str, list[str]] = {}
+
+        def below(org_id: str) -> list[str]:
+            if org_id not in children:
+                page = services.orgs.list_children(SETUP, org_id, 0, 1000)
+                children[org_id] = [n.org_id for n in page.items]
+            return children[org_id]
+
+        plans = []
+        for i in range(consoles):
+            tenant = tenants[i % len(tenants)]
+            companies = below(tenant)
+            company = companies[(i // len(tenants)) % len(companies)]
+            branches = below(company)
+            branch = branches[(i // (len(tenants) * len(companies))) % len(branches)]
+            full = [("tenant", tenant), ("company", company), ("branch", branch)]
+            kind = i % 4
+            if kind == 0:
+                username, path = DEMO_SUPERADMIN, full
+            elif kind == 1:
+                username, path = account("admin", tenant), full
+            elif kind == 2:
+                username, path = account("admin", company), full[1:]
+            else:
+                username, path = account("viewer", branch), full[2:]
+            plans.append(ConsolePlan(username, path, (i // 4) % len(path)))
+        return plans, created
+    finally:
+        services.close()
+
+
+def ingest_tokens(url: str, count: int) -> list[str]:
+    """Tokens for ``count`` of the fleet's agents that are not revoked, spread over all of it."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(Agent.uuid, Agent.token_epoch)
+                .where(Agent.revoked_at.is_(None))
+                .order_by(Agent.id)
+            ).all()
+    finally:
+        engine.dispose()
+    step = max(1, len(rows) // count)
+    signer = TokenSigner(SECRET)
+    return [signer.issue(u, epoch=epoch) for u, epoch in rows[::step][:count]]
+
+
+# --- the consoles (run in a forked process) --------------------------------------------------
+
+
+@dataclass
+class ConsoleResult:
+    latencies_ms: dict[str, list[float]] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    not_modified: int = 0
+    errors: list[str] = field(default_factory=list)
+    refreshes: int = 0
+    late_refreshes: int = 0
+    seconds: float = 0.0
+    sign_in_s: float = 0.0
+    load_cpu_s: float = 0.0
+
+    @property
+    def api_latencies_ms(self) -> list[float]:
+        return [ms for kind, got in self.latencies_ms.items() if kind != "healthz" for ms in got]
+
+
+class Console:
+    """One console's HTTP side: its session, its ETag cache and its live refresh."""
+
+    def __init__(self, base_url: str, plan: ConsolePlan, result: ConsoleResult) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT)
+        self.plan = plan
+        self.result = result
+        self.token = ""
+        self.etags: dict[str, tuple[str, dict]] = {}
+        self.loaded: dict[str, int] = {}  # rows a tree level holds, by request path
+
+    async def sign_in(self) -> None:
+        password = DEMO_PASSWORD if self.plan.username == DEMO_SUPERADMIN else ACCOUNT_PASSWORD
+        body = {"username": self.plan.username, "password": password}
+        response = await self.http.post("/api/v1/auth/login", json=body)
+        response.raise_for_status()
+        self.token = response.json()["access_token"]
+
+    def tree_levels(self) -> list[tuple[str, str, dict]]:
+        """(kind, path, params without offset/limit) of every shown level, top first."""
+        levels = [("tree", "/api/v1/orgs", {})]
+        for kind, org_id in self.plan.path:
+            if kind == "branch":
+                params = {"sort_by": "hostname", "descending": "false", "text": ""}
+                levels.append(("tree agents", f"/api/v1/orgs/{org_id}/agents", params))
+            else:
+                levels.append(("tree", f"/api/v1/orgs/{org_id}/children", {}))
+        return levels
+
+    def table(self) -> tuple[str, dict]:
+        org_id = self.plan.path[self.plan.selected][1]
+        params = {"offset": 0, "limit": TABLE_PAGE, "sort_by": "hostname"}
+        return f"/api/v1/orgs/{org_id}/agents", {**params, "descending": "false", "text": ""}
+
+    async def open(self) -> None:
+        """What opening the console reads: first pages, the detail pane (not measured)."""
+        for _kind, path, params in self.tree_levels():
+            body = await self.get(None, path, {"offset": 0, "limit": TREE_PAGE, **params})
+            self.loaded[path] = (len(body["items"]), body["total"])
+        node = self.plan.path[self.plan.selected][1]
+        await self.get(None, f"/api/v1/orgs/{node}", {}, cached=True)
+        await self.get(None, *self.table())
+
+    async def refresh(self) -> None:
+        """One live-refresh tick: the tree's levels one after the other (as the tree model
+        reads them), the detail pane's reads and the health check beside them."""
+
+        async def tree() -> None:
+            for kind, path, params in self.tree_levels():
+                loaded, total = self.loaded[path]
+                count = loaded + TREE_PAGE if loaded >= total else max(loaded, 1)
+                query = {"offset": 0, "limit": count, **params}
+                await self.get(kind, path, query, cached=True)
+
+        node = self.plan.path[self.plan.selected][1]
+        await asyncio.gather(
+            tree(),
+            self.get("status counts", f"/api/v1/orgs/{node}", {}, cached=True),
+            self.get("agents table", *self.table()),
+            self.get("healthz", "/healthz", {}, auth=False),
+        )
+
+    async def get(
+        self, kind: str | None, path: str, params: dict, *, cached: bool = False, auth=True
+    ) -> dict:
+        key = path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        headers = {"Authorization": f"Bearer {self.token}"} if auth else {}
+        known = self.etags.get(key) if cached else None
+        if known:
+            headers["If-None-Match"] = known[0]
+        started = time.perf_counter()
+        try:
+            response = await self.http.get(path, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            self.result.errors.append(f"{path}: {exc.__class__.__name__} {exc}")
+            return {}
+        ms = (time.perf_counter() - started) * 1000
+        if kind is not None:
+            self.result.latencies_ms.setdefault(kind, []).append(ms)
+            self.result.statuses[response.status_code] = (
+                self.result.statuses.get(response.status_code, 0) + 1
+            )
+        if response.status_code == 304 and known:
+            self.result.not_modified += kind is not None
+            return known[1]
+        if response.status_code != 200:
+            self.result.errors.append(f"{path}: HTTP {response.status_code} {response.text[:200]}")
+            return {}
+        body = response.json()
+        if cached and "ETag" in response.headers:
+            self.etags[key] = (response.headers["ETag"], body)
+        return body
+
+
+async def run_consoles(
+    base_url: str, plans: list[ConsolePlan], seconds: float, interval: float, ready, go
+) -> ConsoleResult:
+    result = ConsoleResult()
+    consoles = [Console(base_url, plan, result) for plan in plans]
+    started = time.perf_counter()
+    signing_in = asyncio.Semaphore(8)
+
+    async def open_console(console: Console) -> None:
+        async with signing_in:
+            await console.sign_in()
+        await console.open()
+
+    await asyncio.gather(*(open_console(c) for c in consoles))
+    result.sign_in_s = time.perf_counter() - started
+    gc.collect()
+    gc.freeze()
+    ready.set()
+    await asyncio.to_thread(go.wait)
+    started = time.perf_counter()
+    end = started + seconds
+
+    async def live(n: int, console: Console) -> None:
+        due = started + interval * n / len(consoles)
+        while due < end:
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                result.late_refreshes += delay < -1.0
+            await console.refresh()
+            result.refreshes += 1
+            due += interval
+
+    await asyncio.gather(*(live(n, c) for n, c in enumerate(consoles)))
+    result.seconds = time.perf_counter() - started
+    for console in consoles:
+        await console.http.aclose()
+    return result
+
+
+def consoles_worker(base_url, plans, seconds, interval, pipe, ready, go) -> None:
+    result = asyncio.run(run_consoles(base_url, plans, seconds, interval, ready, go))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.load_cpu_s = usage.ru_utime + usage.ru_stime
+    pipe.send(result)
+
+
+# --- phases ---------------------------------------------------------------------------------
+
+
+def ingest_plan(tokens: list[str], args: argparse.Namespace, ts_base: int) -> dict:
+    return {
+        "tokens": tokens,
+        "per_request": 1,
+        "requests": int(args.rate * args.seconds),
+        "ts_base": ts_base,
+        "concurrency": args.concurrency,
+        "rate": args.rate,
+    }
+
+
+def reference(server: IngestProcess, plan: dict) -> tuple[LoadResult, float]:
+    """The ingest load alone; its result and the load average at its end."""
+    result = server.measure(plan)
+    return result, os.getloadavg()[0]
+
+
+def together(
+    server: IngestProcess, plan: dict, plans: list[ConsolePlan], args: argparse.Namespace
+) -> tuple[LoadResult, ConsoleResult, float]:
+    ctx = multiprocessing.get_context("fork")
+    go = ctx.Event()
+    ingest = start_load(server.port, plan, go)
+    parent, child = ctx.Pipe(duplex=False)
+    ready = ctx.Event()
+    consoles = ctx.Process(
+        target=consoles_worker,
+        args=(server.url, plans, args.seconds, args.interval, child, ready, go),
+    )
+    consoles.start()
+    for event, what in ((ingest.ready, "the ingest load"), (ready, "the consoles")):
+        while not event.wait(1.0):
+            if not consoles.is_alive() or not ingest.process.is_alive():
+                raise SystemExit(f"{what} did not get ready")
+    before = server.cpu_seconds()
+    go.set()
+    console_result = parent.recv()
+    consoles.join()
+    ingest_result = ingest.result()
+    ingest_result.server_cpu_s = server.cpu_seconds() - before
+    return ingest_result, console_result, os.getloadavg()[0]
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def machine_line() -> str:
+    memory = psutil.virtual_memory().total / 1024**3
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB,"
+        f" load {load}; Python {platform.python_version()}; {platform.platform()}"
+    )
+
+
+def verdict(ms: float, target: float) -> str:
+    return "ok" if ms < target else "MISSED"
+
+
+def describe_consoles(r: ConsoleResult) -> str:
+    requests = sum(len(v) for v in r.latencies_ms.values())
+    lines = [
+        f"consoles: {r.refreshes} refreshes, {requests} requests in {r.seconds:.1f} s"
+        f" ({requests / r.seconds:,.0f} req/s), statuses {dict(sorted(r.statuses.items()))}"
+        f" ({r.not_modified} not modified), errors {len(r.errors)},"
+        f" refreshes started over 1 s late {r.late_refreshes};"
+        f" sign-in and first load of all consoles {r.sign_in_s:.1f} s;"
+        f" console client CPU {r.load_cpu_s:.1f} s"
+    ]
+    for kind, got in sorted(r.latencies_ms.items()):
+        p50, p99 = percentiles(got)
+        lines.append(f"    {kind:14} n={len(got):6}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+    lines += [f"    error: {e}" for e in r.errors[:5]]
+    return "\n".join(lines)
+
+
+def report(refs: list[tuple[LoadResult, float]], both: tuple, args) -> None:
+    ingest, consoles, load_both = both
+    api50, api99 = percentiles(consoles.api_latencies_ms)
+    in50, in99 = percentiles(ingest.latencies_ms)
+    print(f"\nfigures (ms; {args.consoles} consoles every {args.interval:g} s,")
+    print(f"ingest paced at {args.rate:,.0f} req/s; load average (1 min) at each phase's end):")
+    print(f"  {'':44}{'p50':>8}{'p99':>8}   target     load")
+    print(
+        f"  {'console API, with the agents ingesting':44}{api50:8.1f}{api99:8.1f}"
+        f"   p99 <{CONSOLE_P99_TARGET_MS} {verdict(api99, CONSOLE_P99_TARGET_MS):6}"
+        f" {load_both:5.1f}"
+    )
+    print(
+        f"  {'ingest, with the consoles refreshing':44}{in50:8.1f}{in99:8.1f}"
+        f"   p99 <{INGEST_P99_TARGET_MS} {verdict(in99, INGEST_P99_TARGET_MS):6} {load_both:5.1f}"
+    )
+    for n, (ref, load) in enumerate(refs, start=1):
+        r50, r99 = percentiles(ref.latencies_ms)
+        label = f"ingest alone (reference {n})"
+        print(
+            f"  {label:44}{r50:8.1f}{r99:8.1f}"
+            f"   p99 <{INGEST_P99_TARGET_MS} {verdict(r99, INGEST_P99_TARGET_MS):6} {load:5.1f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", help="an already seeded demo fleet")
+    parser.add_argument(
+        "--server-url",
+        default="mysql+pymysql://root@127.0.0.1:3306/",
+        help="MySQL/MariaDB server for the scratch database",
+    )
+    parser.add_argument("--agents", type=int, default=100, help="per branch, when seeding")
+    parser.add_argument("--consoles", type=int, default=200)
+    parser.add_argument("--interval", type=float, default=10.0, help="live refresh, seconds")
+    parser.add_argument("--seconds", type=float, default=60.0, help="each phase")
+    parser.add_argument("--rate", type=float, default=1700.0, help="ingest requests/s")
+    parser.add_argument("--ingest-agents", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=128, help="ingest connections")
+    parser.add_argument("--processes", type=int, default=2, help="argos-ingest processes")
+    parser.add_argument("--flush-ms", type=float, default=5.0)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    print(f"machine: {machine_line()}")
+    print(f"parameters: {vars(args)}")
+    url, drop, note = prepare_database(args)
+    server = None
+    try:
+        print(f"database: {make_url(url).render_as_string()} ({note})")
+        plans, created = plan_consoles(url, args.consoles)
+        tokens = ingest_tokens(url, args.ingest_agents)
+        print(f"{len(plans)} consoles ({created} accounts created); {len(tokens):,} agents ingest")
+        server = IngestProcess(url, args.processes, args.flush_ms)
+        print(f"server: argos-ingest on {server.url}, --processes {args.processes}")
+        now = int(time.time())
+        refs = []
+        print(f"reference 1 (load {os.getloadavg()[0]:.1f} before):")
+        refs.append(reference(server, ingest_plan(tokens, args, now - 3 * 3600)))
+        print("  " + describe("ingest alone", refs[-1][0]))
+        print(f"together (load {os.getloadavg()[0]:.1f} before):")
+        both = together(server, ingest_plan(tokens, args, now - 2 * 3600), plans, args)
+        print("  " + describe("ingest beside the consoles", both[0]))
+        print("  " + describe_consoles(both[1]))
+        print(f"reference 2 (load {os.getloadavg()[0]:.1f} before):")
+        refs.append(reference(server, ingest_plan(tokens, args, now - 3600)))
+        print("  " + describe("ingest alone", refs[-1][0]))
+        report(refs, both, args)
+    finally:
+        if server is not None:
+            print(f"server exit code after SIGTERM: {server.stop()}")
+        drop()
+
+
+if __name__ == "__main__":
+    main()
