@@ -94,6 +94,17 @@ class Driver:
                 raise TimeoutError(f"timed out waiting for {what}")
             self.app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
 
+    def drain(self) -> None:
+        """Let every worker job finish, and the jobs their answers start (a live refresh
+        reads level after level), before the backend under them is closed."""
+        pool = QThreadPool.globalInstance()
+        for _ in range(50):
+            pool.waitForDone(10_000)
+            self.settle(0.2)
+            if pool.activeThreadCount() == 0:
+                return
+        raise TimeoutError("the console's worker jobs did not finish")
+
     def settle(self, seconds: float = 0.3) -> None:
         """Let queued work (detail pane loads, paints) finish between measurements."""
         end = time.perf_counter() + seconds
@@ -498,7 +509,7 @@ def browse(
         window.timer.stop()
         window.close()
     finally:
-        QThreadPool.globalInstance().waitForDone(10_000)
+        driver.drain()
         session.backend.close()
         settings_dir.cleanup()
     if cpu_before is not None:
