@@ -31,7 +31,6 @@ import argparse
 import os
 import platform
 import random
-import shutil
 import statistics
 import tempfile
 import time
@@ -42,17 +41,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import psutil
+from demo_fleet import demo_fleet
 from ingest_process import IngestProcess
 from PySide6.QtCore import QEventLoop, QModelIndex, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
-from scratch import create_database, drop_database
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from argos_core.bootstrap import open_services
 from argos_core.db import make_engine
-from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, seed_demo
-from argos_core.migrate import upgrade
+from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN
 from argos_core.models import Agent, Telemetry
 from argos_core.scope import Principal
 from argos_desktop.connection import connect_session
@@ -117,40 +115,18 @@ class Driver:
 
 def prepare_database(args: argparse.Namespace) -> tuple[str, Callable[[], None], str]:
     """The URL to benchmark, a clean-up function and a line saying what was done."""
-    if args.database_url:
-        return args.database_url, lambda: None, "reused"
-    workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
-    base = "sqlite://" if args.sqlite else args.server_url
-    url = create_database(base, workdir, prefix="argos_bench_console")
-
-    def drop() -> None:
-        if not args.keep:
-            drop_database(url)
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        started = time.perf_counter()
-        summary = seed_demo(
-            engine,
-            tenants=args.tenants,
-            companies=args.companies,
-            branches=args.branches,
-            agents=args.agents,
-            days=args.days,
-            telemetry_agents=args.telemetry_agents,
-        )
-        seeded = time.perf_counter() - started
-    except BaseException:
-        engine.dispose()
-        drop()
-        raise
-    engine.dispose()
-    note = f"seeded in {seeded:.1f} s ({summary.agents:,} agents, {summary.samples:,} samples)"
-    if args.keep:
-        note += f"; kept at {url}"
-    return url, drop, note
+    return demo_fleet(
+        args.database_url,
+        "sqlite://" if args.sqlite else args.server_url,
+        "argos_bench_console",
+        keep=args.keep,
+        tenants=args.tenants,
+        companies=args.companies,
+        branches=args.branches,
+        agents=args.agents,
+        days=args.days,
+        telemetry_agents=args.telemetry_agents,
+    )
 
 
 def charted_agents(url: str, count: int) -> list[int]:

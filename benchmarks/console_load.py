@@ -39,26 +39,22 @@ import multiprocessing
 import os
 import platform
 import resource
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import psutil
+from demo_fleet import demo_fleet
 from ingest_process import SECRET, IngestProcess
 from paced_load import LoadResult, describe, percentiles, start_load
-from scratch import create_database, drop_database
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from argos_core.bootstrap import open_services
 from argos_core.db import make_engine
-from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN, seed_demo
-from argos_core.migrate import upgrade
+from argos_core.demo import DEMO_PASSWORD, DEMO_SUPERADMIN
 from argos_core.models import Agent
 from argos_core.scope import Principal
 from argos_core.tokens import TokenSigner
@@ -86,33 +82,18 @@ class ConsolePlan:
 
 
 def prepare_database(args: argparse.Namespace) -> tuple[str, Callable[[], None], str]:
-    if args.database_url:
-        return args.database_url, lambda: None, "reused"
-    workdir = Path(tempfile.mkdtemp(prefix="argos-bench-"))
-    url = create_database(args.server_url, workdir, prefix="argos_bench_console_load")
-
-    def drop() -> None:
-        if not args.keep:
-            drop_database(url)
-            shutil.rmtree(workdir, ignore_errors=True)
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-        started = time.perf_counter()
-        summary = seed_demo(
-            engine, tenants=10, companies=10, branches=10, agents=args.agents, days=0
-        )
-        seeded = time.perf_counter() - started
-    except BaseException:
-        engine.dispose()
-        drop()
-        raise
-    engine.dispose()
-    note = f"seeded in {seeded:.1f} s ({summary.agents:,} agents)"
-    if args.keep:
-        note += f"; kept at {url}"
-    return url, drop, note
+    """The URL to benchmark, a clean-up function and a line saying what was done."""
+    return demo_fleet(
+        args.database_url,
+        args.server_url,
+        "argos_bench_console_load",
+        keep=args.keep,
+        tenants=10,
+        companies=10,
+        branches=10,
+        agents=args.agents,
+        days=0,
+    )
 
 
 def plan_consoles(url: str, consoles: int) -> tuple[list[ConsolePlan], int]:
