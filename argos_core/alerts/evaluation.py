@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from argos_core.settings import StatusPolicy
 from argos_core.telemetry_store import COLUMNS
 
 METRIC_INDEX = {name: COLUMNS.index(name) for name in METRICS}
+_TS = itemgetter(1)
 IDS_PER_QUERY = 1000
 
 
@@ -73,15 +75,48 @@ class RuleCache:
         return self._book
 
 
+class PlaceCache:
+    """Agents' ancestry (``PLACE`` rows), kept ``ttl_s``: a moved agent is judged by its new
+    branch's rules within that time, as a changed rule is (``RuleCache``)."""
+
+    def __init__(self, ttl_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._places: dict[int, Any] = {}
+        self._loaded_at = 0.0
+
+    def get(self, session: Session, ids: Sequence[int]) -> dict[int, Any]:
+        if self._clock() - self._loaded_at >= self._ttl_s:
+            self._places = {}
+            self._loaded_at = self._clock()
+        missing = [i for i in ids if i not in self._places]
+        if missing:
+            self._places.update(_agents(session, missing))
+        return {i: self._places[i] for i in ids if i in self._places}
+
+
 class ThresholdEvaluator:
     """Judges the newest accepted sample of each agent against the rules in force."""
 
-    def __init__(self, session_factory: sessionmaker[Session], rules: RuleCache | None = None):
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        rules: RuleCache | None = None,
+        places: PlaceCache | None = None,
+    ):
         self._sf = session_factory
         self._rules = rules or RuleCache()
+        self._places = places or PlaceCache()
 
-    def evaluate(self, latest: Mapping[int, tuple], now: datetime | None = None) -> Outcome:
-        """``latest`` maps agent ids to their newest sample row (``COLUMNS`` order).
+    def evaluate(
+        self,
+        latest: Mapping[int, tuple],
+        now: datetime | None = None,
+        recent: Mapping[int, Sequence[tuple]] | None = None,
+    ) -> Outcome:
+        """``latest`` maps agent ids to their newest sample row (``COLUMNS`` order);
+        ``recent`` optionally to rows committed with it (the same request's), which often
+        show that a breach is not sustained without asking the database.
 
         Deciding only reads; the changes are then written in a transaction of their own, kept
         short because inserting an alert locks its agent's row against the writer's
@@ -95,15 +130,13 @@ class ThresholdEvaluator:
             book = self._rules.get(session)
             if not book.has_condition("threshold") or not latest:
                 return outcome
-            agents = _agents(session, list(latest))
-            open_alerts = {
-                (a.rule_id, a.agent_id): a.id
-                for a in _open_alerts(session, "threshold", list(agents))
-            }
+            agents = self._places.get(session, list(latest))
+            open_alerts = _open_threshold_alerts(session, list(agents))
             for agent_id, row in latest.items():
                 agent = agents.get(agent_id)
                 if agent is None:
                     continue
+                ordered: list[tuple] | None = None
                 rules = book.effective(agent.tenant_id, agent.company_id, agent.branch_id, agent_id)
                 for spec in rules:
                     if spec.condition != "threshold" or spec.metric not in METRIC_INDEX:
@@ -115,8 +148,11 @@ class ThresholdEvaluator:
                     if alert_id is not None:
                         if spec.recovered(value):
                             to_resolve.append((alert_id, value))
-                    elif spec.breaches(value) and sustained(session, spec, agent_id, row[1]):
-                        to_open.append((spec, agent, value))
+                    elif spec.breaches(value):
+                        if ordered is None:  # once per agent, and only for a breach
+                            ordered = sorted((recent or {}).get(agent_id, ()), key=_TS)
+                        if sustained(session, spec, agent_id, row[1], ordered):
+                            to_open.append((spec, agent, value))
         if to_open or to_resolve:
             return transactions.run(
                 lambda: self._write(to_open, to_resolve, now),
@@ -147,8 +183,21 @@ class ThresholdEvaluator:
         return outcome
 
 
-def sustained(session: Session, spec: RuleSpec, agent_id: int, ts: int) -> bool:
-    """Whether the breach at ``ts`` has lasted ``for_s`` seconds, or ``samples`` samples."""
+def sustained(
+    session: Session,
+    spec: RuleSpec,
+    agent_id: int,
+    ts: int,
+    recent: Sequence[tuple] | None = None,
+) -> bool:
+    """Whether the breach at ``ts`` has lasted ``for_s`` seconds, or ``samples`` samples.
+
+    ``recent`` (rows stored with the one at ``ts``, in time order) answers "no" without the
+    database when they hold a sample that does not breach inside the window; the database
+    decides the rest.
+    """
+    if recent and interrupted(spec, recent, ts):
+        return False
     column = getattr(Telemetry, spec.metric or "")
     assert spec.threshold is not None
     mine = (Telemetry.agent_id == agent_id) & (Telemetry.ts <= ts) & column.is_not(None)
@@ -166,6 +215,28 @@ def sustained(session: Session, spec: RuleSpec, agent_id: int, ts: int) -> bool:
     since = mine if last_fine is None else mine & (Telemetry.ts > last_fine)
     first_bad = session.scalar(select(Telemetry.ts).where(since).order_by(Telemetry.ts).limit(1))
     return first_bad is not None and ts - first_bad >= spec.for_s
+
+
+def interrupted(spec: RuleSpec, rows: Sequence[tuple], ts: int) -> bool:
+    """Whether ``rows`` (in time order) show a sample that does not breach within the
+    rule's window ending at ``ts``: the last ``for_s`` seconds, else the last ``samples``
+    of these rows (exact unless other requests stored samples in between; then the window
+    is the database's to judge, with the agent's next samples)."""
+    index = METRIC_INDEX[spec.metric or ""]
+    since = ts - spec.for_s if spec.for_s > 0 else None
+    wanted = spec.samples if since is None else len(rows)
+    if since is None and wanted <= 1:
+        return False
+    seen = 0
+    for row in reversed(rows):
+        if row[1] > ts or row[index] is None:
+            continue
+        if (since is not None and row[1] < since) or seen == wanted:
+            return False
+        if not spec.breaches(row[index]):
+            return True
+        seen += 1
+    return False
 
 
 def absence_pass(
@@ -186,7 +257,7 @@ def absence_pass(
         open_alerts = {
             (a.rule_id, a.agent_id): a
             for condition in ABSENCE
-            for a in _open_alerts(session, condition, None)
+            for a in _open_alerts(session, condition)
         }
         due: dict[tuple[int, int], tuple[RuleSpec, Any]] = {}
         limits = {"offline": policy.online_window_s, "overdue": policy.overdue_after_s}
@@ -228,12 +299,19 @@ def _agents(session: Session, ids: Sequence[int]) -> dict[int, Any]:
     return found
 
 
-def _open_alerts(session: Session, condition: str, agent_ids: Sequence[int] | None) -> list[Alert]:
-    query = select(Alert).where(Alert.open_key.is_not(None), Alert.condition == condition)
-    if agent_ids is None:
-        return list(session.scalars(query))
-    found: list[Alert] = []
+def _open_threshold_alerts(session: Session, agent_ids: Sequence[int]) -> dict[tuple, int]:
+    """``(rule_id, agent_id) -> alert id`` of the open threshold alerts of these agents."""
+    query = select(Alert.rule_id, Alert.agent_id, Alert.id).where(
+        Alert.open_key.is_not(None), Alert.condition == "threshold"
+    )
+    found: dict[tuple, int] = {}
     for start in range(0, len(agent_ids), IDS_PER_QUERY):
         chunk = agent_ids[start : start + IDS_PER_QUERY]
-        found.extend(session.scalars(query.where(Alert.agent_id.in_(chunk))))
+        for rule_id, agent_id, alert_id in session.execute(query.where(Alert.agent_id.in_(chunk))):
+            found[(rule_id, agent_id)] = alert_id
     return found
+
+
+def _open_alerts(session: Session, condition: str) -> list[Alert]:
+    query = select(Alert).where(Alert.open_key.is_not(None), Alert.condition == condition)
+    return list(session.scalars(query))

@@ -32,20 +32,21 @@ class ThresholdEvaluationJob:
     def __init__(self, session_factory: sessionmaker[Session], *, interval_s: float = 0.5):
         self.evaluator = ThresholdEvaluator(session_factory)
         self._interval_s = interval_s
-        self._pending: dict[int, tuple] = {}
+        self._pending: dict[int, tuple[tuple, list[tuple]]] = {}
         self._thread = DaemonExecutor("argos-alerts")
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     def offer(self, committed: Sequence[list[tuple]]) -> None:
-        """Rows just committed, one list per request (``telemetry_store.COLUMNS`` order)."""
+        """Rows just committed, one list per request (``telemetry_store.COLUMNS`` order):
+        each agent's newest row is kept, with the rows of its request (a reference)."""
         pending = self._pending
         for rows in committed:
             newest = max(rows, key=_TS)
             held = pending.get(newest[0])
-            if held is None or held[1] <= newest[1]:
-                pending[newest[0]] = newest
+            if held is None or held[0][1] <= newest[1]:
+                pending[newest[0]] = (newest, rows)
         self._wake.set()
 
     def start(self) -> None:
@@ -68,6 +69,12 @@ class ThresholdEvaluationJob:
                 pass
         self._thread.shutdown(wait=False)
 
+    def _evaluate(self, batch: dict[int, tuple[tuple, list[tuple]]]) -> None:
+        self.evaluator.evaluate(
+            {agent: newest for agent, (newest, _) in batch.items()},
+            recent={agent: rows for agent, (_, rows) in batch.items()},
+        )
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -76,7 +83,7 @@ class ThresholdEvaluationJob:
             if self._pending:
                 batch, self._pending = self._pending, {}
                 try:
-                    await loop.run_in_executor(self._thread, self.evaluator.evaluate, batch)
+                    await loop.run_in_executor(self._thread, self._evaluate, batch)
                 except (DBAPIError, ArgosError) as exc:
                     log.warning("Alert evaluation failed: %s", str(exc).splitlines()[0])
                 except Exception:  # the job must outlive any one bad pass

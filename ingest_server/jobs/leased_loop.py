@@ -1,11 +1,12 @@
 """A job that runs a pass every few seconds in one process across processes and hosts.
 
-Every process runs the loop; each pass first claims the job's lease row (``argos_core.
-leases``): the holder keeps it by claiming again, the others' claims fail until it lapses
-(the holder stopped or died), so one process runs the passes and another takes over
-within a lease's lifetime. The pass runs on a daemon thread of its own, never on the event
-loop: a pass stuck on a database that went away holds neither the event loop nor the
-process's exit, and ``stop`` waits for it only a bounded time.
+Every process runs the loop; each pass first makes sure of the job's lease row
+(``argos_core.leases``): the holder claims it again once half its lifetime has passed (not
+on every pass: a write a second would keep SQLite's other writers retrying), the others'
+claims fail until it lapses (the holder stopped or died), so one process runs the passes
+and another takes over within a lease's lifetime. The pass runs on a daemon thread of its
+own, never on the event loop: a pass stuck on a database that went away holds neither the
+event loop nor the process's exit, and ``stop`` waits for it only a bounded time.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from argos_core.errors import ArgosError
 from argos_core.leases import Lease, LeaseLost, new_owner
+from argos_core.models import utcnow
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
@@ -52,6 +54,7 @@ class LeasedLoop:
         self._work = work
         self._close = close
         self._interval_s = interval_s
+        self._held_until: datetime | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"argos-{name}", daemon=True)
         self.passes = 0
@@ -70,16 +73,27 @@ class LeasedLoop:
 
     def run_once(self) -> bool:
         """One pass if this process holds (or wins) the lease; True when it ran. Blocking."""
-        if not self.lease.claim():
+        if not self._hold():
             return False
         self._work(self._keep_alive)
         self.passes += 1
         return True
 
+    def _hold(self) -> bool:
+        now = utcnow()
+        if self._held_until is not None and now < self._held_until - self.lease.ttl / 2:
+            return True
+        self._held_until = None
+        if not self.lease.claim(now):
+            return False
+        self._held_until = now + self.lease.ttl
+        return True
+
     def _keep_alive(self) -> None:
         if self._stop.is_set():
             raise Stopping("The server is stopping.")
-        self.lease.renew()
+        if not self._hold():
+            raise LeaseLost(f"The lease on '{self.name}' was taken over.")
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval_s):

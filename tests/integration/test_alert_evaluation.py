@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_pass
 from argos_core.models import Agent, Alert, utcnow
@@ -249,3 +249,39 @@ def test_overdue_rules_wait_for_the_overdue_threshold(services, superadmin, flee
     absence_pass(services.session_factory, policy)
     [alert] = active(services, superadmin)
     assert (alert.hostname, alert.condition, alert.rule) == ("db-01", "overdue", "overdue")
+
+
+@pytest.mark.parametrize("window", [{"samples": 3}, {"for_s": 120}])
+def test_a_breach_its_own_request_shows_interrupted_is_judged_without_reading_telemetry(
+    services, superadmin, fleet, window
+):
+    services.alerts.create_rule(
+        superadmin,
+        fleet.tenant,
+        metric="cpu_percent",
+        comparison="above",
+        threshold=90,
+        severity="critical",
+        **window,
+    )
+    ev = evaluator(services)
+    web = agent_id(services, fleet.web)
+    batch = [
+        store(services, fleet.web, T0 + 30 * i, cpu_percent=c) for i, c in enumerate((95, 50, 97))
+    ]
+    telemetry_reads = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "FROM telemetry" in statement:
+            telemetry_reads.append(statement)
+
+    event.listen(services.engine, "before_cursor_execute", count)
+    try:
+        assert ev.evaluate({web: batch[-1]}, recent={web: batch}).opened == []
+        assert telemetry_reads == []
+        # Its request unbroken: the database is asked, and says the run is long enough.
+        run = [store(services, fleet.web, T0 + 30 * i, cpu_percent=99) for i in range(3, 8)]
+        assert len(ev.evaluate({web: run[-1]}, recent={web: run}).opened) == 1
+        assert telemetry_reads != []
+    finally:
+        event.remove(services.engine, "before_cursor_execute", count)

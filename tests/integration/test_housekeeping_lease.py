@@ -1,5 +1,6 @@
-"""Housekeeping runs once across processes and hosts: a lease row in ``jobs`` claimed with
-one conditional UPDATE, renewed while working, taken over when it runs out."""
+"""Jobs run once across processes and hosts: a lease row in ``jobs`` claimed with one
+conditional UPDATE, renewed while working, taken over when it runs out (housekeeping, and
+the server's leased loops: the alert passes)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from argos_core.db import make_engine
 from argos_core.housekeeping import HOUSEKEEPING_JOB
 from argos_core.leases import Lease, LeaseLost
 from argos_core.models import utcnow
 from ingest_server.jobs.housekeeping import HousekeepingJob
+from ingest_server.jobs.leased_loop import LeasedLoop
 
 TTL = timedelta(minutes=5)
 
@@ -83,3 +86,24 @@ def test_the_server_job_runs_only_when_it_holds_the_lease(engines):
     report = job.run_once()
     assert report is not None
     assert job.lease.holder() is None  # released after the pass
+
+
+def test_the_holder_runs_every_pass_and_writes_its_lease_once_per_half_life(engines):
+    passes: list[str] = []
+    loops = [
+        LeasedLoop(
+            engine, "alerts.test", passes.append, interval_s=1, lease_ttl=timedelta(seconds=60)
+        )
+        for engine in engines[:2]
+    ]
+    writes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith(("UPDATE JOBS", "INSERT INTO JOBS")):
+            writes.append(statement)
+
+    event.listen(engines[0], "before_cursor_execute", count)
+    assert [loops[0].run_once() for _ in range(5)] == [True] * 5
+    assert [loops[1].run_once() for _ in range(3)] == [False] * 3
+    assert len(passes) == 5
+    assert len([w for w in writes if w.lstrip().upper().startswith("UPDATE")]) == 1
