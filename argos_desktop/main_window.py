@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from argos_core.status import AgentStatus
 from argos_desktop import icons, theme
 from argos_desktop.admin.admin_actions import AdminActions
+from argos_desktop.alerts.alert_console import AlertConsole
 from argos_desktop.backend.protocol import ServerHealth
 from argos_desktop.detail.detail_pane import DetailPane
 from argos_desktop.detail.widgets import ElidedLabel
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.refresh_now)
 
         self.admin = AdminActions(session, self.fleet, self, settings)
+        self.alerts = AlertConsole(session, self.fleet.tree, self)
         self._build_toolbar()
         self._build_menus()
         self._build_status_bar()
@@ -203,6 +205,7 @@ class MainWindow(QMainWindow):
         quit_action = fleet.addAction("&Quit")
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
+        bar.addMenu("A&lerts").addAction(self.alerts.show_action)
         manage = bar.addMenu("&Administration")
         manage.addActions([admin.users, admin.audit])
         account = bar.addMenu("&Account")
@@ -258,10 +261,12 @@ class MainWindow(QMainWindow):
         """Load the top level of the tree and start the live refresh."""
         self.fleet.start()
         self.check_health()
+        self.alerts.refresh()
         self._apply_timer()
 
     def refresh_now(self) -> None:
         self.fleet.refresh()
+        self.alerts.refresh()
         self.detail.refresh()
         self.check_health()
 
@@ -456,5 +461,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
+        self.alerts.close()
         self.save_settings()
         super().closeEvent(event)

@@ -45,6 +45,14 @@ class AlertInfo:
     ack_comment: str | None
     acked_until: datetime | None
     in_maintenance: bool
+    tenant_org_id: str
+    company_org_id: str
+    branch_org_id: str
+
+    @property
+    def nodes(self) -> tuple[str, str, str, str]:
+        """The keys of the nodes the alert is under: org ids, then the agent's uuid."""
+        return (self.tenant_org_id, self.company_org_id, self.branch_org_id, self.agent_id)
 
 
 @dataclass(frozen=True)

@@ -332,14 +332,17 @@ class AlertService:
             for a in session.scalars(select(Agent).where(Agent.id.in_({r.agent_id for r in rows})))
         }
         names: dict[type, dict[int, str]] = {}
+        org_ids: dict[type, dict[int, str]] = {}
         for model, ids in (
             (Tenant, {r.tenant_id for r in rows}),
             (Company, {r.company_id for r in rows}),
             (Branch, {r.branch_id for r in rows}),
         ):
-            names[model] = dict(
-                session.execute(select(model.id, model.name).where(model.id.in_(ids))).all()
-            )
+            found = session.execute(
+                select(model.id, model.name, model.org_id).where(model.id.in_(ids))
+            ).all()
+            names[model] = {row.id: row.name for row in found}
+            org_ids[model] = {row.id: row.org_id for row in found}
         calendar = MaintenanceCalendar(
             session.scalars(
                 select(MaintenanceWindow).where(
@@ -374,6 +377,9 @@ class AlertService:
                 ack_comment=r.ack_comment,
                 acked_until=r.acked_until,
                 in_maintenance=r.resolved_at is None and calendar.open_until(r, now) is not None,
+                tenant_org_id=org_ids[Tenant][r.tenant_id],
+                company_org_id=org_ids[Company][r.company_id],
+                branch_org_id=org_ids[Branch][r.branch_id],
             )
             for r in rows
         ]

@@ -22,6 +22,7 @@ class Column(Generic[T]):
     sort_key: Callable[[T], Any] | None = None
     monospace: bool = False
     tooltip: Callable[[T], str] | None = None
+    decoration: Callable[[T], Any] | None = None  # e.g. a QColor swatch before the text
 
 
 class RecordTableModel(QAbstractTableModel, Generic[T]):
@@ -61,6 +62,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return column.text(record)
         if role == Qt.ItemDataRole.ToolTipRole:
             return column.tooltip(record) if column.tooltip else column.text(record)
+        if role == Qt.ItemDataRole.DecorationRole and column.decoration:
+            return column.decoration(record)
         if role == Qt.ItemDataRole.FontRole and column.monospace:
             return self._mono
         if role == RECORD_ROLE:

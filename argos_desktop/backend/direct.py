@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from argos_core.bootstrap import Services, open_services
 from argos_core.errors import ScopeViolation
 from argos_core.scope import Principal
+from argos_core.services.alert_dto import AlertInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -214,6 +215,30 @@ class DirectBackend:
 
     def audit_actions(self) -> list[str]:
         return self._services.audit.list_actions(self._principal)
+
+    # --- alerts ------------------------------------------------------------------------------
+    def list_alerts(
+        self,
+        *,
+        active: bool = True,
+        node: str | None = None,
+        severity: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> Page[AlertInfo]:
+        return self._services.alerts.list_alerts(
+            self._principal,
+            active=active,
+            node=node,
+            severity=severity,
+            offset=offset,
+            limit=limit,
+        )
+
+    def acknowledge(
+        self, alert_id: int, comment: str = "", until: datetime | None = None
+    ) -> AlertInfo:
+        return self._services.alerts.acknowledge(self._principal, alert_id, comment, until)
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from argos_core.services.alert_dto import AlertInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -188,6 +189,21 @@ class ConsoleBackend(Protocol):
     ) -> Page[AuditEntry]: ...
 
     def audit_actions(self) -> list[str]: ...
+
+    # --- alerts ------------------------------------------------------------------------------
+    def list_alerts(
+        self,
+        *,
+        active: bool = True,
+        node: str | None = None,
+        severity: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> Page[AlertInfo]: ...
+
+    def acknowledge(
+        self, alert_id: int, comment: str = "", until: datetime | None = None
+    ) -> AlertInfo: ...
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth | None:

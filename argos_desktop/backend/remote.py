@@ -40,6 +40,7 @@ from argos_core.errors import (
     ValidationError,
 )
 from argos_core.services import wire
+from argos_core.services.alert_dto import AlertInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -311,6 +312,31 @@ class RemoteBackend:
 
     def audit_actions(self) -> list[str]:
         return self._get(list[str], "/audit/actions")
+
+    # --- alerts ------------------------------------------------------------------------------
+    def list_alerts(
+        self,
+        *,
+        active: bool = True,
+        node: str | None = None,
+        severity: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> Page[AlertInfo]:
+        params = {
+            "active": active,
+            "node": node,
+            "severity": severity,
+            "offset": offset,
+            "limit": limit,
+        }
+        return self._get(Page[AlertInfo], "/alerts", params)
+
+    def acknowledge(
+        self, alert_id: int, comment: str = "", until: datetime | None = None
+    ) -> AlertInfo:
+        body = {"comment": comment, "until": wire.format_datetime(until) if until else None}
+        return self._send(AlertInfo, "POST", f"/alerts/{int(alert_id)}/acknowledge", body)
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth:

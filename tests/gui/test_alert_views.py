@@ -1,0 +1,199 @@
+"""The console's alert views over both backends: the problems list (filters, history,
+acknowledgement with a comment), badges on the fleet tree, the tray icon and its
+notifications, and scope."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+
+from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_pass
+from argos_core.settings import StatusPolicy
+from argos_desktop.alerts.alert_tray import AlertTray
+from argos_desktop.alerts.alert_watch import AlertWatch
+from argos_desktop.alerts.problems_view import ProblemsView
+from argos_desktop.alerts.severity import colour
+from argos_desktop.main_window import MainWindow
+from tests.alert_support import agent_id, store
+from tests.gui.conftest import PASSWORD, ROOT, FakeDetailPane, Fleet, session_for
+
+T0 = 1_790_000_000
+WAIT_MS = 10_000
+
+
+def cpu_rule(fleet: Fleet) -> None:
+    fleet.services.alerts.create_rule(
+        ROOT,
+        fleet.org["acme"],
+        metric="cpu_percent",
+        comparison="above",
+        threshold=90,
+        recover_at=70,
+        severity="critical",
+    )
+
+
+def cpu_sample(fleet: Fleet, hostname: str, ts: int, cpu: float):
+    """Store a sample and judge it as the server would."""
+    services = fleet.services
+    uuid = fleet.agents[hostname]
+    evaluator = ThresholdEvaluator(services.session_factory, RuleCache(ttl_s=0))
+    return evaluator.evaluate(
+        {agent_id(services, uuid): store(services, uuid, ts, cpu_percent=cpu)}
+    )
+
+
+def berlin_offline(fleet: Fleet) -> None:
+    """Warnings for Berlin's silent agents (one offline, one overdue)."""
+    services = fleet.services
+    services.alerts.create_rule(ROOT, fleet.org["berlin"], condition="offline", severity="warning")
+    assert len(absence_pass(services.session_factory, StatusPolicy()).opened) == 2
+
+
+def refreshed(qtbot, watch: AlertWatch) -> None:
+    with qtbot.waitSignal(watch.changed, timeout=WAIT_MS):
+        watch.refresh()
+
+
+def problems(qtbot, session) -> ProblemsView:
+    watch = AlertWatch(session.backend)
+    view = ProblemsView(session, watch)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.loaded, timeout=WAIT_MS):
+        watch.refresh()
+    return view
+
+
+def hosts(view: ProblemsView) -> list[str]:
+    return sorted(a.hostname for a in view.model.records())
+
+
+def test_problems_list_filters_acknowledges_with_a_comment_and_shows_history(
+    qtbot, qtmodeltester, fleet
+):
+    cpu_rule(fleet)
+    assert len(cpu_sample(fleet, "berlin-web-01", T0, 97.5).opened) == 1
+    berlin_offline(fleet)
+    view = problems(qtbot, session_for(fleet))
+    qtmodeltester.check(view.model)
+    assert hosts(view) == ["berlin-db-01", "berlin-db-02", "berlin-web-01"]
+    web = next(a for a in view.model.records() if a.hostname == "berlin-web-01")
+    row = view.model.records().index(web)
+    texts = [view.model.index(row, c).data() for c in range(view.model.columnCount())]
+    assert texts[0] == "Critical" and texts[2] == "Acme MSP / Alpha Corp / Berlin"
+    assert texts[3] == "cpu_percent above 90" and (texts[5], texts[6]) == ("97.5", "open")
+
+    view.severity_box.setCurrentIndex(view.severity_box.findData("critical"))
+    assert hosts(view) == ["berlin-web-01"]
+    view.severity_box.setCurrentIndex(0)
+    view.filter_box.setText("db-02")
+    assert hosts(view) == ["berlin-db-02"]
+    view.filter_box.clear()
+
+    view.table.selectRow(view.model.records().index(web))
+    assert view.ack_button.isEnabled()
+    view.comment_box.setText("replacing the fan")
+    with qtbot.waitSignal(view.acknowledged, timeout=WAIT_MS) as acked:
+        view.ack_button.click()
+    assert (acked.args[0].state, acked.args[0].ack_comment) == ("acknowledged", "replacing the fan")
+    qtbot.waitUntil(
+        lambda: (
+            "acknowledged by" in view.model.index(0, 6).data()
+            or any(a.state == "acknowledged" for a in view.model.records())
+        ),
+        timeout=WAIT_MS,
+    )
+    acked_row = next(a for a in view.model.records() if a.hostname == "berlin-web-01")
+    assert acked_row.acked_by.endswith("root") and view.comment_box.text() == ""
+
+    assert len(cpu_sample(fleet, "berlin-web-01", T0 + 30, 50.0).resolved) == 1
+    with qtbot.waitSignal(view.loaded, timeout=WAIT_MS):
+        view.history_box.setChecked(True)
+    [resolved] = view.model.records()
+    assert resolved.hostname == "berlin-web-01" and resolved.state == "resolved"
+    view.table.selectRow(0)
+    assert not view.ack_button.isEnabled()  # nothing left to acknowledge
+
+
+def test_viewers_read_problems_of_their_scope_only_and_cannot_acknowledge(qtbot, fleet):
+    cpu_rule(fleet)
+    cpu_sample(fleet, "berlin-web-01", T0, 97.5)
+    cpu_sample(fleet, "oslo-node-03", T0, 99.0)
+    users = fleet.services.users
+    for name, scope in (("alpha-viewer", "alpha"), ("zeta-viewer", "zeta")):
+        users.create_user(
+            ROOT, username=name, password=PASSWORD, role="viewer", scope_org_id=fleet.org[scope]
+        )
+    alpha = problems(qtbot, fleet.sign_in(users.authenticate("alpha-viewer", PASSWORD), PASSWORD))
+    assert hosts(alpha) == ["berlin-web-01"]
+    assert alpha.ack_button.isHidden() and alpha.comment_box.isHidden()
+    zeta = problems(qtbot, fleet.sign_in(users.authenticate("zeta-viewer", PASSWORD), PASSWORD))
+    assert hosts(zeta) == []  # Zeta's rules are not Acme's: Oslo has none
+
+
+def test_the_tray_is_coloured_by_the_worst_alert_and_tells_of_each_new_critical_one(qtbot, fleet):
+    watch = AlertWatch(session_for(fleet).backend)
+    tray = AlertTray(watch)
+    told: list[tuple[str, str]] = []
+    tray.notified.connect(lambda title, text: told.append((title, text)))
+    refreshed(qtbot, watch)
+    assert tray.severity is None and "no open alerts" in tray.icon.toolTip()
+    assert _centre(tray) == colour(None)
+
+    berlin_offline(fleet)
+    refreshed(qtbot, watch)
+    assert tray.severity == "warning" and _centre(tray) == colour("warning")
+    assert told == []
+
+    cpu_rule(fleet)
+    cpu_sample(fleet, "paris-web-01", T0, 98.0)
+    refreshed(qtbot, watch)
+    assert tray.severity == "critical" and _centre(tray) == colour("critical")
+    assert tray.icon.toolTip() == "Argos: 3 open alerts (1 critical)"
+    assert told == [
+        ("Critical: paris-web-01", "cpu_percent above 90\nAcme MSP / Alpha Corp / Paris")
+    ]
+    refreshed(qtbot, watch)
+    assert len(told) == 1  # told once, not on every refresh
+
+
+def _centre(tray: AlertTray):
+    image = tray.icon.icon().pixmap(32, 32).toImage()
+    return image.pixelColor(16, 16)
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")
+def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
+    qtbot, fleet, settings
+):
+    cpu_rule(fleet)
+    cpu_sample(fleet, "berlin-web-01", T0, 97.5)
+    berlin_offline(fleet)
+    window = MainWindow(
+        session_for(fleet), settings, refresh_timer=QTimer(), detail_factory=FakeDetailPane
+    )
+    qtbot.addWidget(window)
+    with (
+        qtbot.waitSignal(window.alerts.watch.changed, timeout=WAIT_MS),
+        qtbot.waitSignal(window.fleet.model.pageLoaded, timeout=WAIT_MS),
+    ):
+        window.start()
+    model, badges = window.fleet.model, window.alerts.badges
+    f = fleet.org
+    assert badges.badge_text(model.index_for_key(f["acme"])) == ("3", "critical")
+    assert badges.badge_text(model.index_for_key(f["zeta"])) is None
+    assert window.fleet.tree.itemDelegateForColumn(0) is badges
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "A&lerts")
+    assert window.alerts.show_action in menu.actions()
+    window.alerts.show_action.trigger()
+    assert window.alerts.problems.isVisible()
+    assert sorted(a.hostname for a in window.alerts.problems.model.records()) == [
+        "berlin-db-01",
+        "berlin-db-02",
+        "berlin-web-01",
+    ]
