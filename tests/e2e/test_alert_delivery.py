@@ -41,6 +41,7 @@ FAST = IngestConfig(
     alert_group_window_s=0.5,
 )
 WAIT_S = 30
+PROCESS_WAIT_S = 120  # a loaded machine takes long to start Python and import the server
 
 
 def company_of(services, branch) -> str:
@@ -219,7 +220,7 @@ def test_argos_ingest_with_two_processes_notifies_once_and_stops_on_sigterm(
             env=environment(ARGOS_SMTP_URL=mailbox.url),
         )
         try:
-            url = listening_url(server.first_line())
+            url = listening_url(server.first_line(PROCESS_WAIT_S))
             server.wait_for(
                 lambda: request(url, "GET", "/healthz").status == 200, 20, "/healthz answers"
             )
@@ -232,7 +233,7 @@ def test_argos_ingest_with_two_processes_notifies_once_and_stops_on_sigterm(
                 WAIT_S,
                 "all sent",
             )
-            code = server.terminate(30)
+            code = server.terminate(PROCESS_WAIT_S)
         finally:
             server.kill()
     assert code == 0, server.report()
@@ -281,7 +282,7 @@ def test_argos_ingest_refuses_a_bad_smtp_url_or_renotify_interval_in_one_line(
         env=environment(ARGOS_SMTP_URL="http://mail.example.com"),
     )
     bad_interval = ingest("--database-url", fresh_database_url, "--renotify-after", "soon")
-    assert (bad_smtp.wait(30), bad_interval.wait(30)) == (1, 2)
+    assert (bad_smtp.wait(PROCESS_WAIT_S), bad_interval.wait(PROCESS_WAIT_S)) == (1, 2)
     assert bad_smtp.stderr.strip() == (
         "argos-ingest: ARGOS_SMTP_URL must look like smtp://[user:pass@]host:port or smtps://host:port."
     )
