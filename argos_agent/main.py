@@ -39,7 +39,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", required=True, type=_url, help="e.g. http://127.0.0.1:8080")
+    parser.add_argument(
+        "--server",
+        required=True,
+        type=_servers,
+        help="e.g. http://127.0.0.1:8080; several, comma-separated, are tried in turn",
+    )
     parser.add_argument("--branch", required=True, type=_org_id, help="the branch org id")
     parser.add_argument(
         "--enrollment-key",
@@ -126,7 +131,7 @@ async def _simulate(args: argparse.Namespace, stop: asyncio.Event) -> int:
         raise _UsageError(f"--enrollment-key (or ${KEY_ENV}) is required")
     print(
         f"argos-agent: simulating {args.agents} agents for branch {args.branch} "
-        f"every {args.interval:g}s against {args.server}",
+        f"every {args.interval:g}s against {','.join(args.server)}",
         flush=True,
     )
     stats = await run_fleet(
@@ -150,7 +155,7 @@ async def _simulate(args: argparse.Namespace, stop: asyncio.Event) -> int:
 async def _report(args: argparse.Namespace, stop: asyncio.Event) -> int:
     path = args.state_file or default_state_path()
     state = load_state(path)
-    same_place = state.server == args.server and state.branch_org_id == args.branch
+    same_place = state.server == ",".join(args.server) and state.branch_org_id == args.branch
     enrollment = Enrollment(state.agent_id, state.token, 0) if same_place and state.token else None
     if enrollment is None and not args.enrollment_key:
         raise _UsageError(f"--enrollment-key (or ${KEY_ENV}) is required to enroll this host")
@@ -197,8 +202,8 @@ def buffer_path(state_path: Path) -> Path:
 def _check_ca_file(args: argparse.Namespace) -> None:
     if args.ca_file is None:
         return
-    if urlsplit(args.server).scheme != "https":
-        raise _UsageError("--ca-file is for an https:// server")
+    if any(urlsplit(server).scheme != "https" for server in args.server):
+        raise _UsageError("--ca-file is for https:// servers")
     try:
         tls_context(args.ca_file)
     except (OSError, ssl.SSLError) as exc:
@@ -206,7 +211,7 @@ def _check_ca_file(args: argparse.Namespace) -> None:
 
 
 def _save(path: Path, state: AgentState, args: argparse.Namespace, new: Enrollment) -> None:
-    state.server, state.branch_org_id = args.server, args.branch
+    state.server, state.branch_org_id = ",".join(args.server), args.branch
     state.agent_id, state.token = new.agent_id, new.token
     try:
         save_state(path, state)
@@ -223,6 +228,10 @@ def _url(value: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"'{value}' has an invalid port") from exc
     return value.rstrip("/")
+
+
+def _servers(value: str) -> tuple[str, ...]:
+    return tuple(_url(part.strip()) for part in value.split(","))
 
 
 def _org_id(value: str) -> str:

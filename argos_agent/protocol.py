@@ -6,7 +6,7 @@ import contextlib
 import gzip
 import json
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,19 +54,26 @@ class Rejected(ProtocolError):
 
 
 class IngestClient:
-    """One httpx connection pool; any number of agents (coroutines) may share it."""
+    """One httpx connection pool; any number of agents (coroutines) may share it.
+
+    Given several servers (Argos server hosts, or load balancers), it sends to one of them
+    and moves to the next when that one cannot be reached, staying with whichever answers.
+    """
 
     def __init__(
         self,
-        server_url: str,
+        servers: str | Sequence[str],
         *,
         timeout_s: float = 10.0,
         ca_file: str | None = None,
         max_connections: int = 4,
     ) -> None:
-        self._server_url = server_url.rstrip("/")
+        urls = [servers] if isinstance(servers, str) else list(servers)
+        if not urls:
+            raise ValueError("at least one server is needed")
+        self._servers = [url.rstrip("/") for url in urls]
+        self._current = 0
         self._http = httpx.AsyncClient(
-            base_url=self._server_url,
             verify=tls_context(ca_file),
             # Waiting for a free connection of the pool is not a failure of the server.
             timeout=httpx.Timeout(timeout_s, pool=None),
@@ -103,21 +110,28 @@ class IngestClient:
         if len(body) > GZIP_ABOVE_BYTES:
             body = gzip.compress(body, compresslevel=5)
             headers["Content-Encoding"] = "gzip"
-        try:
-            response = await self._http.post(path, content=body, headers=headers)
-        except httpx.RequestError as exc:
-            raise RetryLater(self._unreachable(exc)) from exc
-        return _answer(response)
+        failures = []
+        for _ in self._servers:
+            server = self._servers[self._current]
+            try:
+                response = await self._http.post(server + path, content=body, headers=headers)
+            except httpx.RequestError as exc:
+                failures.append(_unreachable(server, exc))
+                self._current = (self._current + 1) % len(self._servers)
+                continue
+            return _answer(response)
+        raise RetryLater("; ".join(failures))
 
-    def _unreachable(self, exc: httpx.RequestError) -> str:
-        failure = _certificate_failure(exc)
-        if failure is not None:
-            return (
-                f"the certificate of {self._server_url} cannot be verified: {failure}; "
-                "give the CA that signed it with --ca-file"
-            )
-        detail = str(exc) or exc.__class__.__name__
-        return f"cannot reach {self._server_url}: {detail}"
+
+def _unreachable(server: str, exc: httpx.RequestError) -> str:
+    failure = _certificate_failure(exc)
+    if failure is not None:
+        return (
+            f"the certificate of {server} cannot be verified: {failure}; "
+            "give the CA that signed it with --ca-file"
+        )
+    detail = str(exc) or exc.__class__.__name__
+    return f"cannot reach {server}: {detail}"
 
 
 def tls_context(ca_file: str | None = None) -> ssl.SSLContext:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +106,7 @@ class FleetStats:
 
 
 async def run_fleet(
-    server: str,
+    server: str | Sequence[str],
     branch_org_id: str,
     enrollment_key: str,
     agents: int,
