@@ -30,7 +30,7 @@ from argos_desktop.demo_mode import (
 from argos_desktop.heap import freeze_startup_objects
 from argos_desktop.log_file import start_log_file
 from argos_desktop.login_dialog import LoginDialog
-from argos_desktop.main_window import MainWindow
+from argos_desktop.main_window import SETTINGS_THEME, MainWindow
 from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
 from argos_desktop.theme import ThemeManager
@@ -79,9 +79,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 class Console:
     """Owns the application's top-level objects for the lifetime of the process."""
 
-    def __init__(self, app: QApplication, args: argparse.Namespace) -> None:
+    def __init__(
+        self, app: QApplication, args: argparse.Namespace, themes: ThemeManager | None = None
+    ) -> None:
         self.app = app
         self.args = args
+        self.themes = themes
         self.settings = QSettings(ORGANIZATION, APPLICATION)
         self.window: MainWindow | None = None
         self.demo: DemoProcesses | None = None
@@ -149,7 +152,7 @@ class Console:
 
     def open_window(self, session: ConsoleSession) -> None:
         self.session = session
-        self.window = MainWindow(session, self.settings)
+        self.window = MainWindow(session, self.settings, themes=self.themes)
         self.window.signOutRequested.connect(self.end_session)
         self.window.show()
         if self.splash is not None:
@@ -222,9 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
     app.setWindowIcon(icons.app_icon())
-    ThemeManager(app, forced=args.theme)
+    saved = str(QSettings(ORGANIZATION, APPLICATION).value(SETTINGS_THEME, "") or "")
+    saved = saved if saved in ("light", "dark") else ""
+    themes = ThemeManager(app, forced=args.theme or saved or None)  # the flag wins
     _quit_on_signals(app)
-    return Console(app, args).run()
+    return Console(app, args, themes).run()
 
 
 def _quit(app: QApplication) -> None:

@@ -56,6 +56,10 @@ class FleetPanel(QFrame):
         self._search_timer.timeout.connect(self.run_search)
         self._first_page_seen = False
         self._reveal_single_hit = False  # Enter was pressed before the results arrived
+        # Remembered from the last run: expanded as they load, the selection revealed.
+        self._to_expand: set[str] = set()
+        self._to_select: list[str] = []
+        self._restoring_selection = False
 
         self.title = QLabel("FLEET", objectName="panelTitle")
         self.tree = OrgTreeView(objectName="orgTree")
@@ -122,8 +126,8 @@ class FleetPanel(QFrame):
             )
 
         self.model.pageLoaded.connect(self._page_loaded)
-        self.model.revealed.connect(self.select_index)
-        self.model.revealFailed.connect(self.problem)
+        self.model.revealed.connect(self._revealed)
+        self.model.revealFailed.connect(self._reveal_failed)
         self.model.loadFailed.connect(self.problem)
 
     # --- tree --------------------------------------------------------------------------------
@@ -132,12 +136,54 @@ class FleetPanel(QFrame):
         self.model.fetchMore(QModelIndex())
 
     def _page_loaded(self, parent: QModelIndex) -> None:
+        if self._to_expand:
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
+                if index.data(KEY_ROLE) in self._to_expand:
+                    self._to_expand.discard(index.data(KEY_ROLE))
+                    self.tree.expand(index)
         if not parent.isValid() and not self._first_page_seen:
             self._first_page_seen = True
             if self.model.rowCount() == 1:  # a client admin: open their scope node
                 self.tree.expand(self.model.index(0, 0))
             if not self.tree.currentIndex().isValid() and self.model.rowCount():
                 self.tree.setCurrentIndex(self.model.index(0, 0))
+            if self._to_select:
+                self._restoring_selection = True
+                self.reveal(self._to_select[:-1], self._to_select[-1])
+
+    def tree_state(self) -> dict[str, list[str]]:
+        """The expanded nodes' keys and the selected node's path, to restore next time."""
+        expanded: list[str] = []
+        pending = [QModelIndex()]
+        while pending:
+            parent = pending.pop()
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
+                if self.tree.isExpanded(index):
+                    expanded.append(index.data(KEY_ROLE))
+                    pending.append(index)
+        selected = (
+            [key for _kind, key in self.current_path()]
+            if self.stack.currentWidget() is self.tree
+            else []
+        )
+        return {"expanded": expanded, "selected": selected}
+
+    def restore_tree_state(self, state: dict[str, list[str]]) -> None:
+        """Call before ``start``: expand these nodes as they load, then reveal the selection."""
+        self._to_expand = {str(k) for k in state.get("expanded", [])}
+        self._to_select = [str(k) for k in state.get("selected", [])]
+
+    def _revealed(self, index: QModelIndex) -> None:
+        self._restoring_selection = False
+        self.select_index(index)
+
+    def _reveal_failed(self, message: str) -> None:
+        if self._restoring_selection:  # remembered from another fleet, or deleted since
+            self._restoring_selection = False
+            return
+        self.problem.emit(message)
 
     def select_index(self, index: QModelIndex) -> None:
         if not index.isValid():

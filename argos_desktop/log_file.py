@@ -30,6 +30,7 @@ def start_log_file(directory: Path) -> Path:
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     previous = sys.excepthook
 
     def log_uncaught(kind, value, traceback) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QByteArray, QEvent, QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QSizePolicy,
     QSplitter,
     QToolBar,
@@ -28,8 +30,11 @@ from argos_desktop.backend.protocol import ServerHealth
 from argos_desktop.detail.detail_pane import DetailPane
 from argos_desktop.detail.widgets import ElidedLabel
 from argos_desktop.fleet_panel import FleetPanel
+from argos_desktop.log_file import log_file_path
 from argos_desktop.messages import user_message
 from argos_desktop.session import ConsoleSession
+from argos_desktop.theme import ThemeManager
+from argos_desktop.version import argos_version
 from argos_desktop.workers import run_in_pool
 
 REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
@@ -47,6 +52,14 @@ COMPACT_TOOLBAR_BELOW_PX = 1200
 FLEET_WIDTH_PX = (400, 600)
 SETTINGS_INTERVAL = "view/refresh_interval_s"
 SETTINGS_PAUSED = "view/refresh_paused"
+DEMO_NOTE_MIN_PX = 160  # the demo's note keeps a few words however narrow the window
+SETTINGS_THEME = "view/theme"  # "light", "dark" or "" (follow the system)
+THEME_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("Follow the system", None),
+    ("Light", "light"),
+    ("Dark", "dark"),
+)
+SETTINGS_TREE = "view/tree_state"  # expanded nodes and the selection, for the next start
 NOT_REFRESHED = "Not refreshed yet"
 
 DetailFactory = Callable[[ConsoleSession, QWidget], QWidget]
@@ -64,10 +77,12 @@ class MainWindow(QMainWindow):
         refresh_timer: QTimer | None = None,
         detail_factory: DetailFactory = DetailPane,
         page_size: int | None = None,
+        themes: ThemeManager | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self._settings = settings
+        self._themes = themes
         self.setWindowTitle(f"Argos Console — {session.label}")
         self.setWindowIcon(icons.app_icon())
         self.setMinimumSize(QSize(900, 560))
@@ -208,12 +223,26 @@ class MainWindow(QMainWindow):
         bar.addMenu("A&lerts").addAction(self.alerts.show_action)
         manage = bar.addMenu("&Administration")
         manage.addActions([admin.users, admin.audit])
+        view = bar.addMenu("&View")
+        theme_menu = view.addMenu("&Theme")
+        self.theme_actions = QActionGroup(self)
+        for label, name in THEME_CHOICES:
+            chosen = theme_menu.addAction(label)
+            chosen.setCheckable(True)
+            chosen.setData(name)
+            chosen.setChecked(self._themes is not None and self._themes.choice == name)
+            chosen.setEnabled(self._themes is not None)
+            chosen.triggered.connect(lambda _c=False, n=name: self.choose_theme(n))
+            self.theme_actions.addAction(chosen)
         account = bar.addMenu("&Account")
         account.addAction(admin.change_password)
         account.addSeparator()
         self.sign_out_action = account.addAction("Sign &out")
         self.sign_out_action.setToolTip("Back to the sign-in form, e.g. to switch user or server")
         self.sign_out_action.triggered.connect(self.signOutRequested)
+        help_menu = bar.addMenu("&Help")
+        self.about_action = help_menu.addAction("&About Argos Console…")
+        self.about_action.triggered.connect(self.show_about)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -224,6 +253,7 @@ class MainWindow(QMainWindow):
         self.refresh_label = QLabel(NOT_REFRESHED, objectName="statusRefresh")
         self.demo_label = ElidedLabel(objectName="demoNote")
         self.demo_label.setVisible(False)
+        self.demo_label.setMinimumWidth(DEMO_NOTE_MIN_PX)
         self.health_label = QLabel(objectName="statusHealth")
         self.health_label.setVisible(False)
         bar.addWidget(self.connection_label)
@@ -405,6 +435,34 @@ class MainWindow(QMainWindow):
     def show_problem(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
+    def choose_theme(self, name: str | None) -> None:
+        """Light, dark or (None) the system's; remembered for the next start."""
+        if self._themes is not None:
+            self._themes.choose(name)
+        self._settings.setValue(SETTINGS_THEME, name or "")
+
+    def about_text(self) -> str:
+        who = self.session.identity
+        where = (
+            f"Argos server: {self.session.server_url}<br>Database: the server's"
+            if self.session.server_url
+            else f"Database: {self.session.label} (read directly)"
+        )
+        return (
+            f"<b>Argos Console {argos_version()}</b><br>Multi-tenant endpoint monitoring."
+            f"<br><br>{where}<br>Signed in as {who.username} ({who.role}, {who.scope_label})"
+            f"<br>Log file: {log_file_path() or 'none'}"
+        )
+
+    def show_about(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "About Argos Console", self.about_text(), parent=self
+        )
+        box.setIconPixmap(icons.app_icon().pixmap(48, 48))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.open()
+        self.about_box = box
+
     def set_demo_note(self, text: str) -> None:
         self.demo_label.setText(text)
         self.demo_label.setVisible(bool(text))
@@ -427,6 +485,12 @@ class MainWindow(QMainWindow):
         header = s.value("window/tree_header")
         if isinstance(header, QByteArray):
             self.fleet.tree.header().restoreState(header)
+        try:
+            tree_state = json.loads(str(s.value(SETTINGS_TREE, "{}")))
+        except ValueError:
+            tree_state = {}
+        if isinstance(tree_state, dict):
+            self.fleet.restore_tree_state(tree_state)
         try:
             seconds = int(s.value(SETTINGS_INTERVAL, DEFAULT_REFRESH_S))
         except (TypeError, ValueError):
@@ -457,6 +521,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
         s.setValue("window/tree_header", self.fleet.tree.header().saveState())
+        s.setValue(SETTINGS_TREE, json.dumps(self.fleet.tree_state()))
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

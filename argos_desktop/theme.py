@@ -97,6 +97,15 @@ class ThemeManager(QObject):
         hints.colorSchemeChanged.connect(lambda _scheme: self.apply())
         self.apply()
 
+    @property
+    def choice(self) -> str | None:
+        """``light``, ``dark``, or None: follow the system."""
+        return self._forced
+
+    def choose(self, name: str | None) -> None:
+        self._forced = name
+        self.apply()
+
     def apply(self) -> None:
         name = self._forced or _system_scheme()
         self.theme = Theme(name, DARK if name == "dark" else LIGHT)

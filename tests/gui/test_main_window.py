@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QPalette
 
 from argos_core.models import utcnow
+from argos_desktop import theme
 from argos_desktop.main_window import MainWindow
 from argos_desktop.org_tree_model import KEY_ROLE, STATUS_ROLE
+from argos_desktop.theme import ThemeManager
+from argos_desktop.version import argos_version
 from tests.e2e.conftest import TEST_CONFIG
 from tests.e2e.support import ServerThread
 from tests.gui.conftest import (
@@ -239,3 +243,59 @@ def test_an_agents_detail_names_its_company_and_tenant_over_either_backend(fleet
     assert (detail.company_name, detail.tenant_name) == ("Alpha Corp", "Acme MSP")
     assert (detail.company_org_id, detail.tenant_org_id) == (fleet.org["alpha"], fleet.org["acme"])
     session.backend.close()
+
+
+def test_expanded_nodes_and_the_selection_come_back_at_the_next_start(
+    qtbot, shared_fleet: Fleet, settings
+):
+    f = shared_fleet.org
+    agent = shared_fleet.agents["berlin-db-01"]
+    window = make_window(qtbot, shared_fleet, settings)
+    reveal(qtbot, window, [f["acme"], f["alpha"], f["berlin"]], agent)
+    with qtbot.waitSignal(window.fleet.model.pageLoaded, timeout=10_000):
+        window.fleet.tree.expand(window.fleet.model.index_for_key(f["zeta"]))
+    window.close()
+
+    again = MainWindow(
+        session_for(shared_fleet), settings, refresh_timer=QTimer(), detail_factory=FakeDetailPane
+    )
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.fleet.model.revealed, timeout=10_000):
+        again.start()
+    model, tree = again.fleet.model, again.fleet.tree
+    assert tree.currentIndex().data(KEY_ROLE) == agent
+    assert again.detail.shown[-1] == ("agent", agent)
+    for key in ("acme", "alpha", "berlin", "zeta"):
+        assert tree.isExpanded(model.index_for_key(f[key])), key
+    assert not tree.isExpanded(model.index_for_key(f["beta"]))
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform's, for the box
+def test_help_about_names_version_connection_and_view_theme_is_remembered(
+    qtbot, qapp, shared_fleet: Fleet, settings
+):
+    themes = ThemeManager(qapp, forced="light")
+    try:
+        window = MainWindow(
+            session_for(shared_fleet),
+            settings,
+            refresh_timer=QTimer(),
+            detail_factory=FakeDetailPane,
+            themes=themes,
+        )
+        qtbot.addWidget(window)
+        about = window.about_text()
+        assert argos_version() in about and "test database" in about and "root" in about
+        window.about_action.trigger()
+        assert window.about_box.isVisible()
+        window.about_box.close()
+
+        dark = next(a for a in window.theme_actions.actions() if a.data() == "dark")
+        with qtbot.waitSignal(themes.themeChanged, timeout=5_000) as changed:
+            dark.trigger()
+        assert changed.args == ["dark"] and theme.current().name == "dark"
+        assert settings.value("view/theme") == "dark"
+    finally:
+        themes.choose("light")
+        qapp.setStyleSheet("")
+        qapp.setPalette(QPalette())
