@@ -238,6 +238,7 @@ class EnrollmentService:
                 return result
         raise AuthenticationFailed(ENROLL_REFUSED)
 
+    @retrying
     def record_throttled(self, address: str, channel: str, failures: int) -> None:
         """Audit that ``address`` failed ``failures`` enrollments in a burst and is refused
         for a while (one entry per burst; superadmins see it, it belongs to no node)."""
