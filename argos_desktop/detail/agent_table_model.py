@@ -182,6 +182,8 @@ class AgentTableModel(QAbstractTableModel):
                 return "\n".join(agent.ip_addresses)
             if column == STATUS and agent.revoked_at is not None:
                 return f"Revoked {local_time(agent.revoked_at)}"
+            if column == STATUS:
+                return status_style.MEANINGS[agent.status]
             if column == BRANCH:
                 return f"Branch {agent.branch_name} ({agent.branch_org_id})"
             return None

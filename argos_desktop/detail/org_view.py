@@ -51,6 +51,7 @@ class OrgView(QWidget):
         self.org_id = CopyableText("org id")
         self.facts_label = caption_label(elided=True)
         self.summary = StatusSummary()
+        self.summary.statusClicked.connect(self.filter_by_status)
 
         self.model = AgentTableModel(runner, parent=self)
         self.table = QTableView()
@@ -81,6 +82,11 @@ class OrgView(QWidget):
         for status in status_style.ORDER:
             self.status_filter.addItem(
                 status_style.dot_icon(status), status_style.LABELS[status], status
+            )
+            self.status_filter.setItemData(
+                self.status_filter.count() - 1,
+                status_style.MEANINGS[status],
+                Qt.ItemDataRole.ToolTipRole,
             )
         self.text_filter = QLineEdit()
         self.text_filter.setPlaceholderText("Filter by hostname…")
@@ -147,6 +153,11 @@ class OrgView(QWidget):
         self.facts_label.setText("   ·   ".join(facts))
         self.summary.set_counts(node.counts)
         self.table.setColumnHidden(BRANCH, node.kind == "branch")
+
+    def filter_by_status(self, status: AgentStatus) -> None:
+        """List only agents in ``status``; the same status again lists them all."""
+        row = self.status_filter.findData(status)
+        self.status_filter.setCurrentIndex(0 if row == self.status_filter.currentIndex() else row)
 
     def set_agent_source(self, loader: PageLoader | None) -> None:
         self.error_label.hide()

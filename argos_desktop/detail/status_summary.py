@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -49,9 +49,14 @@ class StatusBar(QWidget):
 
 
 class StatusTile(QFrame):
+    """One status's count; a click on it filters the agents table by that status."""
+
+    clicked = Signal(object)  # the AgentStatus
+
     def __init__(self, status: AgentStatus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.status = status
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setObjectName("statusTile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         color = status_style.color_name(status)
@@ -72,19 +77,31 @@ class StatusTile(QFrame):
         layout.addWidget(self.count)
         layout.addWidget(caption)
 
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.clicked.emit(self.status)
+        super().mouseReleaseEvent(event)
+
     def set_count(self, n: int, total: int) -> None:
         self.count.setText(f"{n:,}")
         self.count.setEnabled(n > 0)  # a zero is drawn dimmed, so the non-zero ones stand out
         share = f"{100 * n / total:.0f} % of {total:,} agents" if total else "no agents"
-        self.setToolTip(f"{status_style.LABELS[self.status]}: {share}")
+        label, meaning = status_style.LABELS[self.status], status_style.MEANINGS[self.status]
+        self.setToolTip(f"{label}: {share}\n{meaning}\nClick to list only these agents.")
 
 
 class StatusSummary(QWidget):
     """Tiles with the count of each status above a bar of their proportions."""
 
+    statusClicked = Signal(object)  # the AgentStatus of the tile clicked
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tiles = {s: StatusTile(s) for s in status_style.ORDER}
+        for tile in self.tiles.values():
+            tile.clicked.connect(self.statusClicked)
         self.bar = StatusBar()
         tiles = QHBoxLayout()
         tiles.setSpacing(8)

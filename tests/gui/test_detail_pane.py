@@ -164,6 +164,22 @@ def test_status_filter_asks_the_service_for_that_status_only(qtbot, pane, fleet)
     assert sorted(hostnames(view.model)) == ["mail-1", "web-1"]
 
 
+def test_a_status_tile_explains_its_word_and_a_click_lists_only_those_agents(qtbot, pane, fleet):
+    show(qtbot, pane, "tenant", fleet.tenant)
+    view = pane.org_view
+    tile = view.summary.tiles[AgentStatus.ONLINE]
+    assert "Reported within two report intervals plus 15 s" in tile.toolTip()
+    assert "30 min" in view.summary.tiles[AgentStatus.OVERDUE].toolTip()
+    with qtbot.waitSignal(view.model.pageLoaded, timeout=10_000):
+        qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)
+    assert sorted(hostnames(view.model)) == ["mail-1", "web-1"]
+    status = view.model.index(0, STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    assert status.startswith("Reported within")
+    with qtbot.waitSignal(view.model.pageLoaded, timeout=10_000):
+        qtbot.mouseClick(tile, Qt.MouseButton.LeftButton)  # again: every agent
+    assert view.model.total == 5
+
+
 def test_double_clicking_an_agent_row_activates_that_agent(qtbot, pane, fleet):
     show(qtbot, pane, "branch", fleet.branch)
     with qtbot.waitSignal(pane.agentActivated) as signal:
