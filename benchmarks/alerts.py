@@ -1,12 +1,17 @@
 """Alert benchmarks: what alerting costs ingest, and the absence pass over a large fleet.
 
-    python benchmarks/alerts.py [--database-url URL] [--scenarios ingest absence]
+    python benchmarks/alerts.py [--database-url URL] [--scenarios ingest webhook absence]
 
 ``ingest``: ``argos-ingest`` (``--processes``) takes batched telemetry (``--batch-size``
 samples per request, as in benchmarks/ingest.py) alternately without alert rules and with
 ``--rules`` threshold rules on the fleet's tenant (so on every agent), ``--rounds`` times in
 the same run against the same server and database; each round prints both rates, the
 server's CPU per sample, and their ratio (target: with rules >= 90 % of without).
+
+``webhook``: ``--webhook-agents`` agents each send a sample over a critical CPU threshold,
+then one under its recovery threshold, ``--webhook-rounds`` times (paced at
+``--webhook-rate`` samples/s); a webhook receiver on 127.0.0.1 notes when each opened and
+resolved notification arrives: sample sent -> webhook received, p50/p99 (target p99 < 5 s).
 
 ``absence``: a scratch fleet of ``--agents`` agents in ``--branches`` branches that reported
 just now, an offline rule and a webhook channel on the tenant, then times: (1) a pass with
@@ -20,15 +25,20 @@ it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
 import uuid
+from collections import defaultdict
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import ingest as ingest_bench
 from scratch import create_database, drop_database
 from sqlalchemy import delete, func, insert, select, update
@@ -37,7 +47,7 @@ from sqlalchemy.engine import make_url
 from argos_core.alerts.evaluation import absence_pass
 from argos_core.bootstrap import bootstrap
 from argos_core.migrate import upgrade
-from argos_core.models import Agent, Alert, AlertRule, Branch, NotificationOutbox, utcnow
+from argos_core.models import Agent, Alert, AlertRule, Branch, NotificationOutbox, Tenant, utcnow
 from argos_core.scope import Principal
 from argos_core.settings import StatusPolicy
 
@@ -163,10 +173,99 @@ def ingest_scenario(args: argparse.Namespace, db_url: str) -> None:
         services.close()
 
 
+class Receiver:
+    """A webhook receiver on 127.0.0.1 noting when each notification arrived, per agent and
+    event (a group message counts for each of its alerts)."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.count = 0
+        self.changed = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                at = time.monotonic()
+                with receiver.changed:
+                    for alert in body.get("alerts", [body]):
+                        receiver.arrived[(alert["agent_id"], body["event"])].append(at)
+                        receiver.count += 1
+                    receiver.changed.notify_all()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, count: int, timeout_s: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count >= count, timeout_s)
+
+
+def webhook_scenario(args: argparse.Namespace, db_url: str) -> None:
+    fleet = ingest_bench.make_fleet(db_url, args.webhook_agents)
+    services = bootstrap(db_url)
+    receiver = Receiver()
+    with services.engine.connect() as conn:
+        tenant = conn.execute(select(Tenant.org_id)).scalars().one()
+        uuids = dict(conn.execute(select(Agent.id, Agent.uuid)).all())
+    services.alerts.create_rule(
+        ROOT,
+        tenant,
+        metric="cpu_percent",
+        comparison="above",
+        threshold=90,
+        recover_at=50,
+        severity="critical",
+    )
+    services.alerts.create_channel(ROOT, tenant, "webhook", receiver.url)
+    server = ingest_bench.IngestProcess(db_url, args.processes, 5.0)
+    sent: dict[tuple[str, str], list[float]] = defaultdict(list)
+    expected = 0
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as client:
+            for round_ in range(args.webhook_rounds):
+                for step, (event, cpu) in enumerate(
+                    (("alert.opened", 99.0), ("alert.resolved", 10.0))
+                ):
+                    ts = ingest_bench.T0 + 60 * round_ + 30 * step
+                    for token, agent in zip(fleet.tokens, fleet.agent_ids, strict=True):
+                        sent[(uuids[agent], event)].append(time.monotonic())
+                        client.post(
+                            "/api/v1/telemetry",
+                            json={"samples": [{"ts": ts, "cpu_percent": cpu}]},
+                            headers={"Authorization": f"Bearer {token}"},
+                        ).raise_for_status()
+                        time.sleep(1 / args.webhook_rate)
+                    expected += len(fleet.tokens)
+                    if not receiver.wait_for(expected, 60):
+                        print(f"    missing after 60 s: {expected - receiver.count} notifications")
+    finally:
+        print(f"server exit code after SIGTERM: {server.stop()}")
+        receiver.server.shutdown()
+        services.close()
+    latencies = sorted(
+        got - put
+        for key, times in sent.items()
+        for put, got in zip(times, receiver.arrived[key], strict=False)
+    )
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(
+        f"sample -> webhook: {len(latencies)} notifications ({args.webhook_agents} agents,"
+        f" {args.webhook_rounds} rounds of opened + resolved, {args.webhook_rate:g} samples/s):"
+        f" p50 {statistics.median(latencies):.2f} s, p99 {p99:.2f} s, max {latencies[-1]:.2f} s"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--database-url", default=DEFAULT_MYSQL)
-    p.add_argument("--scenarios", nargs="+", default=["ingest", "absence"])
+    p.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     p.add_argument("--agents", type=int, default=100_000)
     p.add_argument("--branches", type=int, default=100)
     p.add_argument("--offline", type=int, default=1000)
@@ -176,6 +275,9 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--requests", type=int, default=600)
     p.add_argument("--concurrency", type=int, default=24)
+    p.add_argument("--webhook-agents", type=int, default=50)
+    p.add_argument("--webhook-rounds", type=int, default=5)
+    p.add_argument("--webhook-rate", type=float, default=50.0, help="samples per second")
     args = p.parse_args()
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
@@ -187,10 +289,12 @@ def main() -> None:
         db_url = create_database(args.database_url, workdir)
         print(f"database: {make_url(db_url).render_as_string(hide_password=True)}")
         try:
-            {"ingest": ingest_scenario, "absence": absence_scenario}[scenario](args, db_url)
+            SCENARIOS[scenario](args, db_url)
         finally:
             drop_database(db_url)
 
+
+SCENARIOS = {"ingest": ingest_scenario, "webhook": webhook_scenario, "absence": absence_scenario}
 
 if __name__ == "__main__":
     main()
