@@ -8,7 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -71,6 +72,8 @@ class AgentCharts(QWidget):
     """
 
     dataShown = Signal()
+    exported = Signal(str)  # the path written
+    export_folder = ""  # where the last export went, for the next one (this run)
     detailShown = Signal()
     samplesAppended = Signal(int)
     loadFailed = Signal(str)
@@ -92,7 +95,7 @@ class AgentCharts(QWidget):
         self._window: tuple[int, int] = (0, 0)
         self._follow = True
         self.last_query: tuple[int, int, int] | None = None
-        self.file_stem = "telemetry"
+        self.subject = "agent"  # the hostname, for export file names and the PNG's title
         # Device pixels the plots will get, for loads started before the charts are laid out.
         self.width_hint = 0.0
 
@@ -451,22 +454,67 @@ class AgentCharts(QWidget):
         Path(path).write_text(data.to_csv(), encoding="utf-8")
         return len(data)
 
+    def export_title(self) -> str:
+        """``web-01 · 2026-11-30 12:00 to 13:00``: whose charts, and the range in view."""
+        x0, x1 = (datetime.fromtimestamp(x) for x in self.view_range())
+        end = f"{x1:%H:%M}" if x1.date() == x0.date() else f"{x1:%Y-%m-%d %H:%M}"
+        return f"{self.subject} · {x0:%Y-%m-%d %H:%M} to {end}"
+
     def export_png(self, path: str | Path) -> bool:
-        return self.charts_widget.grab().save(str(path), "PNG")
+        """The charts under a line naming the agent and the range, as a PNG file."""
+        charts = self.charts_widget.grab()
+        header = self.fontMetrics().height() * 2
+        image = QPixmap(charts.width(), charts.height() + header)
+        image.setDevicePixelRatio(charts.devicePixelRatio())
+        image.fill(self.palette().color(QPalette.ColorRole.Window))
+        painter = QPainter(image)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        width = int(charts.width() / charts.devicePixelRatio())
+        painter.drawText(
+            QRect(8, 0, width - 16, header),
+            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+            self.export_title(),
+        )
+        painter.drawPixmap(0, header, charts)
+        painter.end()
+        return image.save(str(path), "PNG")
+
+    def suggested_path(self, suffix: str) -> str:
+        """In the folder used last (else Documents): hostname, range start and kind."""
+        start = datetime.fromtimestamp(self.view_range()[0])
+        name = f"{self.subject}-telemetry-{start:%Y%m%d-%H%M}.{suffix}"
+        return str(Path(AgentCharts.export_folder or _documents()) / name)
 
     def _ask_csv_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export CSV", f"{self.file_stem}.csv", "CSV (*.csv)"
+            self, "Export CSV", self.suggested_path("csv"), "CSV (*.csv)"
         )
         if path:
             try:
-                self.export_csv(path)
+                rows = self.export_csv(path)
             except OSError as exc:
                 QMessageBox.warning(self, "Export CSV", f"Could not write {path}: {exc.strerror}")
+                return
+            self._exported(path, f"Saved {rows:,} samples to {path}")
 
     def _ask_png_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export PNG", f"{self.file_stem}.png", "PNG (*.png)"
+            self, "Export PNG", self.suggested_path("png"), "PNG (*.png)"
         )
-        if path and not self.export_png(path):
+        if not path:
+            return
+        if not self.export_png(path):
             QMessageBox.warning(self, "Export PNG", f"Could not write {path}.")
+            return
+        self._exported(path, f"Saved the charts to {path}")
+
+    def _exported(self, path: str, said: str) -> None:
+        AgentCharts.export_folder = str(Path(path).parent)
+        self.info_label.setText(said)
+        self.info_label.setToolTip(said)
+        self.exported.emit(path)
+
+
+def _documents() -> str:
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return folder or str(Path.home())

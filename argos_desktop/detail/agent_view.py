@@ -190,4 +190,4 @@ class AgentView(QWidget):
             )
         for name, (text, tip) in texts.items():
             self.values[name].set_value(text, tip)
-        self.charts.file_stem = f"{agent.hostname}-telemetry"
+        self.charts.subject = agent.hostname

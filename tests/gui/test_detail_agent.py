@@ -4,6 +4,7 @@ live append, zoom kept across refreshes, CSV and PNG export."""
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,11 +12,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QThreadPool
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog
 
 from argos_core.bootstrap import Services
 from argos_core.scope import Principal
 from argos_core.services.agent_inventory import AgentInventory
 from argos_desktop.charts.time_range import PRESETS, TimeRange
+from argos_desktop.detail.agent_charts import AgentCharts
 from argos_desktop.detail.detail_pane import DetailPane
 from tests.factories import add_agent, add_samples
 from tests.gui.conftest import direct_session
@@ -270,12 +273,39 @@ def test_csv_export_holds_the_shown_samples(qtbot, pane, agent, tmp_path):
     assert rows[0]["time"].startswith(datetime.fromtimestamp(NOW - 3540).strftime("%Y-%m-%dT%H"))
 
 
-def test_png_export_draws_the_charts(qtbot, pane, agent, tmp_path):
+def test_png_export_draws_the_charts_under_the_hostname_and_range(qtbot, pane, agent, tmp_path):
     open_agent(qtbot, pane, agent)
+    choose(qtbot, pane, "1 h")
+    charts = pane.agent_view.charts
     path = tmp_path / "charts.png"
-    assert pane.agent_view.charts.export_png(path)
+    assert charts.export_png(path)
     image = QImage(str(path))
-    assert image.width() > 400 and image.height() > 400
+    assert image.width() > 400 and image.height() > charts.charts_widget.grab().height()
+    start = datetime.fromtimestamp(charts.view_range()[0])
+    assert charts.export_title() == (
+        f"web-01 · {start:%Y-%m-%d %H:%M} to {datetime.fromtimestamp(charts.view_range()[1]):%H:%M}"
+    )
+
+
+def test_export_suggests_a_named_file_and_says_where_it_went(
+    qtbot, pane, agent, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(AgentCharts, "export_folder", "")  # restored afterwards
+    open_agent(qtbot, pane, agent)
+    choose(qtbot, pane, "1 h")
+    charts = pane.agent_view.charts
+    start = datetime.fromtimestamp(charts.view_range()[0])
+    suggested = charts.suggested_path("csv")
+    assert suggested.endswith(f"web-01-telemetry-{start:%Y%m%d-%H%M}.csv")
+    assert os.path.isabs(suggested)  # a folder of the user's, not the working directory
+    target = tmp_path / "out.csv"
+    monkeypatch.setattr(  # the modal file dialog answers as a user would
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "CSV (*.csv)")
+    )
+    with qtbot.waitSignal(charts.exported, timeout=5_000):
+        charts.csv_action.trigger()
+    assert charts.info_label.text() == f"Saved 60 samples to {target}"
+    assert charts.suggested_path("png").startswith(str(tmp_path))  # that folder next time
 
 
 def test_crosshair_moves_on_every_chart_and_reads_out_values(qtbot, pane, agent):
