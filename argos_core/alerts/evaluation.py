@@ -254,11 +254,7 @@ def absence_pass(
     outcome = Outcome()
     with session_factory() as session:
         book = load_rules(session)
-        open_alerts = {
-            (a.rule_id, a.agent_id): a
-            for condition in ABSENCE
-            for a in _open_alerts(session, condition)
-        }
+        open_alerts = _open_absence_alerts(session)
         due: dict[tuple[int, int], tuple[RuleSpec, Any]] = {}
         limits = {"offline": policy.online_window_s, "overdue": policy.overdue_after_s}
         if book.has_condition(*ABSENCE):
@@ -277,7 +273,7 @@ def absence_pass(
                     limit = limits.get(spec.condition)
                     if limit is not None and silence > limit + spec.for_s:
                         due[(spec.root_id, agent.id)] = (spec, agent)
-        back = [alert for key, alert in open_alerts.items() if key not in due]
+        back = _alerts(session, [i for key, i in open_alerts.items() if key not in due])
         lifecycle.resolve_alerts(session, back, now, hold=hold)
         outcome.resolved.extend(a.id for a in back)
         fresh = [pair for key, pair in due.items() if key not in open_alerts]
@@ -312,6 +308,18 @@ def _open_threshold_alerts(session: Session, agent_ids: Sequence[int]) -> dict[t
     return found
 
 
-def _open_alerts(session: Session, condition: str) -> list[Alert]:
-    query = select(Alert).where(Alert.open_key.is_not(None), Alert.condition == condition)
-    return list(session.scalars(query))
+def _open_absence_alerts(session: Session) -> dict[tuple[int, int], int]:
+    """``(rule_id, agent_id) -> alert id`` of every open offline or overdue alert (plain
+    rows: a fleet of workstations switched off at night keeps thousands open)."""
+    query = select(Alert.rule_id, Alert.agent_id, Alert.id).where(
+        Alert.open_key.is_not(None), Alert.condition.in_(ABSENCE)
+    )
+    return {(rule_id, agent_id): alert_id for rule_id, agent_id, alert_id in session.execute(query)}
+
+
+def _alerts(session: Session, ids: Sequence[int]) -> list[Alert]:
+    found: list[Alert] = []
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        found.extend(session.scalars(select(Alert).where(Alert.id.in_(chunk))))
+    return found
