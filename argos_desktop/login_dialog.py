@@ -149,6 +149,10 @@ class LoginDialog(QDialog):
 
         self.error_label = QLabel(objectName="loginError", wordWrap=True)
         self.error_label.setVisible(False)
+        # Its place is kept while it is hidden: typing after an error does not move the form.
+        keep = self.error_label.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.error_label.setSizePolicy(keep)
         self.info_label = QLabel(objectName="loginInfo")
 
         self.buttons = QDialogButtonBox()

@@ -213,3 +213,23 @@ def test_the_form_survives_any_number_of_failed_sign_ins_typed_with_enter(
     with qtbot.waitSignal(dialog.signedIn, timeout=15_000):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
     dialog.session.backend.close()
+
+
+def test_the_form_does_not_move_when_its_error_clears(qtbot, settings, database):
+    dialog = dialog_for(qtbot, settings, database)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    sign_in(qtbot, dialog, database, "ops", "wrong-password-1")
+    with qtbot.waitSignal(dialog.formUnlocked, timeout=5_000):
+        pass
+    qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=5_000)
+
+    def places() -> list:
+        widgets = (dialog.username_edit, dialog.password_edit, dialog.sign_in_button)
+        return [w.mapTo(dialog, w.rect().topLeft()) for w in widgets]
+
+    before = places()
+    qtbot.keyClicks(dialog.password_edit, "x")  # typing clears the error
+    assert dialog.error_label.isHidden()
+    dialog.layout().activate()  # lay out now what hiding the error asked for
+    assert places() == before
