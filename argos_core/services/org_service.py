@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, literal, select, union_all
+from sqlalchemy import String, cast, delete, func, literal, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +46,8 @@ from argos_core.unit_of_work import UnitOfWork
 
 ORG_ID_ATTEMPTS = 25
 MAX_PAGE = 500
+# Digits and dots (IPv4) or hex digits with a colon (IPv6): also searched in addresses.
+ADDRESS_FRAGMENT = re.compile(r"[0-9.]+|[0-9a-fA-F.]*:[0-9a-fA-F:.]*")
 
 
 def kind_of(row: OrgRow) -> OrgKind:
@@ -328,7 +331,8 @@ class OrgService:
         status: AgentStatus | str | None = None,
         limit: int = 200,
     ) -> list[SearchHit]:
-        """Nodes whose name or org id matches, and agents whose hostname matches, in scope.
+        """Nodes whose name or org id matches, and agents whose hostname matches (or, for
+        text that looks like part of an IP address, one of their addresses), in scope.
 
         With ``status``, only agents in that status are returned (``text`` may then be empty).
         """
@@ -355,7 +359,14 @@ class OrgService:
                         )
             if (text or state is not None) and len(found) < limit:
                 agents = repo.agents()
-                if text:
+                if text and ADDRESS_FRAGMENT.fullmatch(text):  # "10.0.3", "fe80::1"
+                    agents = agents.where(
+                        or_(
+                            name_matches(Agent.hostname, text),
+                            name_matches(cast(Agent.ip_addresses, String), text),
+                        )
+                    )
+                elif text:
                     agents = agents.where(name_matches(Agent.hostname, text))
                 if state is not None:
                     agents = agents.where(status_expression(now, self._policy) == state.value)

@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from argos_core.errors import Conflict, DuplicateName, ScopeViolation, UnknownOrgId, ValidationError
-from argos_core.models import utcnow
+from argos_core.models import Agent, utcnow
 from argos_core.scope import Principal
 from argos_core.status import AgentStatus
 from tests.factories import add_agent
@@ -97,7 +98,7 @@ def test_rename_is_audited_and_refuses_duplicates(services, superadmin, acme):
 def test_delete_with_contents_needs_force(services, superadmin, acme):
     tenant, _hq, berlin = acme
     add_agent(services.session_factory, berlin.org_id, "web-01")
-    with pytest.raises(Conflict, match="1 agents"):
+    with pytest.raises(Conflict, match="holds 1 company, 1 branch and 1 agent;"):
         services.orgs.delete(superadmin, tenant.org_id)
     services.orgs.delete(superadmin, tenant.org_id, force=True)
     assert services.orgs.list_children(superadmin).total == 0
@@ -139,3 +140,17 @@ def test_search_finds_nodes_by_name_and_org_id_and_agents_by_hostname(services, 
     online = services.orgs.search(superadmin, "", status=AgentStatus.ONLINE)
     assert [h.key for h in online] == [uuid]
     assert services.orgs.search(superadmin, "100%_") == []
+
+
+def test_search_finds_agents_by_part_of_an_ip_address(services, superadmin, acme):
+    _tenant, _hq, berlin = acme
+    uuid = add_agent(services.session_factory, berlin.org_id, "db-berlin-01")
+    with services.session_factory() as session:
+        session.execute(
+            update(Agent).where(Agent.uuid == uuid).values(ip_addresses=["10.20.30.40", "fe80::1"])
+        )
+        session.commit()
+    assert [h.key for h in services.orgs.search(superadmin, "10.20.30")] == [uuid]
+    assert [h.key for h in services.orgs.search(superadmin, "fe80::")] == [uuid]
+    assert services.orgs.search(superadmin, "10.20.31") == []
+    assert [h.name for h in services.orgs.search(superadmin, "db-berlin")] == ["db-berlin-01"]
