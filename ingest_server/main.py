@@ -106,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--tls-cert and --tls-key go together")
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs webhook URLs: secrets
     try:
         if args.tls_cert is not None:
             server_context(args.tls_cert, args.tls_key)  # fail now, in one line, if unusable

@@ -239,6 +239,7 @@ def test_argos_ingest_with_two_processes_notifies_once_and_stops_on_sigterm(
     assert code == 0, server.report()
     assert [b["event"] for b in hook.bodies] == ["alert.opened", "alert.resolved"]
     assert len(mailbox.messages) == 2
+    assert "/hook" not in server.stderr  # a webhook URL can hold a token: never logged
 
 
 def test_the_alert_jobs_stop_promptly_while_the_database_does_not_answer(
