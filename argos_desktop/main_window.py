@@ -183,7 +183,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.status_filter)
 
         self.search_box = QLineEdit(objectName="searchBox")
-        self.search_box.setPlaceholderText("Search name, org id or hostname…  (Ctrl+F)")
+        self.search_box.setPlaceholderText("Search name, org id, hostname or IP…  (Ctrl+F)")
         self.search_box.setClearButtonEnabled(True)
         self.search_box.addAction(icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search_box.setAccessibleName("Search")

@@ -67,13 +67,18 @@ class AgentService:
             order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
             order = order.desc() if descending else order.asc()
             rows = uow.session.execute(
-                query.add_columns(Branch.org_id, Branch.name)
+                query.add_columns(Branch.org_id, Branch.name, Company.name)
                 .join(Branch, Branch.id == Agent.branch_id)
+                .join(Company, Company.id == Agent.company_id)
                 .order_by(order, Agent.id)
                 .offset(offset)
                 .limit(limit)
             ).all()
-            return Page([self._summary(a, b, now, name) for a, b, name in rows], total, offset)
+            return Page(
+                [self._summary(a, b, now, name, company) for a, b, name, company in rows],
+                total,
+                offset,
+            )
 
     def get_agent(self, principal: Principal, agent_uuid: str) -> AgentDetail:
         with UnitOfWork(self._sf) as uow:
@@ -87,7 +92,7 @@ class AgentService:
                 else None
             )
             return AgentDetail(
-                summary=self._summary(agent, branch.org_id, utcnow(), branch.name),
+                summary=self._summary(agent, branch.org_id, utcnow(), branch.name, company.name),
                 machine_id=agent.machine_id,
                 tenant_org_id=tenant.org_id,
                 company_org_id=company.org_id,
@@ -173,7 +178,12 @@ class AgentService:
             return self._summary(agent, target.org_id, utcnow(), target.name)
 
     def _summary(
-        self, agent: Agent, branch_org_id: str, now: datetime, branch_name: str
+        self,
+        agent: Agent,
+        branch_org_id: str,
+        now: datetime,
+        branch_name: str,
+        company_name: str = "",
     ) -> AgentSummary:
         return AgentSummary(
             uuid=agent.uuid,
@@ -188,4 +198,5 @@ class AgentService:
             revoked_at=agent.revoked_at,
             branch_name=branch_name,
             source=agent.source,
+            company_name=company_name,
         )

@@ -79,6 +79,7 @@ class AgentSummary:
     revoked_at: datetime | None
     branch_name: str = ""
     source: str = "Argos agent"
+    company_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ class AgentTableModel(QAbstractTableModel):
         self._sort_key = "hostname"
         self._descending = False
         self._loading = False
+        self._with_company = False  # a tenant's agents: name the company beside the branch
         self._generation = 0
         self._now = self._clock()
 
@@ -148,10 +149,23 @@ class AgentTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
+            if section == BRANCH and self._with_company:
+                return "Company / Branch"
             return COLUMNS[section].title
         if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[section].sort_key is None:
             return "This column cannot be sorted."
         return None
+
+    def set_with_company(self, with_company: bool) -> None:
+        """Name each agent's company beside its branch (a tenant's agents: branch names
+        repeat across its companies)."""
+        if with_company == self._with_company:
+            return
+        self._with_company = with_company
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, BRANCH, BRANCH)
+        if self._rows:
+            last = len(self._rows) - 1
+            self.dataChanged.emit(self.index(0, BRANCH), self.index(last, BRANCH))
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -197,7 +211,10 @@ class AgentTableModel(QAbstractTableModel):
         if column == HOSTNAME:
             return agent.hostname
         if column == BRANCH:
-            return agent.branch_name or agent.branch_org_id
+            branch = agent.branch_name or agent.branch_org_id
+            if self._with_company and agent.company_name:
+                return f"{agent.company_name} / {branch}"  # branch names repeat across companies
+            return branch
         if column == OS:
             return agent.os
         if column == IPS:

@@ -153,6 +153,7 @@ class OrgView(QWidget):
         self.facts_label.setText("   ·   ".join(facts))
         self.summary.set_counts(node.counts)
         self.table.setColumnHidden(BRANCH, node.kind == "branch")
+        self.model.set_with_company(node.kind == "tenant")
 
     def filter_by_status(self, status: AgentStatus) -> None:
         """List only agents in ``status``; the same status again lists them all."""

@@ -216,6 +216,11 @@ def test_branch_column_is_hidden_for_a_branch_and_shown_above(qtbot, pane, fleet
     tip = model.index(0, BRANCH).data(Qt.ItemDataRole.ToolTipRole)
     assert fleet.other_branch in tip or fleet.branch in tip
 
+    show(qtbot, pane, "tenant", fleet.tenant)  # branch names may repeat across companies
+    assert model.headerData(BRANCH, Qt.Orientation.Horizontal) == "Company / Branch"
+    qtbot.waitUntil(lambda: model.rowCount() == 5, timeout=10_000)
+    assert {model.index(r, BRANCH).data() for r in range(5)} == {"Acme / Paris", "Acme / Berlin"}
+
 
 def test_refresh_updates_rows_in_place_and_keeps_the_selection(qtbot, pane, fleet):
     show(qtbot, pane, "branch", fleet.branch)
