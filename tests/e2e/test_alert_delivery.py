@@ -5,6 +5,7 @@ receiver that is down for a while."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -171,6 +172,33 @@ def test_a_restart_sends_what_is_new_and_nothing_twice(fresh_database_url, fresh
         finally:
             server.stop()
     assert [b["event"] for b in hook.bodies] == ["alert.opened", "alert.resolved"]
+
+
+def test_an_alert_nobody_acknowledges_is_told_again_and_an_acknowledged_one_is_not(
+    fresh_database_url, fresh_services
+):
+    branch = make_branch(fresh_services)
+    cpu_rule(fresh_services, branch)
+    reminding = replace(FAST, alert_renotify_after_s=1.0)
+    with webhook_receiver() as hook:
+        fresh_services.alerts.create_channel(ROOT, branch.org_id, "webhook", hook.url)
+        server = ServerThread(fresh_database_url, reminding).start()
+        try:
+            agent = enroll(server, branch, fresh_services)
+            post(server.url, agent, T0, 97.0)
+            assert wait_until(
+                lambda: sum(b.get("reminder", False) for b in hook.bodies) >= 1, WAIT_S
+            )
+            [alert] = fresh_services.alerts.list_alerts(ROOT).items
+            fresh_services.alerts.acknowledge(ROOT, alert.id, "on it")
+            assert wait_until(lambda: hook.bodies[-1]["event"] == "alert.acknowledged", WAIT_S)
+            told = len(hook.bodies)
+            post(server.url, agent, T0 + 30, 10.0)  # the next message is the resolution
+            assert wait_until(lambda: len(hook.bodies) > told, WAIT_S)
+        finally:
+            server.stop()
+    assert hook.bodies[0]["event"] == "alert.opened" and not hook.bodies[0].get("reminder")
+    assert [b["event"] for b in hook.bodies[told:]] == ["alert.resolved"]
 
 
 def test_two_servers_deliver_each_message_once(fresh_database_url, fresh_services):
