@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -76,6 +78,8 @@ class OrgView(QWidget):
         self.table.doubleClicked.connect(self._activate)
         self.table.setToolTip("Double-click an agent (or press Enter) to open it.")
         self.table.installEventFilter(self)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
 
         self.status_filter = QComboBox()
         self.status_filter.addItem("All statuses", None)
@@ -216,6 +220,27 @@ class OrgView(QWidget):
     def _reselect(self, uuid: str) -> None:
         if self.selected_uuid() != uuid:
             self.select_uuid(uuid)
+
+    def context_menu(self, row: int) -> QMenu:
+        """What can be done with the agent in ``row``: open it, copy what identifies it."""
+        agent = self.model.agent(row)
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.agentActivated.emit(agent.uuid))
+        menu.addSeparator()
+        for label, text in (
+            ("Copy hostname", agent.hostname),
+            ("Copy agent id", agent.uuid),
+            ("Copy IP addresses", ", ".join(agent.ip_addresses)),
+        ):
+            copy = menu.addAction(label, lambda t=text: QGuiApplication.clipboard().setText(t))
+            copy.setEnabled(bool(text))
+        return menu
+
+    def _show_context_menu(self, at: QPoint) -> None:
+        index = self.table.indexAt(at)
+        if index.isValid():
+            self.table.selectRow(index.row())
+            self.context_menu(index.row()).popup(self.table.viewport().mapToGlobal(at))
 
     def _activate(self, index: QModelIndex) -> None:
         uuid = index.data(AGENT_UUID_ROLE)

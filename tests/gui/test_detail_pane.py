@@ -187,6 +187,23 @@ def test_double_clicking_an_agent_row_activates_that_agent(qtbot, pane, fleet):
     assert signal.args == [fleet.agents["db-1"]]
 
 
+def test_an_agent_rows_context_menu_opens_it_and_copies_what_identifies_it(qtbot, pane, fleet):
+    show(qtbot, pane, "branch", fleet.branch)
+    view = pane.org_view
+    row = view.model.row_of(fleet.agents["db-1"])
+    menu = view.context_menu(row)
+    actions = {a.text(): a for a in menu.actions() if a.text()}
+    assert list(actions) == ["Open", "Copy hostname", "Copy agent id", "Copy IP addresses"]
+    actions["Copy hostname"].trigger()
+    assert QGuiApplication.clipboard().text() == "db-1"
+    actions["Copy agent id"].trigger()
+    assert QGuiApplication.clipboard().text() == fleet.agents["db-1"]
+    assert not actions["Copy IP addresses"].isEnabled()  # it reported none
+    with qtbot.waitSignal(pane.agentActivated) as opened:
+        actions["Open"].trigger()
+    assert opened.args == [fleet.agents["db-1"]]
+
+
 def test_enter_on_the_current_row_activates_that_agent(qtbot, pane, fleet):
     show(qtbot, pane, "branch", fleet.branch)
     table = pane.org_view.table
