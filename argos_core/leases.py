@@ -51,9 +51,21 @@ class Lease:
     @retrying(idempotent=True)
     def claim(self, now: datetime | None = None) -> bool:
         """Take the lease if it is free (expired) or push it further if this owner holds it
-        already; True when this owner holds it now."""
+        already; True when this owner holds it now.
+
+        A read comes first: while another owner's lease runs, or this owner's has more than
+        half its time left, nothing is written. Jobs claim every few seconds in every
+        process; on SQLite each write would end the snapshot of every transaction that read
+        before it and wants to write after (they fail at once with "database is locked").
+        """
         now = now or utcnow()
-        self._ensure_row()
+        held = self.holder()
+        if held is None:
+            self._ensure_row()
+        elif held.owner != self.owner and held.until > now:
+            return False
+        elif held.owner == self.owner and held.until - now > self.ttl / 2:
+            return True
         with self._engine.begin() as conn:
             won = conn.execute(
                 update(Job)

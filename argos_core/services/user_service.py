@@ -57,11 +57,10 @@ class UserService:
         """Bootstrap path for ``argos-admin create-superadmin``: whoever runs it owns the DB."""
         name = clean_username(username)
         passwords.check_policy(password, name)
+        digest = passwords.hash_password(password)  # slow: never inside the transaction
         with UnitOfWork(self._sf) as uow:
             self._refuse_taken(uow.session, name)
-            uow.session.add(
-                PlatformAdmin(username=name, password_hash=passwords.hash_password(password))
-            )
+            uow.session.add(PlatformAdmin(username=name, password_hash=digest))
             self._flush_or_duplicate(uow.session, name)
             audit.record(
                 uow.session, "system", "superadmin.create", "superadmin", name, None, source=source
@@ -87,13 +86,14 @@ class UserService:
             raise ScopeViolation("You cannot create a user with a higher role than your own.")
         name = clean_username(username)
         passwords.check_policy(password, name)
+        digest = passwords.hash_password(password)  # slow: never inside the transaction
         with UnitOfWork(self._sf) as uow:
             node = ScopedRepository(uow.session, principal).find_org(scope_org_id)
             where = Ancestry.of(node)
             self._refuse_taken(uow.session, name)
             user = User(
                 username=name,
-                password_hash=passwords.hash_password(password),
+                password_hash=digest,
                 role=role,
                 tenant_id=where.tenant_id,
                 company_id=where.company_id,
@@ -319,10 +319,12 @@ class UserService:
         principal.require_write()
         if username.strip() == principal.username:
             raise ScopeViolation("To change your own password, give your current password.")
+        passwords.check_policy(new_password, username.strip())
+        digest = passwords.hash_password(new_password)  # slow: never inside the transaction
         with UnitOfWork(self._sf) as uow:
             user = ScopedRepository(uow.session, principal).find_user(username)
             passwords.check_policy(new_password, user.username)
-            user.password_hash = passwords.hash_password(new_password)
+            user.password_hash = digest
             user.failed_login_count, user.locked_until = 0, None
             revoke_sessions(uow.session, user, "password_reset")
             audit.record(
@@ -363,17 +365,28 @@ class UserService:
         *,
         keep_session_id: str | None = None,
     ) -> None:
-        """Change one's own password (the current one is required); other sessions end."""
+        """Change one's own password (the current one is required); other sessions end.
+
+        The slow parts (checking the current password, hashing the new one) run outside the
+        writing transaction, which changes the password only if it is still the one checked."""
+        model = PlatformAdmin if principal.is_superadmin else User
         with UnitOfWork(self._sf) as uow:
-            model = PlatformAdmin if principal.is_superadmin else User
-            account = uow.session.scalar(select(model).where(model.username == principal.username))
-            if (
-                account is None
-                or not passwords.verify_password(old_password or "", account.password_hash)[0]
-            ):
+            current = uow.session.scalar(
+                select(model.password_hash).where(model.username == principal.username)
+            )
+        if current is None or not passwords.verify_password(old_password or "", current)[0]:
+            raise AuthenticationFailed("The current password is not correct.")
+        passwords.check_policy(new_password, principal.username)
+        digest = passwords.hash_password(new_password)
+        with UnitOfWork(self._sf) as uow:
+            account = uow.session.scalar(
+                select(model).where(
+                    model.username == principal.username, model.password_hash == current
+                )
+            )
+            if account is None:  # changed meanwhile: the password checked is no longer it
                 raise AuthenticationFailed("The current password is not correct.")
-            passwords.check_policy(new_password, account.username)
-            account.password_hash = passwords.hash_password(new_password)
+            account.password_hash = digest
             revoke_sessions(
                 uow.session, account, "password_changed", keep_session_id=keep_session_id
             )

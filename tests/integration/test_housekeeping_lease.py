@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy import text
 
 from argos_core.db import make_engine
 from argos_core.housekeeping import HOUSEKEEPING_JOB
@@ -107,3 +108,24 @@ def test_the_holder_runs_every_pass_and_writes_its_lease_once_per_half_life(engi
     assert [loops[1].run_once() for _ in range(3)] == [False] * 3
     assert len(passes) == 5
     assert len([w for w in writes if w.lstrip().upper().startswith("UPDATE")]) == 1
+
+
+def test_claiming_a_lease_with_time_left_writes_nothing(engines):
+    """Jobs claim every few seconds in every process. On SQLite a commit between another
+    transaction's read and its write makes that write fail at once ("database is locked"),
+    so while the holder's lease has time left, and while another holds it, a claim only reads."""
+    holder = Lease(engines[0], "alerts.deliver", "host-a", TTL)
+    other = Lease(engines[1], "alerts.deliver", "host-b", TTL)
+    assert holder.claim()
+    with engines[2].connect() as conn:
+        tx = conn.begin()
+        conn.execute(text("SELECT count(*) FROM jobs")).scalar()
+        assert holder.claim()  # still more than half its time left
+        assert not other.claim()
+        conn.execute(text("UPDATE jobs SET owner = owner WHERE name = 'nothing'"))
+        conn.execute(
+            text("INSERT INTO jobs (name, owner, until) VALUES ('mine', '', :t)"), {"t": utcnow()}
+        )
+        tx.commit()
+    assert holder.claim(now=utcnow() + TTL / 2 + timedelta(seconds=1))  # renewed past half
+    assert holder.holder().until > utcnow() + TTL
