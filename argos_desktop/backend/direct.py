@@ -19,12 +19,14 @@ from argos_core.services.dto import (
     AuditEntry,
     EnrollmentKeyInfo,
     IssuedKey,
+    NodeSeries,
     OrgChoice,
     OrgKind,
     OrgNode,
     Page,
     SearchHit,
     TelemetrySeries,
+    TopAgent,
     UserInfo,
 )
 from argos_core.status import AgentStatus
@@ -117,6 +119,20 @@ class DirectBackend:
     ) -> TelemetrySeries:
         return self._services.telemetry.telemetry_range(
             self._principal, agent_uuid, start, end, max_points=max_points
+        )
+
+    def node_aggregate(
+        self, org_id: str, start: int, end: int, *, max_points: int = 2000
+    ) -> NodeSeries:
+        return self._services.telemetry.node_aggregate(
+            self._principal, org_id, start, end, max_points=max_points
+        )
+
+    def top_agents(
+        self, org_id: str, metric: str, start: int, end: int, *, limit: int = 10
+    ) -> list[TopAgent]:
+        return self._services.telemetry.top_agents(
+            self._principal, org_id, metric, start, end, limit=limit
         )
 
     def revoke_agent(self, agent_uuid: str) -> None:

@@ -25,12 +25,14 @@ from argos_core.services.dto import (
     AuditEntry,
     EnrollmentKeyInfo,
     IssuedKey,
+    NodeSeries,
     OrgChoice,
     OrgKind,
     OrgNode,
     Page,
     SearchHit,
     TelemetrySeries,
+    TopAgent,
     UserInfo,
 )
 from argos_core.status import AgentStatus
@@ -128,6 +130,14 @@ class ConsoleBackend(Protocol):
     def telemetry_range(
         self, agent_uuid: str, start: int, end: int, *, max_points: int = 2000
     ) -> TelemetrySeries: ...
+
+    def node_aggregate(
+        self, org_id: str, start: int, end: int, *, max_points: int = 2000
+    ) -> NodeSeries: ...
+
+    def top_agents(
+        self, org_id: str, metric: str, start: int, end: int, *, limit: int = 10
+    ) -> list[TopAgent]: ...
 
     def revoke_agent(self, agent_uuid: str) -> None: ...
 

@@ -47,12 +47,14 @@ from argos_core.services.dto import (
     AuditEntry,
     EnrollmentKeyInfo,
     IssuedKey,
+    NodeSeries,
     OrgChoice,
     OrgKind,
     OrgNode,
     Page,
     SearchHit,
     TelemetrySeries,
+    TopAgent,
     UserInfo,
 )
 from argos_core.status import AgentStatus
@@ -210,6 +212,18 @@ class RemoteBackend:
     ) -> TelemetrySeries:
         params = {"since": start, "until": end, "points": max_points}
         return self._get(TelemetrySeries, f"/agents/{_seg(agent_uuid)}/telemetry", params)
+
+    def node_aggregate(
+        self, org_id: str, start: int, end: int, *, max_points: int = 2000
+    ) -> NodeSeries:
+        params = {"since": start, "until": end, "points": max_points}
+        return self._get(NodeSeries, f"/orgs/{_seg(org_id)}/telemetry", params)
+
+    def top_agents(
+        self, org_id: str, metric: str, start: int, end: int, *, limit: int = 10
+    ) -> list[TopAgent]:
+        params = {"metric": metric, "since": start, "until": end, "limit": limit}
+        return self._get(list[TopAgent], f"/orgs/{_seg(org_id)}/top-agents", params)
 
     def revoke_agent(self, agent_uuid: str) -> None:
         self._send(None, "POST", f"/agents/{_seg(agent_uuid)}/revoke")
