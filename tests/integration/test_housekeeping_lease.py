@@ -8,8 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from argos_core.db import make_engine
 from argos_core.housekeeping import HOUSEKEEPING_JOB
