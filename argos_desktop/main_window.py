@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         quit_action = fleet.addAction("&Quit")
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
-        bar.addMenu("A&lerts").addAction(self.alerts.show_action)
+        bar.addMenu("A&lerts").addActions(self.alerts.actions)
         manage = bar.addMenu("&Administration")
         manage.addActions([admin.users, admin.audit])
         view = bar.addMenu("&View")

@@ -1,5 +1,5 @@
 """The alert views of one main window, built together: the watch they share, the problems
-window, the tray icon and the badges on the fleet tree."""
+window, the tray icon, the badges on the fleet tree, and the rules dialog."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from argos_desktop.alerts.alert_badges import AlertBadgeDelegate
 from argos_desktop.alerts.alert_tray import AlertTray
 from argos_desktop.alerts.alert_watch import AlertWatch
 from argos_desktop.alerts.problems_view import ProblemsView
+from argos_desktop.alerts.rules_dialog import RulesDialog
 from argos_desktop.session import ConsoleSession
 
 
@@ -30,6 +31,12 @@ class AlertConsole(QObject):
         self.show_action.setToolTip("Open alerts of your scope; acknowledge them (Ctrl+Shift+P)")
         self.show_action.triggered.connect(self.show_problems)
         self.tray.openProblems.connect(self.show_problems)
+        self._session, self._window = session, window
+        self.rules_dialog: RulesDialog | None = None
+        self.rules_action = QAction("Alert &rules…", window)
+        self.rules_action.setToolTip("Rules of your scope and those set above it; new rules")
+        self.rules_action.triggered.connect(self.show_rules)
+        self.actions = [self.show_action, self.rules_action]
 
     def refresh(self) -> None:
         self.watch.refresh()
@@ -38,6 +45,14 @@ class AlertConsole(QObject):
         self.problems.show()
         self.problems.raise_()
         self.problems.activateWindow()
+
+    def show_rules(self) -> None:
+        if self.rules_dialog is None:
+            self.rules_dialog = RulesDialog(self._session, self._window)
+        else:
+            self.rules_dialog.reload()
+        self.rules_dialog.show()
+        self.rules_dialog.raise_()
 
     def close(self) -> None:
         self.tray.hide()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from argos_core.bootstrap import Services, open_services
 from argos_core.errors import ScopeViolation
 from argos_core.scope import Principal
-from argos_core.services.alert_dto import AlertInfo
+from argos_core.services.alert_dto import AlertInfo, RuleInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -255,6 +255,35 @@ class DirectBackend:
         self, alert_id: int, comment: str = "", until: datetime | None = None
     ) -> AlertInfo:
         return self._services.alerts.acknowledge(self._principal, alert_id, comment, until)
+
+    def list_rules(self) -> list[RuleInfo]:
+        return self._services.alerts.list_rules(self._principal)
+
+    def create_rule(
+        self,
+        node: str,
+        *,
+        severity: str,
+        condition: str = "threshold",
+        metric: str | None = None,
+        comparison: str | None = None,
+        threshold: float | None = None,
+        recover_at: float | None = None,
+        for_s: int = 0,
+        samples: int = 1,
+    ) -> RuleInfo:
+        return self._services.alerts.create_rule(
+            self._principal,
+            node,
+            severity=severity,
+            condition=condition,
+            metric=metric,
+            comparison=comparison,
+            threshold=threshold,
+            recover_at=recover_at,
+            for_s=for_s,
+            samples=samples,
+        )
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth | None:

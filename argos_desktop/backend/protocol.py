@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from argos_core.services.alert_dto import AlertInfo
+from argos_core.services.alert_dto import AlertInfo, RuleInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -214,6 +214,22 @@ class ConsoleBackend(Protocol):
     def acknowledge(
         self, alert_id: int, comment: str = "", until: datetime | None = None
     ) -> AlertInfo: ...
+
+    def list_rules(self) -> list[RuleInfo]: ...
+
+    def create_rule(
+        self,
+        node: str,
+        *,
+        severity: str,
+        condition: str = "threshold",
+        metric: str | None = None,
+        comparison: str | None = None,
+        threshold: float | None = None,
+        recover_at: float | None = None,
+        for_s: int = 0,
+        samples: int = 1,
+    ) -> RuleInfo: ...
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth | None:

@@ -40,7 +40,7 @@ from argos_core.errors import (
     ValidationError,
 )
 from argos_core.services import wire
-from argos_core.services.alert_dto import AlertInfo
+from argos_core.services.alert_dto import AlertInfo, RuleInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -351,6 +351,35 @@ class RemoteBackend:
     ) -> AlertInfo:
         body = {"comment": comment, "until": wire.format_datetime(until) if until else None}
         return self._send(AlertInfo, "POST", f"/alerts/{int(alert_id)}/acknowledge", body)
+
+    def list_rules(self) -> list[RuleInfo]:
+        return self._get(list[RuleInfo], "/alert-rules")
+
+    def create_rule(
+        self,
+        node: str,
+        *,
+        severity: str,
+        condition: str = "threshold",
+        metric: str | None = None,
+        comparison: str | None = None,
+        threshold: float | None = None,
+        recover_at: float | None = None,
+        for_s: int = 0,
+        samples: int = 1,
+    ) -> RuleInfo:
+        body = {
+            "node": node,
+            "severity": severity,
+            "condition": condition,
+            "metric": metric,
+            "comparison": comparison,
+            "threshold": threshold,
+            "recover_at": recover_at,
+            "for_s": for_s,
+            "samples": samples,
+        }
+        return self._send(RuleInfo, "POST", "/alert-rules", body)
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth:

@@ -12,6 +12,7 @@ from argos_core.settings import StatusPolicy
 from argos_desktop.alerts.alert_tray import AlertTray
 from argos_desktop.alerts.alert_watch import AlertWatch
 from argos_desktop.alerts.problems_view import ProblemsView
+from argos_desktop.alerts.rules_dialog import RulesDialog
 from argos_desktop.alerts.severity import colour
 from argos_desktop.main_window import MainWindow
 from tests.alert_support import agent_id, store
@@ -189,7 +190,7 @@ def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
     assert badges.badge_text(model.index_for_key(f["zeta"])) is None
     assert window.fleet.tree.itemDelegateForColumn(0) is badges
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "A&lerts")
-    assert window.alerts.show_action in menu.actions()
+    assert {window.alerts.show_action, window.alerts.rules_action} <= set(menu.actions())
     window.alerts.show_action.trigger()
     assert window.alerts.problems.isVisible()
     assert sorted(a.hostname for a in window.alerts.problems.model.records()) == [
@@ -197,3 +198,57 @@ def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
         "berlin-db-02",
         "berlin-web-01",
     ]
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")
+def test_the_rules_dialog_lists_rules_and_creates_one_on_a_node(qtbot, qtmodeltester, fleet):
+    cpu_rule(fleet)
+    users = fleet.services.users
+    users.create_user(
+        ROOT,
+        username="alpha-admin",
+        password=PASSWORD,
+        role="admin",
+        scope_org_id=fleet.org["alpha"],
+    )
+    admin = fleet.sign_in(users.authenticate("alpha-admin", PASSWORD), PASSWORD)
+    dialog = RulesDialog(admin)
+    qtbot.addWidget(dialog)
+    qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS).wait()
+    qtmodeltester.check(dialog.rules)
+    [inherited] = dialog.rules.records()
+    assert inherited.inherited and dialog.rules.index(0, 4).data() == "above your scope"
+
+    dialog.node_edit.setText(fleet.org["berlin"])
+    dialog.metric_box.setCurrentText("mem_percent")
+    dialog.threshold_spin.setValue(85)
+    dialog.recover_edit.setText("70")
+    dialog.for_spin.setValue(120)
+    dialog.severity_box.setCurrentText("critical")
+    with (
+        qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS),
+        qtbot.waitSignal(dialog.created, timeout=WAIT_MS) as made,
+    ):
+        dialog.create_button.click()
+    rule = made.args[0]
+    assert (rule.node, rule.metric, rule.threshold, rule.recover_at, rule.for_s) == (
+        fleet.org["berlin"],
+        "mem_percent",
+        85,
+        70,
+        120,
+    )
+    texts = sorted(dialog.rules.index(r, 1).data() for r in range(dialog.rules.rowCount()))
+    assert texts == [
+        "cpu_percent above 90, recovers at 70",
+        "mem_percent above 85, recovers at 70 for 120 s",
+    ]
+
+    messages = []
+    for node in (fleet.org["zeta"], "ZZZZZZ"):  # outside the admin's scope, as if unknown
+        dialog.node_edit.setText(node)
+        with qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS):
+            dialog.create_button.click()
+        messages.append(dialog.message.text().replace(node, "<node>"))
+    assert messages[0] == messages[1] != ""
+    assert dialog.rules.rowCount() == 2
