@@ -156,6 +156,10 @@ class AgentTableModel(QAbstractTableModel):
             return "This column cannot be sorted."
         return None
 
+    @property
+    def with_company(self) -> bool:
+        return self._with_company
+
     def set_with_company(self, with_company: bool) -> None:
         """Name each agent's company beside its branch (a tenant's agents: branch names
         repeat across its companies)."""

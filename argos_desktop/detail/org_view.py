@@ -34,6 +34,7 @@ from argos_desktop.detail.widgets import CopyableText, caption_label, heading_la
 FILTER_DELAY_MS = 300
 CHILD_NOUNS = {"tenant": "companies", "company": "branches", "branch": "agents"}
 COLUMN_WIDTHS = (110, 180, 80, 170, 130, 70, 110, 100)
+COMPANY_BRANCH_WIDTH = 190  # "Keystone Retail / Madrid" in a tenant's table
 
 
 class OrgView(QWidget):
@@ -157,7 +158,11 @@ class OrgView(QWidget):
         self.facts_label.setText("   ·   ".join(facts))
         self.summary.set_counts(node.counts)
         self.table.setColumnHidden(BRANCH, node.kind == "branch")
-        self.model.set_with_company(node.kind == "tenant")
+        tenant = node.kind == "tenant"
+        if tenant != self.model.with_company:
+            width = COMPANY_BRANCH_WIDTH if tenant else COLUMN_WIDTHS[BRANCH]
+            self.table.horizontalHeader().resizeSection(BRANCH, width)
+        self.model.set_with_company(tenant)
 
     def filter_by_status(self, status: AgentStatus) -> None:
         """List only agents in ``status``; the same status again lists them all."""
