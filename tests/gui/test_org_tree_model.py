@@ -231,6 +231,8 @@ def test_a_renamed_node_moves_into_name_order_keeping_the_selection(
     f = fleet.org
     acme = open_path(qtbot, model, f["acme"])
     load(qtbot, model, acme)
+    qtmodeltester.check(model)  # the moves below are checked as they happen
+    qtbot.waitUntil(lambda: workers_in_flight() == 0)  # what the tester fetched itself
     selection = QItemSelectionModel(model)
     alpha = child(model, acme, f["alpha"])
     selection.setCurrentIndex(alpha, QItemSelectionModel.SelectionFlag.ClearAndSelect)
@@ -248,4 +250,3 @@ def test_a_renamed_node_moves_into_name_order_keeping_the_selection(
         model.refresh()
     assert names() == ["Aardvark Corp", "Beta Corp"]
     assert selection.currentIndex().data(KEY_ROLE) == f["alpha"]
-    qtmodeltester.check(model)
