@@ -130,6 +130,8 @@ class DemoProcesses(QObject):
         self.ingest: QProcess | None = None
         self.simulator: QProcess | None = None
         self._stopping = False
+        self._standing_note = ""
+        self._beat_broken = False
         self.heartbeat = heartbeat_timer if heartbeat_timer is not None else QTimer(self)
         self.heartbeat.setInterval(HEARTBEAT_MS)
         self.heartbeat.timeout.connect(self.beat)
@@ -152,12 +154,12 @@ class DemoProcesses(QObject):
         self.heartbeat.start()
         self.beat()
         if start.note:
-            self.note.emit(start.note)
+            self._say(start.note)
             return
         agent = find_executable("argos-agent")
         if not start.server_port or not agent:
             missing = "argos-ingest" if not start.server_port else "argos-agent"
-            self.note.emit(f"Demo: {missing} not installed — showing the seeded fleet only")
+            self._say(f"Demo: {missing} not installed — showing the seeded fleet only")
             return
         self.simulator = self._spawn(
             agent,
@@ -175,11 +177,16 @@ class DemoProcesses(QObject):
             "agent simulator",
             {"ARGOS_ENROLLMENT_KEY": start.enrollment_key},
         )
-        self.note.emit(
+        self._say(
             f"Demo: live — signed in through the Argos server on 127.0.0.1:{start.server_port},"
             f" {SIMULATED_AGENTS} simulated agents reporting into branch"
             f" {start.database.branch_org_id}"
         )
+
+    def _say(self, text: str) -> None:
+        """The demo's standing note, shown again once a failed heartbeat works again."""
+        self._standing_note = text
+        self.note.emit(text)
 
     def _spawn(
         self, program: str, args: list[str], what: str, env: dict[str, str] | None = None
@@ -205,9 +212,15 @@ class DemoProcesses(QObject):
         if self._start is None:
             return
         heartbeat = DemoHeartbeat(self._start.services.session_factory)
-        run_in_pool(heartbeat.beat, lambda _n: None, self._beat_failed)
+        run_in_pool(heartbeat.beat, self._beat_worked, self._beat_failed)
+
+    def _beat_worked(self, _reported: int) -> None:
+        if self._beat_broken:  # the problem cleared: so does its message
+            self._beat_broken = False
+            self.note.emit(self._standing_note)
 
     def _beat_failed(self, exc: BaseException) -> None:
+        self._beat_broken = True
         self.note.emit(f"Demo: {user_message(exc)}")
 
     def stop(self) -> None:

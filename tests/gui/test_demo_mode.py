@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, update
 
 from argos_core.bootstrap import bootstrap
 from argos_core.demo import DemoHeartbeat, prepare_demo
@@ -124,3 +124,32 @@ def test_demo_signs_in_through_the_api_of_the_server_it_starts(qtbot, demo_url):
             start.services.close()
     finally:
         processes.stop()
+
+
+def test_a_failed_heartbeat_is_said_and_its_message_clears_when_it_works_again(
+    qtbot, demo_url, monkeypatch
+):
+    monkeypatch.setattr(demo_mode, "find_executable", lambda name: None)
+    processes = DemoProcesses()
+    database = prepare_demo(demo_url)
+    start = open_demo_directly(database)
+    engine = create_engine(demo_url)
+    try:
+        with qtbot.waitSignal(processes.note, timeout=5_000) as standing:
+            processes.attach(start)
+        qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE agents RENAME TO agents_away")
+        with qtbot.waitSignal(processes.note, timeout=10_000) as failed:
+            processes.beat()
+        assert failed.args[0].startswith("Demo: Something went wrong (OperationalError")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE agents_away RENAME TO agents")
+        with qtbot.waitSignal(processes.note, timeout=10_000) as cleared:
+            processes.beat()
+        assert cleared.args == standing.args
+    finally:
+        engine.dispose()
+        processes.stop()
+        qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
+        start.session.backend.close()
