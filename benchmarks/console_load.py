@@ -428,6 +428,13 @@ def report(refs: list[tuple[LoadResult, float]], both: tuple, args) -> None:
             f"  {label:44}{r50:8.1f}{r99:8.1f}"
             f"   p99 <{INGEST_P99_TARGET_MS} {verdict(r99, INGEST_P99_TARGET_MS):6} {load:5.1f}"
         )
+    alone_cpu = sum(ref.server_cpu_s for ref, _load in refs) / len(refs)
+    requests = sum(len(v) for v in consoles.latencies_ms.values())
+    print(
+        f"  server CPU: {ingest.server_cpu_s:.1f} s with the consoles, {alone_cpu:.1f} s without"
+        f" (mean of the references): about"
+        f" {1000 * (ingest.server_cpu_s - alone_cpu) / max(1, requests):.1f} ms per console request"
+    )
 
 
 def main() -> None:
