@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from argos_core.bootstrap import Services
 from argos_core.models import Agent, Branch, User, utcnow
 from argos_core.telemetry_store import insert_ignoring_duplicates, touch_last_seen
+from argos_core.transactions import retrying
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def add_agent(
         return agent.uuid
 
 
+# A server's background jobs may hold SQLite's write lock for a moment meanwhile.
+@retrying(idempotent=True)
 def add_samples(
     session_factory: sessionmaker[Session], agent_uuid: str, samples: list[dict]
 ) -> int:

@@ -167,12 +167,12 @@ class ChartData:
             return float(self.bucket_s or 60)
         return max(float(self.bucket_s), float(np.median(np.diff(self.ts))))
 
-    def to_csv(self) -> str:
+    def to_csv(self, columns: Sequence[str] = tuple(c for c, _ in COLUMNS)) -> str:
         """The shown samples as CSV: local time, Unix seconds, then one column per metric."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["time", "unix_ts", *(c for c, _ in COLUMNS)])
-        cols = [self.values[c] for c, _ in COLUMNS]
+        writer.writerow(["time", "unix_ts", *columns])
+        cols = [self.values[c] for c in columns]
         for i, t in enumerate(self.ts):
             local = datetime.fromtimestamp(int(t)).astimezone().isoformat(timespec="seconds")
             writer.writerow([local, int(t), *(_fmt(col[i]) for col in cols)])

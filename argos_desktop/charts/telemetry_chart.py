@@ -145,7 +145,9 @@ class TelemetryChart(QWidget):
         self._data = data
         step = data.step()
         for spec in self._specs:
-            x, y = with_gaps(data.ts, data.values[spec.column], step)
+            # An empty ChartData() has the agent columns only.
+            y = data.values.get(spec.column, np.full(data.ts.shape, np.nan))
+            x, y = with_gaps(data.ts, y, step)
             self._curves[spec.column].setData(x, y, connect="finite")
         column = self._specs[0].column
         if data.resolution == "hourly" and column in data.low:

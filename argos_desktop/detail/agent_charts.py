@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from argos_core.services.dto import TelemetrySeries
-from argos_desktop.charts.chart_specs import AGENT_CHARTS
+from argos_desktop.charts.chart_specs import AGENT_CHARTS, ChartSpec
 from argos_desktop.charts.series import ChartData, bucket_average
 from argos_desktop.charts.telemetry_chart import TelemetryChart
 from argos_desktop.charts.time_range import DEFAULT_PRESET, PRESETS, TimeRange, plan_query
@@ -83,8 +83,11 @@ class AgentCharts(QWidget):
         requests: Requests,
         clock: Callable[[], float] = time.time,
         parent: QWidget | None = None,
+        *,
+        specs: tuple[ChartSpec, ...] = AGENT_CHARTS,
     ) -> None:
         super().__init__(parent)
+        self._specs = specs
         self._requests = requests
         self._clock = clock
         self._fetch: TelemetryFetch | None = None
@@ -100,7 +103,7 @@ class AgentCharts(QWidget):
         self.width_hint = 0.0
 
         self.charts: dict[str, TelemetryChart] = {}
-        for spec in AGENT_CHARTS:
+        for spec in specs:
             chart = TelemetryChart(
                 spec.title,
                 list(spec.curves),
@@ -215,6 +218,11 @@ class AgentCharts(QWidget):
         return self._displayed
 
     @property
+    def window(self) -> tuple[int, int]:
+        """The range the last full load asked for (Unix seconds)."""
+        return self._window
+
+    @property
     def time_range(self) -> TimeRange:
         return self._range
 
@@ -258,6 +266,13 @@ class AgentCharts(QWidget):
 
     # --- loading ---------------------------------------------------------------------------
 
+    def chart_data(self, series: TelemetrySeries, known_until: int) -> ChartData:
+        """What ``fetch`` answered, as arrays for the charts."""
+        return ChartData.from_series(series, known_until=known_until)
+
+    def resolution_text(self, data: ChartData) -> str:
+        return _resolution(data)
+
     def reload(self) -> None:
         """Read the whole range again, at most one point per pixel of plot width."""
         fetch = self._fetch
@@ -274,7 +289,7 @@ class AgentCharts(QWidget):
         def load() -> ChartData:
             # The query may be widened to whole buckets; show only the range asked for.
             series = fetch(start, end, max_points)
-            return ChartData.from_series(series, known_until=shown[1]).between(*shown)
+            return self.chart_data(series, shown[1]).between(*shown)
 
         self._requests.run(CHANNEL, load, self._loaded, self._failed)
 
@@ -341,7 +356,7 @@ class AgentCharts(QWidget):
             chart.set_data(data)
         if len(data):
             zoomed = " (zoomed in)" if data is self._detail else ""
-            self.info_label.setText(f"{len(data):,} points · {_resolution(data)}{zoomed}")
+            self.info_label.setText(f"{len(data):,} points · {self.resolution_text(data)}{zoomed}")
         elif self._fetch is not None and self.last_query is not None:
             self.info_label.setText("No telemetry in this range.")
         else:
@@ -386,7 +401,7 @@ class AgentCharts(QWidget):
 
         def load() -> ChartData:
             series = fetch(start, end, max_points)
-            detail = ChartData.from_series(series, known_until=min(hi, w1)).between(lo, hi)
+            detail = self.chart_data(series, min(hi, w1)).between(lo, hi)
             detail.start, detail.end = lo, hi
             return detail
 
@@ -451,7 +466,8 @@ class AgentCharts(QWidget):
     def export_csv(self, path: str | Path) -> int:
         """Write the samples in view to ``path``; returns how many rows were written."""
         data = self.visible_data()
-        Path(path).write_text(data.to_csv(), encoding="utf-8")
+        columns = [curve.column for spec in self._specs for curve in spec.curves]
+        Path(path).write_text(data.to_csv(columns), encoding="utf-8")
         return len(data)
 
     def export_title(self) -> str:

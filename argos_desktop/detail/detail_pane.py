@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from argos_core.errors import ArgosError, NotFound, ScopeViolation
 from argos_core.services.dto import OrgNode
 from argos_desktop.detail.agent_view import AgentView
+from argos_desktop.detail.node_charts import NodeHistory
 from argos_desktop.detail.org_view import OrgView, page_loader
 from argos_desktop.detail.widgets import caption_label, heading_label
 from argos_desktop.session import ConsoleSession
@@ -97,7 +98,8 @@ class DetailPane(QWidget):
             "Nothing selected", "Select a tenant, company, branch or agent in the tree."
         )
         self.message_page = MessagePage()
-        self.org_view = OrgView(self._run_agents_page)
+        self.node_history = NodeHistory(self.requests, clock)
+        self.org_view = OrgView(self._run_agents_page, self.node_history)
         self._agent_view: AgentView | None = None
         self.stack = QStackedWidget()
         for page in (self.placeholder, self.message_page, self.org_view):
@@ -107,6 +109,7 @@ class DetailPane(QWidget):
         layout.addWidget(self.stack)
 
         self.org_view.agentActivated.connect(self.agentActivated)
+        self.node_history.agentActivated.connect(self.agentActivated)
         self.org_view.filtersChanged.connect(self._reload_agents)
         self.requests.idle.connect(self._idle)
 
@@ -150,6 +153,7 @@ class DetailPane(QWidget):
         else:
             self._fetch_node(key, first=False)
             self.org_view.refresh()
+            self.node_history.refresh()
 
     # --- state for the shell and tests ----------------------------------------------------
 
@@ -165,6 +169,7 @@ class DetailPane(QWidget):
     def _stop_charts(self) -> None:
         if self._agent_view is not None:
             self._agent_view.charts.set_source(None)
+        self.node_history.clear()
 
     @property
     def current(self) -> tuple[str, str] | None:
@@ -187,6 +192,14 @@ class DetailPane(QWidget):
         self.org_view.reset_filters()
         self._fetch_node(org_id, first=True)
         self._reload_agents()
+        backend = self._session.backend
+        self.node_history.set_node(
+            lambda start, end, max_points: backend.node_aggregate(
+                org_id, start, end, max_points=max_points
+            ),
+            lambda metric, start, end: backend.top_agents(org_id, metric, start, end),
+            org_id,
+        )
 
     def _fetch_node(self, org_id: str, *, first: bool) -> None:
         """The node, and once per selection its parent's name (a refresh reuses it)."""

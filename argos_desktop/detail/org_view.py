@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +48,9 @@ class OrgView(QWidget):
     agentActivated = Signal(str)
     filtersChanged = Signal()
 
-    def __init__(self, runner: Runner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, runner: Runner, history: QWidget | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.kind_label = caption_label()
         self.name_label = heading_label()
@@ -140,9 +143,19 @@ class OrgView(QWidget):
         layout.addSpacing(4)
         layout.addWidget(self.summary)
         layout.addSpacing(8)
-        layout.addLayout(table_bar)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.table, 1)
+        agents = QWidget()
+        agents_layout = QVBoxLayout(agents)
+        agents_layout.setContentsMargins(0, 4, 0, 0)
+        agents_layout.addLayout(table_bar)
+        agents_layout.addWidget(self.error_label)
+        agents_layout.addWidget(self.table, 1)
+        # The node's history (aggregate charts, top agents) is a tab beside its agents.
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(agents, "Agents")
+        if history is not None:
+            self.tabs.addTab(history, "History")
+        layout.addWidget(self.tabs, 1)
 
     # --- content ---------------------------------------------------------------------------
 
