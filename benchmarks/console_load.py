@@ -67,6 +67,7 @@ ACCOUNT_PASSWORD = "bench-console-load-2026"
 TREE_PAGE = 100
 TABLE_PAGE = 200
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+SIGN_IN_ATTEMPTS = 5
 
 
 # --- the fleet ------------------------------------------------------------------------------
@@ -196,9 +197,18 @@ class Console:
         self.loaded: dict[str, int] = {}  # rows a tree level holds, by request path
 
     async def sign_in(self) -> None:
+        """Sign in (set-up, not measured); a refused connection is tried again, and counted."""
         password = DEMO_PASSWORD if self.plan.username == DEMO_SUPERADMIN else ACCOUNT_PASSWORD
         body = {"username": self.plan.username, "password": password}
-        response = await self.http.post("/api/v1/auth/login", json=body)
+        for attempt in range(SIGN_IN_ATTEMPTS):
+            try:
+                response = await self.http.post("/api/v1/auth/login", json=body)
+                break
+            except httpx.ConnectError as exc:
+                self.result.errors.append(f"sign-in: {exc.__class__.__name__} {exc}")
+                if attempt == SIGN_IN_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(1.0)
         response.raise_for_status()
         self.token = response.json()["access_token"]
 
