@@ -37,6 +37,7 @@ from ingest_server.tls import server_context
 log = logging.getLogger("argos.ingest")
 DRAIN_TIMEOUT_S = 10.0
 MAX_RESTARTS = 20
+ORPHAN_CHECK_S = 1.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,9 +173,10 @@ def _serve(
     sockets: list[socket.socket],
     config: IngestConfig,
     limiters: Limiters,
+    supervisor: int | None = None,
 ) -> int:
     try:
-        asyncio.run(_worker(url, signer, sockets, config, limiters))
+        asyncio.run(_worker(url, signer, sockets, config, limiters, supervisor))
     except ArgosError as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
         return 1
@@ -187,12 +189,31 @@ async def _worker(
     sockets: list[socket.socket],
     config: IngestConfig,
     limiters: Limiters,
+    supervisor: int | None = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if supervisor is not None:
+        _stop_when_orphaned(loop, supervisor, stop)
     await serve(url, signer, sockets, config, stop, limiters=limiters)
+
+
+def _stop_when_orphaned(
+    loop: asyncio.AbstractEventLoop, supervisor: int, stop: asyncio.Event
+) -> None:
+    """A worker whose supervisor died (killed outright, no SIGTERM to forward) stops the way
+    SIGTERM would stop it, instead of serving on alone with nobody to stop or restart it."""
+
+    def check() -> None:
+        if os.getppid() != supervisor:
+            log.warning("worker %d: the supervisor is gone; stopping", os.getpid())
+            stop.set()
+        else:
+            loop.call_later(ORPHAN_CHECK_S, check)
+
+    loop.call_later(ORPHAN_CHECK_S, check)
 
 
 async def serve(
@@ -273,12 +294,14 @@ def _run_workers(
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
 
+    supervisor = os.getpid()
+
     def spawn() -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os._exit(_serve(url, signer, sockets, config, limiters))
+            os._exit(_serve(url, signer, sockets, config, limiters, supervisor))
         children.add(pid)
 
     for _ in range(processes):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+
+import psutil
 
 from tests.e2e.conftest import count_rows
 from tests.e2e.processes import environment, ingest, listening_url
@@ -97,8 +100,10 @@ def test_an_agents_rate_limit_holds_in_total_across_processes(ingest_db, ingest_
                     range(40),
                 )
             )
+        code = server.terminate(30)
     finally:
         server.kill()
+    assert code == 0, server.report()
     assert sorted(set(statuses)) == [200, 429]
     assert statuses.count(200) == burst, statuses
 
@@ -159,3 +164,23 @@ def _metric(url: str, name: str) -> float | None:
         if line.startswith(name + " "):
             return float(line.split()[1])
     return None
+
+
+def test_workers_stop_when_their_supervisor_is_killed(ingest_db):
+    """SIGKILL leaves no SIGTERM to forward: the workers notice and stop by themselves."""
+    server = ingest("--database-url", ingest_db, "--port", "0", "--processes", "2")
+    workers: list[psutil.Process] = []
+    try:
+        url = listening_url(server.first_line())
+        server.wait_for(lambda: _healthy(url), 20, "/healthz answers ok")
+        workers = psutil.Process(server.proc.pid).children()
+        assert len(workers) == 2
+        server.proc.kill()
+        _, alive = psutil.wait_procs(workers, timeout=30)
+    finally:
+        server.kill()
+        for worker in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker.kill()
+    assert alive == [], server.report()
+    assert not _healthy(url)
