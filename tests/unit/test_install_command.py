@@ -21,7 +21,7 @@ def test_the_copied_command_gives_the_agent_exactly_the_key_and_server(key: str)
     args = agent_parser().parse_args(argv)
     assert program == "argos-agent"
     assert (args.server, args.branch, args.enrollment_key) == (
-        "https://argos.example:8443",
+        ("https://argos.example:8443",),
         "K7Q2M9",
         key,
     )
