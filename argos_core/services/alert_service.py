@@ -191,7 +191,9 @@ class AlertService:
         principal.require_write()
         with UnitOfWork(self._sf) as uow:
             row = uow.session.scalar(
-                select(AlertRule).where(AlertRule.id == rule_id, _rule_scope(principal))
+                select(AlertRule).where(
+                    AlertRule.id == rule_id, _placed_in_scope(principal, AlertRule)
+                )
             )
             if row is None:
                 raise NotFound(f"No alert rule {rule_id}.")
@@ -217,7 +219,7 @@ class AlertService:
         with UnitOfWork(self._sf) as uow:
             rows = uow.session.scalars(
                 select(AlertRule)
-                .where(or_(_rule_scope(principal), _inherited_scope(principal)))
+                .where(or_(_placed_in_scope(principal, AlertRule), _inherited_scope(principal)))
                 .order_by(AlertRule.id)
             ).all()
             labels = _labels(uow.session, rows)
@@ -234,7 +236,7 @@ class AlertService:
         row = session.scalar(
             select(AlertRule).where(
                 AlertRule.id == rule_id,
-                or_(_rule_scope(principal), _inherited_scope(principal)),
+                or_(_placed_in_scope(principal, AlertRule), _inherited_scope(principal)),
             )
         )
         if row is None:
@@ -260,7 +262,7 @@ class AlertService:
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
-            query = select(Alert).where(_alert_scope(principal))
+            query = select(Alert).where(_placed_in_scope(principal, Alert))
             query = query.where(
                 Alert.open_key.is_not(None) if active else Alert.state == "resolved"
             )
@@ -299,7 +301,7 @@ class AlertService:
             raise ValidationError("'Until' must be a future time with a time zone.")
         with UnitOfWork(self._sf) as uow:
             alert = uow.session.scalar(
-                select(Alert).where(Alert.id == alert_id, _alert_scope(principal))
+                select(Alert).where(Alert.id == alert_id, _placed_in_scope(principal, Alert))
             )
             if alert is None:
                 raise NotFound(f"No alert {alert_id}.")
@@ -430,14 +432,7 @@ class AlertService:
         with UnitOfWork(self._sf) as uow:
             rows = uow.session.scalars(
                 select(NotifyChannel)
-                .where(
-                    subtree_filter(
-                        principal,
-                        tenant_col=NotifyChannel.tenant_id,
-                        company_col=NotifyChannel.company_id,
-                        branch_col=NotifyChannel.branch_id,
-                    )
-                )
+                .where(_placed_in_scope(principal, NotifyChannel))
                 .order_by(NotifyChannel.id)
             ).all()
             labels = _labels(uow.session, rows)
@@ -503,14 +498,7 @@ class AlertService:
         with UnitOfWork(self._sf) as uow:
             rows = uow.session.scalars(
                 select(MaintenanceWindow)
-                .where(
-                    subtree_filter(
-                        principal,
-                        tenant_col=MaintenanceWindow.tenant_id,
-                        company_col=MaintenanceWindow.company_id,
-                        branch_col=MaintenanceWindow.branch_id,
-                    )
-                )
+                .where(_placed_in_scope(principal, MaintenanceWindow))
                 .order_by(MaintenanceWindow.id)
             ).all()
             labels = _labels(uow.session, rows)
@@ -617,12 +605,11 @@ def _channel_target(kind: str, target: str) -> str:
     raise ValidationError("A channel is a webhook or an e-mail address.")
 
 
-def _rule_scope(p: Principal) -> ColumnElement[bool]:
+def _placed_in_scope(p: Principal, model: Any) -> ColumnElement[bool]:
+    """Rows of ``model`` (rules, alerts, channels, maintenance windows: each placed on a node
+    by its tenant, company and branch ids) inside the caller's subtree."""
     return subtree_filter(
-        p,
-        tenant_col=AlertRule.tenant_id,
-        company_col=AlertRule.company_id,
-        branch_col=AlertRule.branch_id,
+        p, tenant_col=model.tenant_id, company_col=model.company_id, branch_col=model.branch_id
     )
 
 
@@ -648,12 +635,6 @@ def _contains(p: Principal, placed: tuple) -> bool:
         p.tenant_id == tenant_id
         and (p.company_id is None or p.company_id == company_id)
         and (p.branch_id is None or p.branch_id == branch_id)
-    )
-
-
-def _alert_scope(p: Principal) -> ColumnElement[bool]:
-    return subtree_filter(
-        p, tenant_col=Alert.tenant_id, company_col=Alert.company_id, branch_col=Alert.branch_id
     )
 
 
