@@ -18,6 +18,7 @@ from argos_core.services.alert_service import AlertService
 from argos_core.services.audit_service import AuditService
 from argos_core.services.enrollment_service import EnrollmentService
 from argos_core.services.org_service import OrgService
+from argos_core.services.own_sessions import OwnSessionsService
 from argos_core.services.telemetry_service import TelemetryService
 from argos_core.services.user_service import UserService
 from argos_core.settings import StatusPolicy, resolve_database_url
@@ -30,6 +31,7 @@ class Services:
     agents: AgentService
     enrollment: EnrollmentService
     users: UserService
+    own_sessions: OwnSessionsService
     telemetry: TelemetryService
     audit: AuditService
     alerts: AlertService
@@ -53,6 +55,7 @@ def build_services(
         agents=AgentService(session_factory, policy),
         enrollment=EnrollmentService(session_factory, policy),
         users=UserService(session_factory),
+        own_sessions=OwnSessionsService(session_factory),
         telemetry=TelemetryService(session_factory),
         audit=AuditService(session_factory),
         alerts=AlertService(session_factory),

@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
             chosen.triggered.connect(lambda _c=False, n=name: self.choose_theme(n))
             self.theme_actions.addAction(chosen)
         account = bar.addMenu("&Account")
-        account.addAction(admin.change_password)
+        account.addActions([admin.change_password, admin.own_sessions])
         account.addSeparator()
         self.sign_out_action = account.addAction("Sign &out")
         self.sign_out_action.setToolTip("Back to the sign-in form, e.g. to switch user or server")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.access_tokens import AccessTokenSigner
 from argos_core.db import fresh
-from argos_core.errors import AuthenticationFailed, NotFound, SessionEnded, ValidationError
+from argos_core.errors import AuthenticationFailed, SessionEnded, ValidationError
 from argos_core.models import (
     Branch,
     Company,
@@ -28,10 +28,10 @@ from argos_core.models import (
     User,
     utcnow,
 )
-from argos_core.repositories import Ancestry
 from argos_core.scope import Principal
 from argos_core.services import audit
-from argos_core.services.dto import Me, SessionInfo, SignedIn
+from argos_core.services.dto import Me, SignedIn
+from argos_core.services.sessions import account_of, audit_place, owner_column
 from argos_core.services.user_service import UserService, principal_of
 from argos_core.tokens import digest_secret
 from argos_core.transactions import retrying
@@ -71,7 +71,7 @@ class SessionService:
     def _open_session(self, principal: Principal, source: str) -> SignedIn:
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
-            account = _account(uow.session, principal)
+            account = account_of(uow.session, principal)
             if account is None:
                 raise AuthenticationFailed("Wrong username or password.")
             self._forget_ended(uow.session, account, now)
@@ -155,57 +155,6 @@ class SessionService:
         with UnitOfWork(self._sf) as uow:
             return _me(uow.session, principal)
 
-    def list_sessions(self, principal: Principal, current_session_id: str) -> list[SessionInfo]:
-        """The caller's live sessions, newest first."""
-        now = utcnow()
-        with UnitOfWork(self._sf) as uow:
-            account = _account(uow.session, principal)
-            if account is None:
-                return []
-            rows = uow.session.scalars(
-                _owned_by(account)
-                .where(ConsoleSession.revoked_at.is_(None), ConsoleSession.expires_at > now)
-                .order_by(ConsoleSession.created_at.desc(), ConsoleSession.id.desc())
-            )
-            return [
-                SessionInfo(
-                    r.session_id,
-                    r.created_at,
-                    r.last_used_at,
-                    r.source,
-                    r.session_id == current_session_id,
-                )
-                for r in rows
-            ]
-
-    @retrying
-    def end_session(self, principal: Principal, session_id: str) -> None:
-        """End one of the caller's own sessions (logout is ending the current one)."""
-        now = utcnow()
-        with UnitOfWork(self._sf) as uow:
-            account = _account(uow.session, principal)
-            row = None
-            if account is not None:
-                row = uow.session.scalar(
-                    _owned_by(account).where(
-                        ConsoleSession.session_id == session_id,
-                        ConsoleSession.revoked_at.is_(None),
-                    )
-                )
-            if row is None:
-                raise NotFound("No such session.")
-            row.revoked_at, row.revoked_reason = now, "ended"
-            audit.record(
-                uow.session,
-                principal,
-                "session.end",
-                "session",
-                principal.username,
-                _where(account),
-                after={"session_id": session_id},
-            )
-            uow.commit()
-
     def change_own_password(
         self, principal: Principal, session_id: str, current_password: str, new_password: str
     ) -> None:
@@ -259,7 +208,7 @@ class SessionService:
             "session.refresh_reused",
             "user" if isinstance(account, User) else "superadmin",
             account.username,
-            _where(account),
+            audit_place(account),
             source=source,
             after={"session_id": row.session_id},
         )
@@ -268,7 +217,7 @@ class SessionService:
     def _forget_ended(session: Session, account: User | PlatformAdmin, now: datetime) -> None:
         """Drop the account's sessions that ended long ago (their token chains go with them)."""
         ids = select(ConsoleSession.id).where(
-            _owner_column(account) == account.id,
+            owner_column(account) == account.id,
             or_(
                 ConsoleSession.revoked_at < now - KEEP_ENDED,
                 ConsoleSession.expires_at < now - KEEP_ENDED,
@@ -295,26 +244,9 @@ def _find(session: Session, session_id: str) -> ConsoleSession | None:
     )
 
 
-def _account(session: Session, principal: Principal) -> User | PlatformAdmin | None:
-    model = PlatformAdmin if principal.is_superadmin else User
-    return session.scalar(select(model).where(model.username == principal.username))
-
-
 def _owner(account: User | PlatformAdmin) -> dict[str, int]:
     key = "user_id" if isinstance(account, User) else "platform_admin_id"
     return {key: account.id}
-
-
-def _owner_column(account: User | PlatformAdmin) -> InstrumentedAttribute[int | None]:
-    return ConsoleSession.user_id if isinstance(account, User) else ConsoleSession.platform_admin_id
-
-
-def _owned_by(account: User | PlatformAdmin) -> Select[tuple[ConsoleSession]]:
-    return select(ConsoleSession).where(_owner_column(account) == account.id)
-
-
-def _where(account: User | PlatformAdmin | None) -> Ancestry | None:
-    return Ancestry.of(account) if isinstance(account, User) else None
 
 
 def _me(session: Session, principal: Principal) -> Me:

@@ -17,6 +17,7 @@ from argos_desktop.admin.agent_server_address import AgentServerAddress
 from argos_desktop.admin.audit_view import AuditLogDialog
 from argos_desktop.admin.enrollment_dialog import EnrollmentKeysDialog
 from argos_desktop.admin.org_dialogs import CreateOrgDialog, DeleteOrgDialog, RenameOrgDialog
+from argos_desktop.admin.sessions_dialog import SessionsDialog
 from argos_desktop.admin.user_dialogs import PasswordDialog
 from argos_desktop.admin.users_dialog import UsersDialog
 from argos_desktop.fleet_panel import FleetPanel
@@ -66,6 +67,7 @@ class AdminActions(QObject):
         self.users = action("Users…", self.open_users, "user", "Ctrl+U")
         self.audit = action("Audit log", self.open_audit, "clock", "Ctrl+L")
         self.change_password = action("Change my password…", self.change_own_password)
+        self.own_sessions = action("My sessions…", self.open_own_sessions)
 
         self.new_menu = QMenu("New", window)
         self.new_menu.setIcon(icons.icon("tenant"))
@@ -266,6 +268,9 @@ class AdminActions(QObject):
 
     def change_own_password(self) -> None:
         self._open(PasswordDialog(self.session, None, self.window))
+
+    def open_own_sessions(self) -> None:
+        self._open(SessionsDialog(self.session, self.window))
 
     def _after_change(self) -> None:
         """Counts and statuses of the ancestors follow with a refresh in place."""

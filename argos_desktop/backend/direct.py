@@ -25,6 +25,7 @@ from argos_core.services.dto import (
     OrgNode,
     Page,
     SearchHit,
+    SessionInfo,
     TelemetrySeries,
     TopAgent,
     UserInfo,
@@ -194,6 +195,12 @@ class DirectBackend:
 
     def change_own_password(self, old_password: str, new_password: str) -> None:
         self._services.users.change_own_password(self._principal, old_password, new_password)
+
+    def list_own_sessions(self) -> list[SessionInfo]:
+        return self._services.own_sessions.list_sessions(self._principal)
+
+    def end_own_session(self, session_id: str) -> None:
+        self._services.own_sessions.end_session(self._principal, session_id)
 
     def list_superadmins(self) -> list[UserInfo]:
         return self._services.users.list_superadmins(self._principal)

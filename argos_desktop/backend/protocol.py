@@ -31,6 +31,7 @@ from argos_core.services.dto import (
     OrgNode,
     Page,
     SearchHit,
+    SessionInfo,
     TelemetrySeries,
     TopAgent,
     UserInfo,
@@ -177,6 +178,12 @@ class ConsoleBackend(Protocol):
     def reset_password(self, username: str, new_password: str) -> None: ...
 
     def change_own_password(self, old_password: str, new_password: str) -> None: ...
+
+    def list_own_sessions(self) -> list[SessionInfo]:
+        """The signed-in person's live sessions on Argos servers (``current``: this console)."""
+        ...
+
+    def end_own_session(self, session_id: str) -> None: ...
 
     def list_superadmins(self) -> list[UserInfo]: ...
 

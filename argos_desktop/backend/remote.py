@@ -53,6 +53,7 @@ from argos_core.services.dto import (
     OrgNode,
     Page,
     SearchHit,
+    SessionInfo,
     TelemetrySeries,
     TopAgent,
     UserInfo,
@@ -288,6 +289,12 @@ class RemoteBackend:
     def change_own_password(self, old_password: str, new_password: str) -> None:
         body = {"current_password": old_password, "new_password": new_password}
         self._send(None, "POST", "/me/password", body)
+
+    def list_own_sessions(self) -> list[SessionInfo]:
+        return self._get(list[SessionInfo], "/me/sessions")
+
+    def end_own_session(self, session_id: str) -> None:
+        self._send(None, "DELETE", f"/me/sessions/{_seg(session_id)}")
 
     def list_superadmins(self) -> list[UserInfo]:
         return self._get(list[UserInfo], "/superadmins")

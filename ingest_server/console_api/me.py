@@ -32,7 +32,7 @@ class SessionsHandler(ConsoleHandler):
     }
 
     async def get(self) -> None:
-        await self.reply(self.api.sessions.list_sessions, self.session_id)
+        await self.reply(self.ctx.services.own_sessions.list_sessions, self.session_id)
 
 
 class SessionHandler(ConsoleHandler):
@@ -42,7 +42,7 @@ class SessionHandler(ConsoleHandler):
 
     async def delete(self, session_id: str) -> None:
         self.api.auth.forget(session_id)
-        await self.reply(self.api.sessions.end_session, session_id)
+        await self.reply(self.ctx.services.own_sessions.end_session, session_id)
 
 
 class PasswordHandler(ConsoleHandler):

@@ -67,7 +67,7 @@ class LogoutHandler(ConsoleHandler):
 
     async def post(self) -> None:
         self.api.auth.forget(self.session_id)
-        await self.reply(self.api.sessions.end_session, self.session_id)
+        await self.reply(self.ctx.services.own_sessions.end_session, self.session_id)
 
 
 default_handlers = [LoginHandler, RefreshHandler, LogoutHandler]

@@ -98,26 +98,29 @@ def test_unknown_refresh_tokens_are_refused(sessions):
             sessions.refresh(token)
 
 
-def test_logout_ends_only_that_session_and_users_list_their_own(sessions, signer, org):
+def test_logout_ends_only_that_session_and_users_list_their_own(sessions, signer, services, org):
+    own = services.own_sessions
     one = sessions.login("ann", PASSWORD, source="198.51.100.1")
     two = sessions.login("ann", PASSWORD, source="198.51.100.2")
     other = sessions.login("cadmin", PASSWORD)
     sid_one = signer.verify(one.access_token).session_id
     sid_two = signer.verify(two.access_token).session_id
     ann = sessions.principal(sid_one)
-    listed = sessions.list_sessions(ann, sid_one)
+    listed = own.list_sessions(ann, sid_one)
     assert {s.session_id for s in listed} == {sid_one, sid_two}
     assert [s.source for s in listed if s.current] == ["198.51.100.1"]
     with pytest.raises(NotFound):
-        sessions.end_session(ann, signer.verify(other.access_token).session_id)
-    sessions.end_session(ann, sid_two)
+        own.end_session(ann, signer.verify(other.access_token).session_id)
+    own.end_session(ann, sid_two)
     with pytest.raises(SessionEnded):
         sessions.principal(sid_two)
     with pytest.raises(SessionEnded):
         sessions.refresh(two.refresh_token)
     assert sessions.principal(sid_one).username == "ann"
+    assert [s.session_id for s in own.list_sessions(ann)] == [sid_one], "none is current"
+    assert not own.list_sessions(ann)[0].current
     with pytest.raises(NotFound):
-        sessions.end_session(ann, sid_two)
+        own.end_session(ann, sid_two)
 
 
 def test_role_and_scope_changes_show_at_the_next_lookup(sessions, signer, services, org):
