@@ -48,6 +48,7 @@ class IngestConfig:
     idle_timeout_s: float = 30.0  # to send a request's headers, from connect or last answer
     body_timeout_s: float = 30.0  # to send a request's body
     max_connections: int = 4096  # open at once, per worker process
+    stop_timeout_s: float = 30.0  # to finish accepted work on SIGTERM, then exit anyway
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ MAX_RESTARTS = 20
 ORPHAN_CHECK_S = 1.0
 
 
+class StopTimedOut(ArgosError):
+    """Stopping waited ``stop_timeout_s`` for the database in vain."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one clear line, not a usage dump
         self.exit(2, f"{self.prog}: {message} (see --help)\n")
@@ -87,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="open connections per worker process; more are answered 503 and closed",
     )
     p.add_argument(
+        "--stop-timeout",
+        type=_positive_seconds,
+        default=IngestConfig.stop_timeout_s,
+        metavar="S",
+        help="seconds to commit accepted samples on SIGTERM; a worker whose database stopped"
+        " answering exits after this long anyway (exit code 1)",
+    )
+    p.add_argument(
         "--renotify-after",
         type=_duration,
         default=IngestConfig.alert_renotify_after_s,
@@ -127,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         idle_timeout_s=args.idle_timeout,
         body_timeout_s=args.body_timeout,
         max_connections=args.max_connections,
+        stop_timeout_s=args.stop_timeout,
         alert_renotify_after_s=args.renotify_after,
     )
     processes = args.processes or os.cpu_count() or 1
@@ -197,7 +210,13 @@ async def _worker(
         loop.add_signal_handler(sig, stop.set)
     if supervisor is not None:
         _stop_when_orphaned(loop, supervisor, stop)
-    await serve(url, signer, sockets, config, stop, limiters=limiters)
+    try:
+        await serve(url, signer, sockets, config, stop, limiters=limiters)
+    except StopTimedOut as exc:
+        # Threads still wait on the database; leaving through asyncio.run would join them
+        # (forever). Nothing they hold was acknowledged: their requests got no answer.
+        print(f"argos-ingest: {exc}", file=sys.stderr, flush=True)
+        os._exit(1)
 
 
 def _stop_when_orphaned(
@@ -240,7 +259,14 @@ async def serve(
     await stop.wait()
     log.info("worker %d stopping: flushing accepted samples", os.getpid())
     server.stop()
-    await runtime.stop()
+    try:
+        await asyncio.wait_for(runtime.stop(), config.stop_timeout_s)
+    except TimeoutError:
+        raise StopTimedOut(
+            f"worker {os.getpid()}: the database did not answer within"
+            f" {config.stop_timeout_s:g} s of stopping; exiting without it (requests still"
+            " waiting were not acknowledged, their agents send them again)"
+        ) from None
     await runtime.wait_idle(DRAIN_TIMEOUT_S)
     await server.close_all_connections()
     services.close()
@@ -306,7 +332,7 @@ def _run_workers(
 
     for _ in range(processes):
         spawn()
-    restarts, failed = 0, False
+    restarts, failed, unclean = 0, False, False
     while children:
         try:
             pid, status = os.wait()
@@ -315,15 +341,17 @@ def _run_workers(
         children.discard(pid)
         forget_process(pid)
         code = os.waitstatus_to_exitcode(status)
-        if code != 0 and not stopping:
-            failed = True
-            if restarts < MAX_RESTARTS:
-                restarts += 1
-                log.warning("worker %d exited with %d; starting another", pid, code)
-                spawn()
-        elif code != 0:
-            failed = True
-    return 1 if failed and not stopping else 0
+        if code == 0:
+            continue
+        if stopping:
+            unclean = True  # e.g. it gave up waiting for a database that stopped answering
+            continue
+        failed = True
+        if restarts < MAX_RESTARTS:
+            restarts += 1
+            log.warning("worker %d exited with %d; starting another", pid, code)
+            spawn()
+    return 1 if unclean or (failed and not stopping) else 0
 
 
 def _kill(pid: int, sig: int) -> None:

@@ -8,10 +8,20 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
+import pytest
+from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import count_rows
 from tests.e2e.processes import environment, ingest, listening_url
-from tests.e2e.support import enroll_http, make_branch, post_json, request, sample, wait_until
+from tests.e2e.support import (
+    TcpProxy,
+    enroll_http,
+    make_branch,
+    post_json,
+    request,
+    sample,
+    wait_until,
+)
 from tests.e2e.test_ingest_writer import WriteLock
 
 T0 = 1_790_000_000
@@ -184,3 +194,40 @@ def test_workers_stop_when_their_supervisor_is_killed(ingest_db):
                 worker.kill()
     assert alive == [], server.report()
     assert not _healthy(url)
+
+
+def test_a_worker_whose_database_stops_answering_still_stops_and_acknowledges_nothing(
+    db_backend, ingest_db, ingest_services
+):
+    if db_backend != "mysql":
+        pytest.skip("stalling the connection needs a network database; SQLite is a local file")
+    target = make_url(ingest_db)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 3306)
+    proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    server = ingest("--database-url", proxied, "--port", "0", "--stop-timeout", "2")
+    try:
+        url = listening_url(server.first_line())
+        server.wait_for(lambda: _healthy(url), 20, "/healthz answers ok")
+        agent = enroll_http(url, make_branch(ingest_services), ingest_services)
+        assert _post_sample(url, agent.token, T0) == 200  # its credentials are known now
+        proxy.stall()
+        with ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(_post_sample, url, agent.token, T0 + 1)
+            assert wait_until(lambda: _metric(url, "argos_writer_flushing_samples") == 1, 10)
+            server.proc.terminate()
+            code = server.wait(30)
+            answer = in_flight.result(timeout=30)
+    finally:
+        server.kill()
+        proxy.close()
+    assert code == 1, server.report()
+    assert "the database did not answer within 2 s of stopping" in server.stderr
+    assert answer != 200, "a sample the database never got was acknowledged"
+    assert count_rows(ingest_services, agent.agent_id) == 1
+
+
+def _post_sample(url: str, token: str, ts: int) -> int | str:
+    try:
+        return post_json(url, "/api/v1/telemetry", {"samples": [sample(ts)]}, token=token).status
+    except OSError as exc:  # the worker went away without answering: nothing acknowledged
+        return type(exc).__name__
