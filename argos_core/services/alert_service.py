@@ -440,6 +440,11 @@ class AlertService:
                 ChannelInfo(r.id, labels[r.id][0], r.kind, r.target, r.min_severity) for r in rows
             ]
 
+    @retrying(idempotent=True)
+    def delete_channel(self, principal: Principal, channel_id: int) -> None:
+        """Stop sending a node's alerts there; its notifications not yet sent go with it."""
+        self._delete_placed(principal, NotifyChannel, channel_id, "notify_channel")
+
     @retrying
     def create_maintenance(
         self,
@@ -514,6 +519,38 @@ class AlertService:
                 )
                 for r in rows
             ]
+
+    @retrying(idempotent=True)
+    def delete_maintenance(self, principal: Principal, window_id: int) -> None:
+        """End a window (and its repeats) now: notifications it held go out on the next pass."""
+        self._delete_placed(principal, MaintenanceWindow, window_id, "maintenance")
+
+    def _delete_placed(
+        self,
+        principal: Principal,
+        model: type[NotifyChannel | MaintenanceWindow],
+        ident: int,
+        kind: str,
+    ) -> None:
+        principal.require_write()
+        with UnitOfWork(self._sf) as uow:
+            row = uow.session.scalar(
+                select(model).where(model.id == ident, _placed_in_scope(principal, model))
+            )
+            if row is None:
+                what = "notification channel" if kind == "notify_channel" else "maintenance window"
+                raise NotFound(f"No {what} {ident}.")
+            audit.record(
+                uow.session,
+                principal,
+                f"{kind}.delete",
+                kind,
+                str(row.id),
+                Ancestry(row.tenant_id, row.company_id, row.branch_id),
+                before={"node": _labels(uow.session, [row])[row.id][0]},
+            )
+            uow.session.delete(row)
+            uow.commit()
 
 
 # --- helpers -------------------------------------------------------------------------------

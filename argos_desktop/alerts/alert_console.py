@@ -1,5 +1,6 @@
 """The alert views of one main window, built together: the watch they share, the problems
-window, the tray icon, the badges on the fleet tree, and the rules dialog."""
+window, the tray icon, the badges on the fleet tree, and the editors of rules, notification
+channels and maintenance windows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from PySide6.QtWidgets import QTreeView, QWidget
 from argos_desktop.alerts.alert_badges import AlertBadgeDelegate
 from argos_desktop.alerts.alert_tray import AlertTray
 from argos_desktop.alerts.alert_watch import AlertWatch
+from argos_desktop.alerts.channels_dialog import ChannelsDialog
+from argos_desktop.alerts.maintenance_dialog import MaintenanceDialog
 from argos_desktop.alerts.problems_view import ProblemsView
+from argos_desktop.alerts.record_editor import RecordEditor
 from argos_desktop.alerts.rules_dialog import RulesDialog
 from argos_desktop.session import ConsoleSession
 
@@ -36,7 +40,20 @@ class AlertConsole(QObject):
         self.rules_action = QAction("Alert &rules…", window)
         self.rules_action.setToolTip("Rules of your scope and those set above it; new rules")
         self.rules_action.triggered.connect(self.show_rules)
-        self.actions = [self.show_action, self.rules_action]
+        self.channels_dialog: ChannelsDialog | None = None
+        self.channels_action = QAction("Notification &channels…", window)
+        self.channels_action.setToolTip("Webhooks and e-mail addresses that nodes' alerts go to")
+        self.channels_action.triggered.connect(self.show_channels)
+        self.maintenance_dialog: MaintenanceDialog | None = None
+        self.maintenance_action = QAction("&Maintenance windows…", window)
+        self.maintenance_action.setToolTip("One-time and recurring times without notifications")
+        self.maintenance_action.triggered.connect(self.show_maintenance)
+        self.actions = [
+            self.show_action,
+            self.rules_action,
+            self.channels_action,
+            self.maintenance_action,
+        ]
 
     def refresh(self) -> None:
         self.watch.refresh()
@@ -54,6 +71,26 @@ class AlertConsole(QObject):
         self.rules_dialog.show()
         self.rules_dialog.raise_()
 
+    def show_channels(self) -> None:
+        if self.channels_dialog is None:
+            self.channels_dialog = ChannelsDialog(self._session, self._window)
+        else:
+            self.channels_dialog.reload()
+        _raise(self.channels_dialog)
+
+    def show_maintenance(self) -> None:
+        if self.maintenance_dialog is None:
+            self.maintenance_dialog = MaintenanceDialog(self._session, self._window)
+            self.maintenance_dialog.changed.connect(lambda _: self.watch.refresh())
+        else:
+            self.maintenance_dialog.reload()
+        _raise(self.maintenance_dialog)
+
     def close(self) -> None:
         self.tray.hide()
         self.problems.close()
+
+
+def _raise(dialog: RecordEditor) -> None:
+    dialog.show()
+    dialog.raise_()

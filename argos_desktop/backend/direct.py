@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from argos_core.bootstrap import Services, open_services
 from argos_core.errors import ScopeViolation
 from argos_core.scope import Principal
-from argos_core.services.alert_dto import AlertInfo, RuleInfo
+from argos_core.services.alert_dto import AlertInfo, ChannelInfo, MaintenanceInfo, RuleInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -291,6 +291,45 @@ class DirectBackend:
             for_s=for_s,
             samples=samples,
         )
+
+    def list_channels(self) -> list[ChannelInfo]:
+        return self._services.alerts.list_channels(self._principal)
+
+    def create_channel(
+        self, org_id: str, kind: str, target: str, min_severity: str = "warning"
+    ) -> ChannelInfo:
+        return self._services.alerts.create_channel(
+            self._principal, org_id, kind, target, min_severity
+        )
+
+    def delete_channel(self, channel_id: int) -> None:
+        self._services.alerts.delete_channel(self._principal, channel_id)
+
+    def list_maintenance(self) -> list[MaintenanceInfo]:
+        return self._services.alerts.list_maintenance(self._principal)
+
+    def create_maintenance(
+        self,
+        node: str,
+        start: datetime,
+        duration_s: int,
+        *,
+        repeat: str = "none",
+        timezone: str = "UTC",
+        comment: str = "",
+    ) -> MaintenanceInfo:
+        return self._services.alerts.create_maintenance(
+            self._principal,
+            node,
+            start,
+            duration_s,
+            repeat=repeat,
+            timezone=timezone,
+            comment=comment,
+        )
+
+    def delete_maintenance(self, window_id: int) -> None:
+        self._services.alerts.delete_maintenance(self._principal, window_id)
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth | None:

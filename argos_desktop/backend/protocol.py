@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from argos_core.services.alert_dto import AlertInfo, RuleInfo
+from argos_core.services.alert_dto import AlertInfo, ChannelInfo, MaintenanceInfo, RuleInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -237,6 +237,31 @@ class ConsoleBackend(Protocol):
         for_s: int = 0,
         samples: int = 1,
     ) -> RuleInfo: ...
+
+    def list_channels(self) -> list[ChannelInfo]: ...
+
+    def create_channel(
+        self, org_id: str, kind: str, target: str, min_severity: str = "warning"
+    ) -> ChannelInfo: ...
+
+    def delete_channel(self, channel_id: int) -> None: ...
+
+    def list_maintenance(self) -> list[MaintenanceInfo]: ...
+
+    def create_maintenance(
+        self,
+        node: str,
+        start: datetime,
+        duration_s: int,
+        *,
+        repeat: str = "none",
+        timezone: str = "UTC",
+        comment: str = "",
+    ) -> MaintenanceInfo:
+        """``start``: an aware moment; the window keeps its wall-clock time in ``timezone``."""
+        ...
+
+    def delete_maintenance(self, window_id: int) -> None: ...
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth | None:

@@ -40,7 +40,7 @@ from argos_core.errors import (
     ValidationError,
 )
 from argos_core.services import wire
-from argos_core.services.alert_dto import AlertInfo, RuleInfo
+from argos_core.services.alert_dto import AlertInfo, ChannelInfo, MaintenanceInfo, RuleInfo
 from argos_core.services.dto import (
     AgentDetail,
     AgentSummary,
@@ -387,6 +387,44 @@ class RemoteBackend:
             "samples": samples,
         }
         return self._send(RuleInfo, "POST", "/alert-rules", body)
+
+    def list_channels(self) -> list[ChannelInfo]:
+        return self._get(list[ChannelInfo], "/alert-channels")
+
+    def create_channel(
+        self, org_id: str, kind: str, target: str, min_severity: str = "warning"
+    ) -> ChannelInfo:
+        body = {"org_id": org_id, "kind": kind, "target": target, "min_severity": min_severity}
+        return self._send(ChannelInfo, "POST", "/alert-channels", body)
+
+    def delete_channel(self, channel_id: int) -> None:
+        self._send(None, "DELETE", f"/alert-channels/{int(channel_id)}")
+
+    def list_maintenance(self) -> list[MaintenanceInfo]:
+        return self._get(list[MaintenanceInfo], "/maintenance-windows")
+
+    def create_maintenance(
+        self,
+        node: str,
+        start: datetime,
+        duration_s: int,
+        *,
+        repeat: str = "none",
+        timezone: str = "UTC",
+        comment: str = "",
+    ) -> MaintenanceInfo:
+        body = {
+            "node": node,
+            "start": wire.format_datetime(start),
+            "duration_s": duration_s,
+            "repeat": repeat,
+            "timezone": timezone,
+            "comment": comment,
+        }
+        return self._send(MaintenanceInfo, "POST", "/maintenance-windows", body)
+
+    def delete_maintenance(self, window_id: int) -> None:
+        self._send(None, "DELETE", f"/maintenance-windows/{int(window_id)}")
 
     # --- the connection ----------------------------------------------------------------------
     def server_health(self) -> ServerHealth:

@@ -16,6 +16,13 @@ from ingest_server.console_api.declarations import Operation, bounded
 MAX_ID = 2**53
 
 
+def row_id(handler: ConsoleHandler, text: str, what: str) -> int:
+    """A row id from the path; anything else answers like an unknown row."""
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise handler._error(NotFound(f"No {what} {text}."))
+    return int(text)
+
+
 @dataclass(frozen=True)
 class AlertsQuery:
     active: bool = bounded(True, description="open and acknowledged (true) or resolved (false)")
@@ -84,11 +91,9 @@ class AcknowledgeHandler(ConsoleHandler):
     }
 
     async def post(self, alert_id: str) -> None:
-        if not alert_id.isdigit() or int(alert_id) > MAX_ID:
-            raise self._error(NotFound(f"No alert {alert_id}."))
+        ident = row_id(self, alert_id, "alert")
         body = self.body()
-        acknowledge = self.api.ctx.services.alerts.acknowledge
-        await self.reply(acknowledge, int(alert_id), body.comment, body.until)
+        await self.reply(self.api.ctx.services.alerts.acknowledge, ident, body.comment, body.until)
 
 
 class RulesHandler(ConsoleHandler):
@@ -205,10 +210,44 @@ class MaintenanceHandler(ConsoleHandler):
         )
 
 
+class ChannelHandler(ConsoleHandler):
+    path = "/alert-channels/{channel_id}"
+    path_params = {"channel_id": int}
+    tag = "alerts"
+    operations = {
+        "delete": Operation(
+            "Stop sending alerts to a channel (its unsent notifications go with it)",
+            errors=(401, 403, 404),
+        )
+    }
+
+    async def delete(self, channel_id: str) -> None:
+        ident = row_id(self, channel_id, "notification channel")
+        await self.reply(self.api.ctx.services.alerts.delete_channel, ident)
+
+
+class MaintenanceWindowHandler(ConsoleHandler):
+    path = "/maintenance-windows/{window_id}"
+    path_params = {"window_id": int}
+    tag = "alerts"
+    operations = {
+        "delete": Operation(
+            "End a maintenance window now (a recurring one with all its repeats)",
+            errors=(401, 403, 404),
+        )
+    }
+
+    async def delete(self, window_id: str) -> None:
+        ident = row_id(self, window_id, "maintenance window")
+        await self.reply(self.api.ctx.services.alerts.delete_maintenance, ident)
+
+
 default_handlers = [
     AlertsHandler,
     AcknowledgeHandler,
     RulesHandler,
     ChannelsHandler,
+    ChannelHandler,
     MaintenanceHandler,
+    MaintenanceWindowHandler,
 ]

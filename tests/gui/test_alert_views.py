@@ -190,7 +190,19 @@ def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
     assert badges.badge_text(model.index_for_key(f["zeta"])) is None
     assert window.fleet.tree.itemDelegateForColumn(0) is badges
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "A&lerts")
-    assert {window.alerts.show_action, window.alerts.rules_action} <= set(menu.actions())
+    alerts = window.alerts
+    assert {
+        alerts.show_action,
+        alerts.rules_action,
+        alerts.channels_action,
+        alerts.maintenance_action,
+    } <= set(menu.actions())
+    alerts.maintenance_action.trigger()
+    assert alerts.maintenance_dialog is not None and alerts.maintenance_dialog.isVisible()
+    qtbot.waitSignal(alerts.maintenance_dialog.loaded, timeout=WAIT_MS).wait()
+    alerts.channels_action.trigger()
+    assert alerts.channels_dialog is not None and alerts.channels_dialog.isVisible()
+    qtbot.waitSignal(alerts.channels_dialog.loaded, timeout=WAIT_MS).wait()
     window.alerts.show_action.trigger()
     assert window.alerts.problems.isVisible()
     assert sorted(a.hostname for a in window.alerts.problems.model.records()) == [

@@ -225,3 +225,32 @@ def test_maintenance_windows_take_local_or_aware_starts_and_are_audited(
     with pytest.raises(ValidationError, match="between the years"):
         services.alerts.create_maintenance(superadmin, fleet.berlin, datetime(9999, 12, 31), 60)
     assert len(services.audit.list_entries(superadmin, action="maintenance.create").items) == 2
+
+
+def test_channels_and_windows_are_removed_inside_the_scope_only_and_audited(
+    services, superadmin, fleet
+):
+    hq, paris = company_admin(services, fleet), paris_admin(services, fleet)
+    hook = services.alerts.create_channel(hq, fleet.company, "webhook", "https://hooks.example/a")
+    mail = services.alerts.create_channel(hq, fleet.paris, "email", "paris@example.com")
+    window = services.alerts.create_maintenance(hq, fleet.berlin, datetime(2026, 12, 1, 2), 3600)
+    open_cpu_alerts(services, superadmin, fleet)
+    for remove, ident in (
+        (services.alerts.delete_channel, hook.id),
+        (services.alerts.delete_maintenance, window.id),
+    ):
+        with pytest.raises(NotFound):  # above the Paris admin's scope: as if unknown
+            remove(paris, ident)
+        with pytest.raises(ScopeViolation):
+            remove(paris_admin(services, fleet, role="viewer"), ident)
+    services.alerts.delete_channel(hq, hook.id)
+    services.alerts.delete_maintenance(hq, window.id)
+    assert [c.id for c in services.alerts.list_channels(hq)] == [mail.id]
+    assert services.alerts.list_maintenance(hq) == []
+    with services.session_factory() as session:
+        left = {r.channel_id for r in session.scalars(select(NotificationOutbox))}
+    assert left == {mail.id}  # the removed channel's pending notifications went with it
+    with pytest.raises(NotFound, match=f"No notification channel {hook.id}"):
+        services.alerts.delete_channel(hq, hook.id)
+    for action in ("notify_channel.delete", "maintenance.delete"):
+        assert len(services.audit.list_entries(superadmin, action=action).items) == 1

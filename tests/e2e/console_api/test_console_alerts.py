@@ -88,3 +88,24 @@ def test_channels_and_maintenance_windows_over_the_console_api(make_client, tena
     viewer = make_client(a.viewer)
     assert viewer.post("/api/v1/maintenance-windows", json=window).status_code == 403
     assert len(viewer.get("/api/v1/maintenance-windows").json()) == 1
+
+
+def test_channels_and_windows_are_removed_over_the_console_api_inside_the_scope(
+    make_client, tenants
+):
+    a, b = tenants
+    admin, outsider, viewer = make_client(a.admin), make_client(b.admin), make_client(a.viewer)
+    hook = {"org_id": a.company, "kind": "webhook", "target": "https://hooks.example/a"}
+    channel = admin.post("/api/v1/alert-channels", json=hook).json()["id"]
+    window = {"node": a.branch, "start": "2026-12-01T22:00:00Z", "duration_s": 600}
+    made = admin.post("/api/v1/maintenance-windows", json=window).json()["id"]
+    for path in (f"/api/v1/alert-channels/{channel}", f"/api/v1/maintenance-windows/{made}"):
+        assert outsider.call("DELETE", path).status_code == 404
+        assert viewer.call("DELETE", path).status_code == 403
+        gone = admin.call("DELETE", path)
+        assert gone.status_code == 204, gone.text
+        assert admin.call("DELETE", path).status_code == 404
+    for bad in ("not-a-number", "99999999999999999999"):
+        assert admin.call("DELETE", f"/api/v1/alert-channels/{bad}").status_code == 404
+    assert channel not in [c["id"] for c in admin.get("/api/v1/alert-channels").json()]
+    assert made not in [w["id"] for w in admin.get("/api/v1/maintenance-windows").json()]
