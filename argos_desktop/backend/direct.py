@@ -292,6 +292,33 @@ class DirectBackend:
             samples=samples,
         )
 
+    def override_rule(
+        self,
+        rule_id: int,
+        node: str,
+        *,
+        enabled: bool = True,
+        threshold: float | None = None,
+        recover_at: float | None = None,
+        for_s: int | None = None,
+        samples: int | None = None,
+        severity: str | None = None,
+    ) -> RuleInfo:
+        return self._services.alerts.override_rule(
+            self._principal,
+            rule_id,
+            node,
+            enabled=enabled,
+            threshold=threshold,
+            recover_at=recover_at,
+            for_s=for_s,
+            samples=samples,
+            severity=severity,
+        )
+
+    def set_rule_enabled(self, rule_id: int, enabled: bool) -> RuleInfo:
+        return self._services.alerts.set_rule_enabled(self._principal, rule_id, enabled)
+
     def list_channels(self) -> list[ChannelInfo]:
         return self._services.alerts.list_channels(self._principal)
 

@@ -238,6 +238,21 @@ class ConsoleBackend(Protocol):
         samples: int = 1,
     ) -> RuleInfo: ...
 
+    def override_rule(
+        self,
+        rule_id: int,
+        node: str,
+        *,
+        enabled: bool = True,
+        threshold: float | None = None,
+        recover_at: float | None = None,
+        for_s: int | None = None,
+        samples: int | None = None,
+        severity: str | None = None,
+    ) -> RuleInfo: ...
+
+    def set_rule_enabled(self, rule_id: int, enabled: bool) -> RuleInfo: ...
+
     def list_channels(self) -> list[ChannelInfo]: ...
 
     def create_channel(

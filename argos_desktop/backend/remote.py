@@ -388,6 +388,33 @@ class RemoteBackend:
         }
         return self._send(RuleInfo, "POST", "/alert-rules", body)
 
+    def override_rule(
+        self,
+        rule_id: int,
+        node: str,
+        *,
+        enabled: bool = True,
+        threshold: float | None = None,
+        recover_at: float | None = None,
+        for_s: int | None = None,
+        samples: int | None = None,
+        severity: str | None = None,
+    ) -> RuleInfo:
+        body = {
+            "node": node,
+            "enabled": enabled,
+            "threshold": threshold,
+            "recover_at": recover_at,
+            "for_s": for_s,
+            "samples": samples,
+            "severity": severity,
+        }
+        return self._send(RuleInfo, "POST", f"/alert-rules/{int(rule_id)}/overrides", body)
+
+    def set_rule_enabled(self, rule_id: int, enabled: bool) -> RuleInfo:
+        body = {"enabled": enabled}
+        return self._send(RuleInfo, "PATCH", f"/alert-rules/{int(rule_id)}", body)
+
     def list_channels(self) -> list[ChannelInfo]:
         return self._get(list[ChannelInfo], "/alert-channels")
 

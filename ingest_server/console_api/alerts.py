@@ -134,6 +134,71 @@ class RulesHandler(ConsoleHandler):
 
 
 @dataclass(frozen=True)
+class NewOverride:
+    node: str = bounded(max_length=100, description="an org id or agent id below the rule's node")
+    enabled: bool = bounded(True, description="false: the rule is off for the subtree")
+    threshold: float | None = None
+    recover_at: float | None = None
+    for_s: int | None = bounded(None, minimum=0, maximum=7 * 86400)
+    samples: int | None = bounded(None, minimum=1, maximum=100)
+    severity: Literal["warning", "critical"] | None = None
+
+
+@dataclass(frozen=True)
+class RuleSwitch:
+    enabled: bool
+
+
+class RuleHandler(ConsoleHandler):
+    path = "/alert-rules/{rule_id}"
+    path_params = {"rule_id": int}
+    tag = "alerts"
+    operations = {
+        "patch": Operation(
+            "Switch a rule of the caller's scope on or off",
+            answer=RuleInfo,
+            body=RuleSwitch,
+            errors=(400, 401, 403, 404),
+        )
+    }
+
+    async def patch(self, rule_id: str) -> None:
+        ident = row_id(self, rule_id, "alert rule")
+        enabled = self.body().enabled
+        await self.reply(self.api.ctx.services.alerts.set_rule_enabled, ident, enabled)
+
+
+class OverridesHandler(ConsoleHandler):
+    path = "/alert-rules/{rule_id}/overrides"
+    path_params = {"rule_id": int}
+    tag = "alerts"
+    operations = {
+        "post": Operation(
+            "Change a rule, or switch it off, for the subtree of a node below the rule's own",
+            answer=RuleInfo,
+            status=201,
+            body=NewOverride,
+            errors=(400, 401, 403, 404),
+        )
+    }
+
+    async def post(self, rule_id: str) -> None:
+        ident = row_id(self, rule_id, "alert rule")
+        b = self.body()
+        await self.reply(
+            self.api.ctx.services.alerts.override_rule,
+            ident,
+            b.node,
+            enabled=b.enabled,
+            threshold=b.threshold,
+            recover_at=b.recover_at,
+            for_s=b.for_s,
+            samples=b.samples,
+            severity=b.severity,
+        )
+
+
+@dataclass(frozen=True)
 class NewChannel:
     org_id: str = bounded(max_length=100)
     kind: Literal["webhook", "email"]
@@ -246,6 +311,8 @@ default_handlers = [
     AlertsHandler,
     AcknowledgeHandler,
     RulesHandler,
+    RuleHandler,
+    OverridesHandler,
     ChannelsHandler,
     ChannelHandler,
     MaintenanceHandler,

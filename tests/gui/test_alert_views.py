@@ -264,3 +264,85 @@ def test_the_rules_dialog_lists_rules_and_creates_one_on_a_node(qtbot, qtmodelte
         messages.append(dialog.message.text().replace(node, "<node>"))
     assert messages[0] == messages[1] != ""
     assert dialog.rules.rowCount() == 2
+
+
+def row_of(dialog: RulesDialog, rule_id: int) -> int:
+    return [r.id for r in dialog.rules.records()].index(rule_id)
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "does not support raise")
+def test_the_rules_dialog_overrides_an_inherited_rule_for_a_subtree_and_switches_own_rules(
+    qtbot, fleet
+):
+    cpu_rule(fleet)
+    users = fleet.services.users
+    users.create_user(
+        ROOT,
+        username="alpha-admin",
+        password=PASSWORD,
+        role="admin",
+        scope_org_id=fleet.org["alpha"],
+    )
+    dialog = RulesDialog(fleet.sign_in(users.authenticate("alpha-admin", PASSWORD), PASSWORD))
+    qtbot.addWidget(dialog)
+    qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS).wait()
+    [inherited] = dialog.rules.records()
+    assert not dialog.override_button.isEnabled()
+    dialog.table.selectRow(0)
+    assert dialog.override_button.isEnabled() and not dialog.switch_button.isEnabled()
+
+    dialog.override_node.setText(fleet.org["berlin"])
+    dialog.override_threshold.setText("95")
+    dialog.override_severity.setCurrentIndex(dialog.override_severity.findData("warning"))
+    with (
+        qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS),
+        qtbot.waitSignal(dialog.changed, timeout=WAIT_MS) as made,
+    ):
+        dialog.override_button.click()
+    override = made.args[0]
+    assert (override.overrides_id, override.node, override.threshold, override.recover_at) == (
+        inherited.id,
+        fleet.org["berlin"],
+        95,
+        None,
+    )
+    assert (override.severity, override.enabled, override.metric) == (
+        "warning",
+        True,
+        "cpu_percent",
+    )
+    row = row_of(dialog, override.id)
+    assert dialog.rules.index(row, 4).data() == f"here, overrides rule {inherited.id}"
+    assert dialog.message.text() == (
+        f"Rule {inherited.id} overridden under {fleet.org['berlin']}: cpu_percent above 95"
+    )
+
+    dialog.table.selectRow(row_of(dialog, inherited.id))
+    dialog.override_node.setText(fleet.org["paris"])
+    dialog.override_off.setChecked(True)
+    assert not dialog.override_threshold.isEnabled()
+    with qtbot.waitSignal(dialog.changed, timeout=WAIT_MS) as made:
+        dialog.override_button.click()
+    assert (made.args[0].node, made.args[0].enabled) == (fleet.org["paris"], False)
+    qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS).wait()
+
+    dialog.table.selectRow(row_of(dialog, override.id))
+    assert dialog.switch_button.isEnabled() and dialog.switch_button.text() == "Switch off"
+    with qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS):
+        dialog.switch_button.click()
+    assert not dialog.rules.records()[row_of(dialog, override.id)].enabled
+    dialog.table.selectRow(row_of(dialog, override.id))
+    assert dialog.switch_button.text() == "Switch on"
+
+    dialog.table.selectRow(row_of(dialog, inherited.id))
+    dialog.override_off.setChecked(False)
+    dialog.override_node.setText(fleet.org["zeta"])  # outside Alpha: refused as unknown
+    with qtbot.waitSignal(dialog.loaded, timeout=WAIT_MS):
+        dialog.override_button.click()
+    assert fleet.org["zeta"] in dialog.message.text()
+    dialog.override_node.setText(fleet.org["berlin"])
+    dialog.override_threshold.setText("high")
+    dialog.override_button.click()  # refused by the form itself
+    assert dialog.message.text() == "'Threshold there' must be a number, not 'high'."
+    stored = {r.id: r.enabled for r in fleet.services.alerts.list_rules(ROOT)}
+    assert len(stored) == 3 and stored[override.id] is False and stored[inherited.id] is True

@@ -109,3 +109,43 @@ def test_channels_and_windows_are_removed_over_the_console_api_inside_the_scope(
         assert admin.call("DELETE", f"/api/v1/alert-channels/{bad}").status_code == 404
     assert channel not in [c["id"] for c in admin.get("/api/v1/alert-channels").json()]
     assert made not in [w["id"] for w in admin.get("/api/v1/maintenance-windows").json()]
+
+
+def test_rules_are_overridden_for_a_subtree_and_switched_off_over_the_console_api(
+    make_client, tenants
+):
+    a, b = tenants
+    admin, outsider, viewer = make_client(a.admin), make_client(b.admin), make_client(a.viewer)
+    rule = admin.post(
+        "/api/v1/alert-rules", json={"node": a.company, **CPU_RULE, "severity": "warning"}
+    ).json()
+    overrides = f"/api/v1/alert-rules/{rule['id']}/overrides"
+    made = admin.post(overrides, json={"node": a.branch, "threshold": 97, "severity": "critical"})
+    assert made.status_code == 201, made.text
+    override = made.json()
+    assert (override["overrides_id"], override["node"], override["threshold"]) == (
+        rule["id"],
+        a.branch,
+        97,
+    )
+    assert (override["severity"], override["enabled"], override["metric"]) == (
+        "critical",
+        True,
+        "cpu_percent",
+    )
+    off = admin.post(overrides, json={"node": a.agent, "enabled": False})
+    assert off.status_code == 201 and off.json()["enabled"] is False
+    same_node = admin.post(overrides, json={"node": a.company, "enabled": False})
+    assert same_node.status_code == 400 and "below the rule's own node" in same_node.text
+    assert outsider.post(overrides, json={"node": b.branch}).status_code == 404
+    assert viewer.post(overrides, json={"node": a.branch}).status_code == 403
+
+    switch = f"/api/v1/alert-rules/{rule['id']}"
+    assert outsider.call("PATCH", switch, json={"enabled": False}).status_code == 404
+    assert viewer.call("PATCH", switch, json={"enabled": False}).status_code == 403
+    assert admin.call("PATCH", switch, json={"enabled": "no"}).status_code == 400
+    switched = admin.call("PATCH", switch, json={"enabled": False})
+    assert switched.status_code == 200 and switched.json()["enabled"] is False
+    listed = {r["id"]: r["enabled"] for r in admin.get("/api/v1/alert-rules").json()}
+    assert listed[rule["id"]] is False and listed[override["id"]] is True
+    assert admin.call("PATCH", "/api/v1/alert-rules/x", json={"enabled": True}).status_code == 404
