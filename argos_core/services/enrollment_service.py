@@ -170,29 +170,30 @@ class EnrollmentService:
             raise AuthenticationFailed(ENROLL_REFUSED) from exc
         now = utcnow()
         address = source.partition(":")[2][:ADDRESS_MAX]
+        digest = tokens.digest_secret(enrollment_key)
         for _attempt in range(2):
             with UnitOfWork(self._sf) as uow:
                 session = uow.session
+                # Counted first, before any read (a refusal below rolls it back): the key
+                # row's write lock then orders concurrent enrollments with this key on MySQL
+                # (an agent row's foreign key would otherwise share-lock it first, and two
+                # such readers deadlock on the count), and SQLite queues them on its write
+                # lock (a transaction that read first may not start writing: "database is
+                # locked" at once).
+                session.execute(
+                    update(EnrollmentKey)
+                    .where(EnrollmentKey.key_hash == digest)
+                    .values(use_count=EnrollmentKey.use_count + 1, last_used_at=now)
+                    .execution_options(synchronize_session=False)
+                )
                 row = session.execute(
                     select(Branch, EnrollmentKey)
                     .join(EnrollmentKey, EnrollmentKey.branch_id == Branch.id)
-                    .where(
-                        Branch.org_id == org_id,
-                        EnrollmentKey.key_hash == tokens.digest_secret(enrollment_key),
-                    )
+                    .where(Branch.org_id == org_id, EnrollmentKey.key_hash == digest)
                 ).first()
                 if row is None or _key_state(row.EnrollmentKey, now) != "active":
                     raise AuthenticationFailed(ENROLL_REFUSED)
                 branch, key = row.Branch, row.EnrollmentKey
-                # Counted first, in the database: the key row's write lock then orders
-                # concurrent enrollments with this key (an agent row's foreign key would
-                # otherwise share-lock it first, and two such readers deadlock on the count).
-                session.execute(
-                    update(EnrollmentKey)
-                    .where(EnrollmentKey.id == key.id)
-                    .values(use_count=EnrollmentKey.use_count + 1, last_used_at=now)
-                    .execution_options(synchronize_session=False)
-                )
                 agent = session.scalar(
                     select(Agent).where(
                         Agent.branch_id == branch.id, Agent.machine_id == inventory.machine_id

@@ -1,7 +1,11 @@
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
+from argos_core.bootstrap import bootstrap
 from argos_core.errors import AuthenticationFailed, ScopeViolation, ValidationError
 from argos_core.scope import Principal
 from argos_core.services.agent_inventory import AgentInventory
@@ -132,3 +136,33 @@ def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
     assert services.agents.list_agents(superadmin, branch.org_id, text="host-3").total == 1
     with pytest.raises(ValidationError):
         services.agents.list_agents(superadmin, branch.org_id, sort_by="password")
+
+
+def test_concurrent_enrollments_with_one_key_wait_their_turn_instead_of_failing(
+    fresh_database_url, superadmin, caplog
+):
+    """Each enrollment writes first, so SQLite queues them on its write lock (a transaction
+    that read first may not upgrade and fails with "database is locked") and MariaDB on the
+    key's row: none is retried, all succeed, each use is counted."""
+    services = bootstrap(fresh_database_url, pool_size=12)
+    tenant = services.orgs.create_tenant(superadmin, "Acme")
+    company = services.orgs.create_company(superadmin, tenant.org_id, "HQ")
+    branch = services.orgs.create_branch(superadmin, company.org_id, "Berlin")
+    key = services.enrollment.issue_key(superadmin, branch.org_id)
+    hosts = [AgentInventory.parse({**HOST, "machine_id": f"m-{n}"}) for n in range(24)]
+    barrier = threading.Barrier(12)
+
+    def enroll(host: AgentInventory):
+        barrier.wait(timeout=30)
+        return services.enrollment.enroll(branch.org_id, key.key, host)
+
+    with (
+        caplog.at_level(logging.WARNING, logger="argos_core.transactions"),
+        ThreadPoolExecutor(12) as pool,
+    ):
+        results = list(pool.map(enroll, hosts))
+    assert all(r.created for r in results) and len({r.agent_uuid for r in results}) == 24
+    assert [r.getMessage() for r in caplog.records] == []
+    [info] = services.enrollment.list_keys(superadmin, branch.org_id)
+    services.close()
+    assert info.use_count == 24
