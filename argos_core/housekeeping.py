@@ -1,5 +1,6 @@
-"""Telemetry housekeeping: roll up closed hours, re-roll late ones, prepare partitions
-ahead, drop expired raw data and rollups. Idempotent; safe to stop at any point.
+"""Telemetry housekeeping: roll up closed hours, re-roll late ones, rebuild stale branches
+of the node tier, prepare partitions ahead, drop expired raw data and rollups. Idempotent;
+safe to stop at any point.
 
 Raw data is never dropped before its hours are rolled up. On MySQL expired raw days are
 whole partitions dropped (cost independent of their size); on SQLite, and for rollups,
@@ -15,9 +16,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, select
 
-from argos_core import partitions, rollups
+from argos_core import branch_rollups, partitions, rollups
 from argos_core.errors import ValidationError
-from argos_core.models import Agent, Telemetry, TelemetryHourly
+from argos_core.models import Agent, Branch, Telemetry, TelemetryBranchHourly, TelemetryHourly
 
 HOUSEKEEPING_JOB = "telemetry.housekeep"
 DEFAULT_RAW_RETENTION = timedelta(days=14)
@@ -42,6 +43,7 @@ class Retention:
 class HousekeepingReport:
     hours_rolled: int = 0
     late_agent_hours: int = 0
+    branches_rebuilt: int = 0
     partitions_created: list[str] = field(default_factory=list)
     partitions_dropped: list[str] = field(default_factory=list)
     raw_rows_deleted: int = 0
@@ -66,6 +68,7 @@ def housekeep(
     report = HousekeepingReport()
     report.hours_rolled = rollups.roll_closed_hours(engine, now, keep_alive)
     report.late_agent_hours = rollups.reroll_late_hours(engine, keep_alive)
+    report.branches_rebuilt = branch_rollups.rebuild_stale(engine, keep_alive)
     with engine.begin() as conn:
         rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
         report.partitions_created = partitions.prepare_ahead(conn, now, PARTITION_DAYS_AHEAD)
@@ -77,6 +80,11 @@ def housekeep(
     rollup_cutoff = rollups.hour_start(now - int(retention.rollups.total_seconds()))
     report.rollup_rows_deleted = _delete_by_agents(
         engine, TelemetryHourly.__table__, "hour", rollup_cutoff, keep_alive
+    )
+    with engine.connect() as conn:
+        branch_ids = list(conn.scalars(select(Branch.id).order_by(Branch.id)))
+    _delete_by_keys(
+        engine, TelemetryBranchHourly.__table__, "branch_id", branch_ids, rollup_cutoff, keep_alive
     )
     with engine.connect() as conn:
         report.rolled_until = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
@@ -108,12 +116,19 @@ def _delete_by_agents(engine: Engine, table, column: str, cutoff: int, keep_aliv
     one short transaction per batch so writers never wait long."""
     with engine.connect() as conn:
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
+    return _delete_by_keys(engine, table, "agent_id", agent_ids, cutoff, keep_alive, column)
+
+
+def _delete_by_keys(
+    engine: Engine, table, key: str, ids: list[int], cutoff: int, keep_alive, column="hour"
+) -> int:
+    """``DELETE ... WHERE key IN (a few ids) AND column < cutoff`` in short transactions."""
     deleted = 0
-    for start in range(0, len(agent_ids), AGENTS_PER_DELETE):
-        chunk = agent_ids[start : start + AGENTS_PER_DELETE]
+    for start in range(0, len(ids), AGENTS_PER_DELETE):
+        chunk = ids[start : start + AGENTS_PER_DELETE]
         with engine.begin() as conn:
             deleted += conn.execute(
-                table.delete().where(table.c.agent_id.in_(chunk), table.c[column] < cutoff)
+                table.delete().where(table.c[key].in_(chunk), table.c[column] < cutoff)
             ).rowcount
         if keep_alive is not None and start % (AGENTS_PER_DELETE * 20) == 0:
             keep_alive()

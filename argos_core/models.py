@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -354,6 +355,63 @@ class TelemetryHourly(Base):
     net_tx_rate_min: Mapped[float | None] = mapped_column(Float)
     net_tx_rate_avg: Mapped[float | None] = mapped_column(Float)
     net_tx_rate_max: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class TelemetryBranchHourly(Base):
+    """The node tier: one row per branch and hour, built from the branch's agents' hourly
+    rows in the same pass, so a company or tenant reads its branches' rows instead of every
+    agent's.
+
+    Per metric the lowest minimum and highest maximum of the agents' hours, and the sum and
+    count of their hourly averages (the average across agents is ``sum / n``, summed over
+    branches first). ``agents`` counts the agents with a row that hour.
+    """
+
+    __tablename__ = "telemetry_branch_hourly"
+
+    branch_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    agents: Mapped[int] = mapped_column(Integer)
+    cpu_percent_min: Mapped[float | None] = mapped_column(Float)
+    cpu_percent_sum: Mapped[float] = mapped_column(Double)
+    cpu_percent_n: Mapped[int] = mapped_column(Integer)
+    cpu_percent_max: Mapped[float | None] = mapped_column(Float)
+    mem_percent_min: Mapped[float | None] = mapped_column(Float)
+    mem_percent_sum: Mapped[float] = mapped_column(Double)
+    mem_percent_n: Mapped[int] = mapped_column(Integer)
+    mem_percent_max: Mapped[float | None] = mapped_column(Float)
+    disk_percent_min: Mapped[float | None] = mapped_column(Float)
+    disk_percent_sum: Mapped[float] = mapped_column(Double)
+    disk_percent_n: Mapped[int] = mapped_column(Integer)
+    disk_percent_max: Mapped[float | None] = mapped_column(Float)
+    load_1m_min: Mapped[float | None] = mapped_column(Float)
+    load_1m_sum: Mapped[float] = mapped_column(Double)
+    load_1m_n: Mapped[int] = mapped_column(Integer)
+    load_1m_max: Mapped[float | None] = mapped_column(Float)
+    net_rx_rate_min: Mapped[float | None] = mapped_column(Float)
+    net_rx_rate_sum: Mapped[float] = mapped_column(Double)
+    net_rx_rate_n: Mapped[int] = mapped_column(Integer)
+    net_rx_rate_max: Mapped[float | None] = mapped_column(Float)
+    net_tx_rate_min: Mapped[float | None] = mapped_column(Float)
+    net_tx_rate_sum: Mapped[float] = mapped_column(Double)
+    net_tx_rate_n: Mapped[int] = mapped_column(Integer)
+    net_tx_rate_max: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = MYSQL_TABLE
+
+
+class TelemetryStaleBranch(Base):
+    """A branch whose node-tier rows for ``since <= hour < until`` no longer match its
+    agents (an agent moved in or out, or was deleted). Reads take those branches from the
+    agents' rows until housekeeping rebuilds them."""
+
+    __tablename__ = "telemetry_stale_branches"
+
+    branch_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    since: Mapped[int] = mapped_column(BigInteger)
+    until: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = MYSQL_TABLE
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, delete, select, text, tuple_
 
-from argos_core.models import ROLLUP_METRICS, Agent, TelemetryLateHour, TelemetryMark
+from argos_core import branch_rollups
+from argos_core.models import ROLLUP_METRICS, Agent, Branch, TelemetryLateHour, TelemetryMark
 
 HOUR_S = 3600
 SETTLE_S = 120
@@ -102,18 +103,29 @@ def _upsert(dialect: str, select_sql: str) -> str:
     )
 
 
-def roll(conn: Connection, lo: int, hi: int, agent_ids: Sequence[int] | None = None) -> int:
+def roll(
+    conn: Connection,
+    lo: int,
+    hi: int,
+    agent_ids: Sequence[int] | None = None,
+    branch_ids: Sequence[int] | None = None,
+) -> int:
     """Roll the hours ``lo <= hour < hi`` (of the given agents, else all) into
-    ``telemetry_hourly``, ``AGENTS_PER_ROLL`` agents per statement. Idempotent. Returns the
-    database's count of rows written."""
+    ``telemetry_hourly``, ``AGENTS_PER_ROLL`` agents per statement, then rebuild those hours
+    of the agents' branches (``branch_ids`` when the caller knows them) in the node tier.
+    Idempotent. Returns the database's count of agent rows written."""
     if agent_ids is None:
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
+        branch_ids = None
+    elif branch_ids is None:
+        branch_ids = sorted(branch_rollups.branches_of(conn, agent_ids))
     written = 0
     params = {"lo": hour_start(lo), "hi": hour_start(hi)}
     for start in range(0, len(agent_ids), AGENTS_PER_ROLL):
         chunk = agent_ids[start : start + AGENTS_PER_ROLL]
         sql = _upsert(conn.dialect.name, hourly_select(chunk))
         written += conn.execute(text(sql), params).rowcount
+    branch_rollups.roll_branches(conn, params["lo"], params["hi"], branch_ids)
     return written
 
 
@@ -154,11 +166,12 @@ def roll_closed_hours(engine: Engine, now: int, keep_alive=None) -> int:
     hours = 0
     with engine.connect() as conn:
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
+        branch_ids = list(conn.scalars(select(Branch.id).order_by(Branch.id)))
     while lo < end:
         # An hour per statement: the window over each agent's samples stays small enough
         # to sort in memory (a day at once was ten times slower per sample).
         with engine.begin() as conn:
-            roll(conn, lo, lo + HOUR_S, agent_ids)
+            roll(conn, lo, lo + HOUR_S, agent_ids, branch_ids)
             set_mark(conn, ROLLED_UNTIL, lo + HOUR_S)
         hours += 1
         lo += HOUR_S
@@ -228,8 +241,9 @@ def shift_history(engine: Engine, seconds: int) -> None:
     with engine.begin() as conn:
         if hours:
             # (agent, hour) is the primary key: go through negative values, as for raw rows.
-            conn.execute(text("UPDATE telemetry_hourly SET hour = -(hour + :h)"), {"h": hours})
-            conn.execute(text("UPDATE telemetry_hourly SET hour = -hour"))
+            for table in ("telemetry_hourly", "telemetry_branch_hourly"):
+                conn.execute(text(f"UPDATE {table} SET hour = -(hour + :h)"), {"h": hours})
+                conn.execute(text(f"UPDATE {table} SET hour = -hour"))
         rolled = get_mark(conn, ROLLED_UNTIL)
         if rolled is None:
             return

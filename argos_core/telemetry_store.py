@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
+from argos_core.branch_rollups import note_stale
 from argos_core.db import fresh
 from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
 from argos_core.rollups import note_late
@@ -123,13 +124,15 @@ def insert_ignoring_duplicates(conn: Connection, rows: Sequence[Mapping[str, Any
 
 
 def delete_history(db: Connection | Session, agent_ids: Iterable[int]) -> None:
-    """Delete the agents' raw samples, rollups and late-hour notes.
+    """Delete the agents' raw samples, rollups and late-hour notes, and note their
+    branches' node-tier rows stale.
 
     ``telemetry`` has no foreign key (partitioned InnoDB tables cannot carry one), so every
     path that deletes agents calls this first, in the same transaction. Ids are listed
     literally: each ``agent_id IN (...)`` is a primary-key range per agent on every table.
     """
     wanted = sorted(set(agent_ids))
+    note_stale(db, wanted, int(time.time()))
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
         chunk = wanted[start : start + IDS_PER_STATEMENT]
         for table in (Telemetry, TelemetryHourly, TelemetryLateHour):

@@ -12,7 +12,8 @@ of 100. Every agent gets ``--rollup-days`` of hourly rollups (generated, not rol
 cover the 30-day aggregates and keep seeding to minutes on two shared cores; 400 takes about
 ten); the first ``--raw-agents`` get ``--raw-days`` of one-minute raw samples (rolled up by
 the real job, and timed), and one more agent gets a year of one-minute raw samples, rolled
-up, for the 1-year chart and its raw-scan reference. Prints figures; asserts nothing.
+up, for the 1-year chart and its raw-scan reference. The node tier (hourly rows per branch)
+is built from the generated rows. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -24,19 +25,27 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from scratch import create_database, drop_database
 from sqlalchemy import Engine, func, select, text
 
-from argos_core import partitions, rollups
+from argos_core import branch_rollups, partitions, rollups
 from argos_core.bootstrap import bootstrap
 from argos_core.demo import seed_demo
 from argos_core.housekeeping import Retention, _delete_by_agents, housekeep
 from argos_core.migrate import upgrade
-from argos_core.models import Agent, Branch, Company, Telemetry, TelemetryHourly
+from argos_core.models import (
+    Agent,
+    Branch,
+    Company,
+    Telemetry,
+    TelemetryBranchHourly,
+    TelemetryHourly,
+)
 from argos_core.scope import Principal
 from argos_core.telemetry_stats import disk_bytes
 
@@ -125,6 +134,16 @@ def run(url: str, args: argparse.Namespace) -> int:
         f"seeded {rollup_rows:,} hourly rollup rows in {time.perf_counter() - began:.1f} s"
         f" ({args.agents} agents x {args.rollup_days} days)"
     )
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        first = rollups.hour_start(year_start)
+        for lo in range(first, rolled, 7 * DAY):
+            branch_rollups.roll_branches(conn, lo, min(lo + 7 * DAY, rolled))
+        branch_rows = conn.scalar(select(func.count()).select_from(TelemetryBranchHourly))
+    print(
+        f"built the node tier from them: {branch_rows:,} branch-hour rows in"
+        f" {time.perf_counter() - began:.1f} s (a week of hours per statement)"
+    )
     _analyze(engine)
 
     _rollup_upkeep(engine, rolled)
@@ -212,7 +231,9 @@ def _seed_rollups(engine, agent_ids, now, args, rolled) -> int:
 def _analyze(engine: Engine) -> None:
     with engine.connect() as conn:
         if partitions.is_mysql(conn):
-            conn.exec_driver_sql("ANALYZE TABLE telemetry, telemetry_hourly, agents")
+            conn.exec_driver_sql(
+                "ANALYZE TABLE telemetry, telemetry_hourly, telemetry_branch_hourly, agents"
+            )
 
 
 def timed(fn: Callable[[], object], runs: int) -> tuple[float, float, object]:
@@ -306,12 +327,51 @@ def _aggregates(services, engine, now, runs) -> None:
             f"{label}: avg/max per metric + agents reporting",
             first,
             median,
-            f"{len(series)} points",
+            f"{len(series)} points (node tier)",
         )
+        if org == company:
+            for days in (90, 365):
+                first, median, series = timed(
+                    lambda o=org, d=days: tel.node_aggregate(ROOT, o, now - d * DAY, now), runs
+                )
+                report(
+                    f"{label}: the same over {days} days",
+                    first,
+                    median,
+                    f"{len(series)} points, bucket {series.bucket_s} s",
+                )
+            with _all_branches_stale(engine):
+                first, median, series = timed(
+                    lambda o=org: tel.node_aggregate(ROOT, o, now - 30 * DAY, now), runs
+                )
+            report(
+                f"REFERENCE {label} from the agents' rows",
+                first,
+                median,
+                f"{len(series)} points (every branch noted stale)",
+            )
         first, median, top = timed(
             lambda o=org: tel.top_agents(ROOT, o, "cpu_percent", now - 30 * DAY, now), runs
         )
         report(f"{label}: top 10 agents by CPU", first, median, f"{len(top)} agents")
+
+
+@contextmanager
+def _all_branches_stale(engine: Engine) -> Iterator[None]:
+    """Every branch noted stale, so node aggregates read the agents' rows as before the
+    node tier (the path a branch takes between an agent's move and housekeeping)."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO telemetry_stale_branches (branch_id, since, until)"
+                " SELECT id, 0, 9000000000 FROM branches"
+            )
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM telemetry_stale_branches"))
 
 
 def _bytes_per_sample(engine: Engine) -> None:

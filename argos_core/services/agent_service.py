@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from argos_core.branch_rollups import note_stale
 from argos_core.errors import Conflict, ValidationError
 from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
 from argos_core.repositories import Ancestry, ScopedRepository, name_matches
@@ -177,11 +179,15 @@ class AgentService:
             )
             if clash:
                 raise Conflict("That branch already has an agent for the same machine.")
+            # The agent takes its history along: both branches' node-tier rows go stale.
+            note_stale(uow.session, [agent.id], int(time.time()))
             agent.tenant_id, agent.company_id, agent.branch_id = (
                 target.tenant_id,
                 target.company_id,
                 target.id,
             )
+            uow.session.flush()
+            note_stale(uow.session, [agent.id], int(time.time()))
             audit.record(
                 uow.session,
                 principal,

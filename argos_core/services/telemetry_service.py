@@ -1,9 +1,10 @@
 """Telemetry reads for charts: never more points than the chart can show.
 
 Two tiers answer: raw samples where they still exist and the range is short, hourly
-rollups beyond. Hours not rolled up yet (the current one, the last few minutes after an
-hour closed) are computed from raw samples with the rollup job's own query, so a rollup
-range runs right up to now without a seam.
+rollups beyond; a node's aggregates read its branches' hourly rows (the node tier). Hours
+not rolled up yet (the current one, the last few minutes after an hour closed) are
+computed from raw samples with the rollup job's own query, so a rollup range runs right up
+to now without a seam.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from argos_core import rollups
+from argos_core import branch_rollups, rollups
 from argos_core.errors import ValidationError
 from argos_core.models import ROLLUP_METRICS, Agent, Branch, Company, Telemetry, Tenant
 from argos_core.repositories import ScopedRepository
@@ -68,7 +69,7 @@ class TelemetryService:
             raw = end - start <= RAW_MAX_SPAN_S and start >= horizon
             if resolution == "raw" or (resolution == "auto" and raw):
                 return self._raw(uow.session, agent.id, agent_uuid, start, end, max_points)
-            buckets = _hourly(conn, [agent.id], start, end, max_points, by_agents=False)
+            buckets = _hourly(conn, agent.id, start, end, max_points)
         ts, _, avg, low, high = buckets.series()
         return TelemetrySeries(
             agent_uuid, start, end, buckets.bucket_s, ts, avg, "hourly", low, high
@@ -88,10 +89,8 @@ class TelemetryService:
         reported, per hour (or larger buckets)."""
         start, end, max_points = _checked(start, end, max_points)
         with UnitOfWork(self._sf) as uow:
-            node_org_id, agent_ids = _node_agents(uow.session, principal, org_id)
-            buckets = _hourly(
-                uow.session.connection(), agent_ids, start, end, max_points, by_agents=True
-            )
+            node_org_id, members = _node_members(uow.session, principal, org_id)
+            buckets = _node_hourly(uow.session.connection(), members, start, end, max_points)
         ts, counts, avg, _, high = buckets.series()
         return NodeSeries(node_org_id, start, end, buckets.bucket_s, ts, counts, avg, high)
 
@@ -111,7 +110,8 @@ class TelemetryService:
         start, end, _ = _checked(start, end, 10)
         limit = max(1, min(int(limit), MAX_TOP))
         with UnitOfWork(self._sf) as uow:
-            _, agent_ids = _node_agents(uow.session, principal, org_id)
+            _, members = _node_members(uow.session, principal, org_id)
+            agent_ids = [a for agents in members.values() for a in agents]
             totals = _agent_totals(uow.session.connection(), agent_ids, metric, start, end)
             ranked = sorted(totals.items(), key=lambda kv: -kv[1][0] / kv[1][1])[:limit]
             names = {
@@ -173,16 +173,22 @@ def _checked(start: int, end: int, max_points: int) -> tuple[int, int, int]:
     return start, end, max(10, min(int(max_points), MAX_POINTS))
 
 
-def _node_agents(session: Session, principal: Principal, org_id: str) -> tuple[str, list[int]]:
+def _node_members(
+    session: Session, principal: Principal, org_id: str
+) -> tuple[str, dict[int, list[int]]]:
     """The node's org id (in scope, else NotFound) and the ids of its agents the principal
-    may see."""
+    may see, by branch."""
     repo = ScopedRepository(session, principal)
     node = repo.find_org(org_id)
     column = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
         type(node)
     ]
-    ids = list(session.scalars(repo.agents().with_only_columns(Agent.id).where(column == node.id)))
-    return node.org_id, ids
+    members: dict[int, list[int]] = defaultdict(list)
+    for agent_id, branch_id in session.execute(
+        repo.agents().with_only_columns(Agent.id, Agent.branch_id).where(column == node.id)
+    ):
+        members[branch_id].append(agent_id)
+    return node.org_id, dict(members)
 
 
 class _Buckets:
@@ -194,10 +200,16 @@ class _Buckets:
         self.bucket_s = bucket_s
         self.by_agents = by_agents
         self.cells: dict[int, list] = {}
-        self.tail_agents: dict[int, set[int]] = defaultdict(set)
+        # Node series: agents reporting per hour; a longer bucket shows its busiest hour.
+        self.hour_agents: dict[int, int] = defaultdict(int)
+
+    def key_of(self, hour: int) -> int:
+        return hour - (hour - self.lo) % self.bucket_s
 
     def key_sql(self) -> str:
-        return f"hour - (hour - {self.lo}) % {self.bucket_s}"
+        """Node series group stored rows by hour (their counts are per hour), agent series
+        by bucket."""
+        return "hour" if self.by_agents else f"hour - (hour - {self.lo}) % {self.bucket_s}"
 
     def weight_sql(self) -> str:
         """Agent series weigh each hour by its samples; node series each agent-hour alike."""
@@ -205,8 +217,13 @@ class _Buckets:
 
     def add_stored(self, row: Sequence) -> None:
         """``key, count, (min, weighted sum, weight, max) * metrics`` from the database,
-        for one chunk of agents (chunks are disjoint: counts add up)."""
+        for one chunk of agents or branches (chunks are disjoint: counts add up); the key
+        is the hour for node series."""
         key = int(row[0])
+        if self.by_agents:
+            self.hour_agents[key] += int(row[1] or 0)
+            key = self.key_of(key)
+            row = [key, 0, *row[2:]]
         cell = self.cells.get(key)
         if cell is None:
             self.cells[key] = [row[1], *row[2:]]
@@ -224,12 +241,11 @@ class _Buckets:
 
     def add_hour(self, row: Sequence) -> None:
         """An hourly row ``agent_id, hour, samples, (min, avg, max) * metrics``."""
-        key = int(row[1]) - (int(row[1]) - self.lo) % self.bucket_s
+        key = self.key_of(int(row[1]))
         weight = 1.0 if self.by_agents else float(row[2])
         cell = self.cells.setdefault(key, [0] + [None, 0.0, 0.0, None] * _STATS)
         if self.by_agents:
-            self.tail_agents[key].add(int(row[0]))
-            cell[0] = max(cell[0] or 0, len(self.tail_agents[key]))
+            self.hour_agents[int(row[1])] += 1
         else:
             cell[0] = (cell[0] or 0) + row[2]
         for i in range(_STATS):
@@ -257,6 +273,10 @@ class _Buckets:
                 weight = cell[at + 2]
                 avg[metric].append(float(cell[at + 1]) / float(weight) if weight else None)
                 high[metric].append(_float(cell[at + 3]))
+        if self.by_agents:
+            for hour, agents in self.hour_agents.items():
+                cell = self.cells[self.key_of(hour)]
+                cell[0] = max(cell[0] or 0, agents)
         return keys, [int(self.cells[k][0] or 0) for k in keys], avg, low, high
 
 
@@ -264,22 +284,67 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _hourly(
-    conn, agent_ids: Sequence[int], start: int, end: int, max_points: int, by_agents: bool
-) -> _Buckets:
-    """The hourly tier for ``[start, end)`` in buckets of whole hours (no more than
+def _hourly(conn, agent_id: int, start: int, end: int, max_points: int) -> _Buckets:
+    """An agent's hourly tier for ``[start, end)`` in buckets of whole hours (no more than
     ``max_points``), merged in the database: stored rollups before the ``rolled_until``
     mark, and from there hours computed from raw samples with the rollup job's query."""
+    buckets, lo, split, hi = _bounds(conn, start, end, max_points, by_agents=False)
+    _add_chunk(conn, buckets, [agent_id], lo, split, hi, by_agents=False)
+    return buckets
+
+
+def _node_hourly(
+    conn, members: dict[int, list[int]], start: int, end: int, max_points: int
+) -> _Buckets:
+    """``_hourly`` for a node's agents, reading the node tier: a branch's rows before the
+    ``rolled_until`` mark stand for its agents' rows, except in a branch noted stale (an
+    agent moved or deleted), read from its agents' rows until housekeeping rebuilds it."""
+    buckets, lo, split, hi = _bounds(conn, start, end, max_points, by_agents=True)
+    if not members:
+        return buckets
+    stale = branch_rollups.stale_branches(conn, list(members), lo, split)
+    for chunk in _chunks([b for b in members if b not in stale]):
+        _add_branches(conn, buckets, chunk, lo, split)
+    for chunk in _chunks([a for b in stale for a in members[b]]):
+        _add_chunk(conn, buckets, chunk, lo, split, split, by_agents=True)
+    for chunk in _chunks([a for agents in members.values() for a in agents]):
+        _add_chunk(conn, buckets, chunk, split, split, hi, by_agents=True)
+    return buckets
+
+
+def _bounds(
+    conn, start: int, end: int, max_points: int, by_agents: bool
+) -> tuple[_Buckets, int, int, int]:
+    """Empty buckets for ``[start, end)``, and the whole hours ``lo <= split <= hi`` it
+    covers: stored rollups answer before ``split``, raw samples from there."""
     lo, hi = rollups.hour_start(start), rollups.hour_start(end - 1) + HOUR_S
     per = max(1, -(-((hi - lo) // HOUR_S) // max_points))
-    buckets = _Buckets(lo, per * HOUR_S, by_agents)
-    if not agent_ids:
-        return buckets
     rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
     split = lo if rolled is None else max(lo, min(hi, rolled))
-    for chunk in _chunks(agent_ids):
-        _add_chunk(conn, buckets, chunk, lo, split, hi, by_agents)
-    return buckets
+    return _Buckets(lo, per * HOUR_S, by_agents), lo, split, hi
+
+
+def _add_branches(conn, buckets: _Buckets, chunk: list[int], lo: int, hi: int) -> None:
+    """The branches' node-tier rows of ``lo <= hour < hi``, summed per hour."""
+    if hi <= lo:
+        return
+    stats = []
+    for metric in ROLLUP_METRICS:
+        stats += [
+            f"MIN({metric}_min)",
+            f"SUM({metric}_sum)",
+            f"SUM({metric}_n * 1e0)",
+            f"MAX({metric}_max)",
+        ]
+    listed = ",".join(str(i) for i in chunk)
+    for row in conn.execute(
+        text(
+            f"SELECT hour, SUM(agents), {', '.join(stats)} FROM telemetry_branch_hourly"
+            f" WHERE branch_id IN ({listed}) AND hour >= :lo AND hour < :hi GROUP BY hour"
+        ),
+        {"lo": lo, "hi": hi},
+    ):
+        buckets.add_stored(row)
 
 
 def _chunks(agent_ids: Sequence[int]) -> list[list[int]]:
@@ -303,11 +368,8 @@ def _add_chunk(
                 f"SUM(CASE WHEN {metric}_avg IS NOT NULL THEN {weight} END)",
                 f"MAX({metric}_max)",
             ]
-        # An agent has one row an hour: hourly buckets count rows, longer ones agents.
-        single = buckets.bucket_s == HOUR_S
-        count = (
-            ("COUNT(*)" if single else "COUNT(DISTINCT agent_id)") if by_agents else "SUM(samples)"
-        )
+        # An agent has one row an hour: node series count rows per hour.
+        count = "COUNT(*)" if by_agents else "SUM(samples)"
         for row in conn.execute(
             text(
                 f"SELECT {buckets.key_sql()} AS bucket, {count}, {', '.join(stats)}"
