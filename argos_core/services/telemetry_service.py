@@ -207,23 +207,21 @@ class _Buckets:
         return hour - (hour - self.lo) % self.bucket_s
 
     def key_sql(self) -> str:
-        """Node series group stored rows by hour (their counts are per hour), agent series
-        by bucket."""
-        return "hour" if self.by_agents else f"hour - (hour - {self.lo}) % {self.bucket_s}"
+        return f"hour - (hour - {self.lo}) % {self.bucket_s}"
 
     def weight_sql(self) -> str:
         """Agent series weigh each hour by its samples; node series each agent-hour alike."""
         return "1e0" if self.by_agents else "samples * 1e0"
 
+    def add_agents(self, hour: int, agents: int) -> None:
+        """Node series: agents reporting in an hour, from one chunk (chunks add up)."""
+        self.hour_agents[int(hour)] += int(agents)
+
     def add_stored(self, row: Sequence) -> None:
         """``key, count, (min, weighted sum, weight, max) * metrics`` from the database,
-        for one chunk of agents or branches (chunks are disjoint: counts add up); the key
-        is the hour for node series."""
+        for one chunk of agents or branches (chunks are disjoint: counts add up); node
+        series give their counts per hour to ``add_agents`` instead."""
         key = int(row[0])
-        if self.by_agents:
-            self.hour_agents[key] += int(row[1] or 0)
-            key = self.key_of(key)
-            row = [key, 0, *row[2:]]
         cell = self.cells.get(key)
         if cell is None:
             self.cells[key] = [row[1], *row[2:]]
@@ -325,7 +323,8 @@ def _bounds(
 
 
 def _add_branches(conn, buckets: _Buckets, chunk: list[int], lo: int, hi: int) -> None:
-    """The branches' node-tier rows of ``lo <= hour < hi``, summed per hour."""
+    """The branches' node-tier rows of ``lo <= hour < hi``: the stats summed per bucket,
+    agents reporting per hour (two narrow results: decoding rows is most of the time)."""
     if hi <= lo:
         return
     stats = []
@@ -337,14 +336,20 @@ def _add_branches(conn, buckets: _Buckets, chunk: list[int], lo: int, hi: int) -
             f"MAX({metric}_max)",
         ]
     listed = ",".join(str(i) for i in chunk)
+    where = (
+        f" FROM telemetry_branch_hourly WHERE branch_id IN ({listed})"
+        " AND hour >= :lo AND hour < :hi"
+    )
+    params = {"lo": lo, "hi": hi}
     for row in conn.execute(
-        text(
-            f"SELECT hour, SUM(agents), {', '.join(stats)} FROM telemetry_branch_hourly"
-            f" WHERE branch_id IN ({listed}) AND hour >= :lo AND hour < :hi GROUP BY hour"
-        ),
-        {"lo": lo, "hi": hi},
+        text(f"SELECT {buckets.key_sql()} AS bucket, 0, {', '.join(stats)}{where} GROUP BY bucket"),
+        params,
     ):
         buckets.add_stored(row)
+    for hour, agents in conn.execute(
+        text(f"SELECT hour, SUM(agents * 1e0){where} GROUP BY hour"), params
+    ):
+        buckets.add_agents(hour, int(agents))
 
 
 def _chunks(agent_ids: Sequence[int]) -> list[list[int]]:
@@ -368,17 +373,24 @@ def _add_chunk(
                 f"SUM(CASE WHEN {metric}_avg IS NOT NULL THEN {weight} END)",
                 f"MAX({metric}_max)",
             ]
-        # An agent has one row an hour: node series count rows per hour.
-        count = "COUNT(*)" if by_agents else "SUM(samples)"
+        where = (
+            f" FROM telemetry_hourly WHERE agent_id IN ({listed}) AND hour >= :lo AND hour < :hi"
+        )
+        count = "0" if by_agents else "SUM(samples)"
         for row in conn.execute(
             text(
-                f"SELECT {buckets.key_sql()} AS bucket, {count}, {', '.join(stats)}"
-                f" FROM telemetry_hourly WHERE agent_id IN ({listed})"
-                " AND hour >= :lo AND hour < :hi GROUP BY bucket"
+                f"SELECT {buckets.key_sql()} AS bucket, {count}, {', '.join(stats)}{where}"
+                " GROUP BY bucket"
             ),
             {"lo": lo, "hi": split},
         ):
             buckets.add_stored(row)
+        if by_agents:
+            # An agent has one row an hour.
+            for hour, agents in conn.execute(
+                text(f"SELECT hour, COUNT(*){where} GROUP BY hour"), {"lo": lo, "hi": split}
+            ):
+                buckets.add_agents(hour, agents)
     if hi > split:
         for row in conn.execute(text(rollups.hourly_select(chunk)), {"lo": split, "hi": hi}):
             buckets.add_hour(row)
