@@ -40,13 +40,6 @@ class _Host:
     agent_id: int = 0
     rows: list[tuple] = field(default_factory=list)
 
-    def merge(self, more: MappedResource) -> None:
-        for second, fields in more.samples.items():
-            self.mapped.samples.setdefault(second, {}).update(fields)
-        self.mapped.data_points += more.data_points
-        self.mapped.unmapped.update(more.unmapped)
-        self.mapped.invalid.update(more.invalid)
-
 
 class OtlpIntake:
     def __init__(self, ctx: IngestContext) -> None:
@@ -92,7 +85,7 @@ class OtlpIntake:
                 (grant.branch_id, inventory.machine_id), resource_metrics, now
             )
             if inventory.machine_id in hosts:
-                hosts[inventory.machine_id].merge(mapped)
+                hosts[inventory.machine_id].mapped.merge(mapped)
             else:
                 hosts[inventory.machine_id] = _Host(inventory, mapped)
         await self._identify(key, grant, list(hosts.values()), source)

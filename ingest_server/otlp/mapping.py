@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, OrderedDict, defaultdict
+from collections import Counter, OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
@@ -75,17 +77,27 @@ LABELS = {
     )
     for alias in aliases
 }
+# Per mapped metric, which of its two labels each attribute name gives (0: first, 1: second).
+SLOTS: dict[str, dict[str, int]] = {
+    name: {alias: labels.index(label) for alias, label in LABELS.items() if label in labels}
+    for name, labels in MAPPED.items()
+}
 
-# A data point as the mapping reads it: (second, value, first label, second label,
-# start_time_unix_nano, time_unix_nano). Plain tuples: a request carries thousands.
-Point = tuple[int, float, Any, Any, int, int]
+# A data point as the mapping reads it: (value, first label, second label,
+# start_time_unix_nano, time_unix_nano), kept in a list per second (``Seconds``) of its
+# metric. Plain tuples: a request carries thousands.
+Point = tuple[float, Any, Any, int, int]
+Seconds = dict[int, list[Point]]
+# One sample field's values by second.
+Column = dict[int, float | int]
 
 
 @dataclass
 class MappedResource:
-    """What one resource's metrics give: samples by second, and what was not stored."""
+    """What one resource's metrics give: each sample field's values by second (a sample per
+    second that has any), and what was not stored."""
 
-    samples: dict[int, dict[str, float | int]] = field(default_factory=dict)
+    columns: dict[str, Column] = field(default_factory=lambda: {m: {} for m in METRICS})
     data_points: int = 0
     unmapped: Counter[str] = field(default_factory=Counter)
     invalid: Counter[str] = field(default_factory=Counter)
@@ -96,16 +108,17 @@ class MappedResource:
 
     def rows(self, agent_id: int) -> list[tuple]:
         """Rows ``(agent_id, ts, *METRICS)`` in time order, as the writer takes them."""
-        return [
-            (agent_id, ts, *[fields.get(m) for m in METRICS])
-            for ts, fields in sorted(self.samples.items())
-        ]
+        columns = [self.columns[m] for m in METRICS]
+        seconds = sorted(set().union(*columns))
+        return list(zip(repeat(agent_id), seconds, *[map(c.get, seconds) for c in columns]))
 
-    def set(self, second: int, name: str, value: float | int) -> None:
-        self.samples.setdefault(second, {})[name] = value
-
-    def has(self, second: int, name: str) -> bool:
-        return name in self.samples.get(second, ())
+    def merge(self, more: MappedResource) -> None:
+        """Another resource of the same host: where both give a field, ``more``'s wins."""
+        for name, column in more.columns.items():
+            self.columns[name].update(column)
+        self.data_points += more.data_points
+        self.unmapped.update(more.unmapped)
+        self.invalid.update(more.invalid)
 
 
 class SeriesMemory:
@@ -134,51 +147,74 @@ class MetricMapper:
         """Samples of one resource; ``host`` keys the series memory (branch and machine)."""
         out = MappedResource()
         points, delta = self._collect(resource_metrics, out, int(now) + MAX_FUTURE_S)
-        _cpu_utilization(points["system.cpu.utilization"], out)
-        self._cpu_time(host, points["system.cpu.time"], delta["system.cpu.time"], out)
-        _memory(points["system.memory.utilization"], points["system.memory.usage"], out)
-        _disk(points["system.filesystem.utilization"], points["system.filesystem.usage"], out)
-        self._network(host, points["system.network.io"], delta["system.network.io"], out)
-        samples = out.samples
-        for point in points["system.cpu.load_average.1m"]:
-            samples.setdefault(point[0], {})["load_1m"] = min(float(point[1]), MAX_LOAD)
-        for point in points["system.uptime"]:
-            samples.setdefault(point[0], {})["uptime_s"] = min(int(point[1]), MAX_COUNTER)
+        columns = out.columns
+        cpu = columns["cpu_percent"]
+        _cpu_utilization(points["system.cpu.utilization"], cpu)
+        self._cpu_time(host, points["system.cpu.time"], delta["system.cpu.time"], cpu)
+        _memory(
+            points["system.memory.utilization"],
+            points["system.memory.usage"],
+            columns["mem_percent"],
+        )
+        _disk(
+            points["system.filesystem.utilization"],
+            points["system.filesystem.usage"],
+            columns["disk_percent"],
+        )
+        self._network(
+            host,
+            points["system.network.io"],
+            delta["system.network.io"],
+            (columns["net_rx_bytes"], columns["net_tx_bytes"]),
+        )
+        # A level: the last point of each second (bounded without min(): several per sample).
+        load = columns["load_1m"]
+        for at, group in points["system.cpu.load_average.1m"].items():
+            value = float(group[-1][0])
+            load[at] = MAX_LOAD if value > MAX_LOAD else value
+        uptime = columns["uptime_s"]
+        for at, group in points["system.uptime"].items():
+            seconds = int(group[-1][0])
+            uptime[at] = MAX_COUNTER if seconds > MAX_COUNTER else seconds
         return out
 
     def _collect(
         self, resource_metrics: ResourceMetrics, out: MappedResource, latest: int
-    ) -> tuple[dict[str, list[Point]], dict[str, bool]]:
-        """The valid points of each mapped metric (and whether it is a delta sum); the rest
-        is counted in ``out``."""
-        points: dict[str, list[Point]] = {name: [] for name in MAPPED}
+    ) -> tuple[dict[str, Seconds], dict[str, bool]]:
+        """The valid points of each mapped metric by second (and whether it is a delta sum);
+        the rest is counted in ``out``."""
+        points: dict[str, Seconds] = {name: {} for name in MAPPED}
         delta: dict[str, bool] = dict.fromkeys(MAPPED, False)
         invalid = out.invalid
-        for scope in resource_metrics.scope_metrics:
-            for metric in scope.metrics:
+        # Repeated fields are iterated as slices (lists): iterating them directly ends on an
+        # IndexError raised in C, a sixth of the cost of reading a data point's labels.
+        for scope in resource_metrics.scope_metrics[:]:
+            for metric in scope.metrics[:]:
                 kind = metric.WhichOneof("data")
                 data_points = getattr(metric, kind).data_points if kind else ()
-                out.data_points += len(data_points)
+                count = len(data_points)
+                out.data_points += count
                 name = metric.name
                 if name not in MAPPED:
-                    out.unmapped[name] += len(data_points)
+                    out.unmapped[name] += count
                     continue
                 temporality = metric.sum.aggregation_temporality if kind == "sum" else CUMULATIVE
                 if kind not in ("gauge", "sum") or temporality not in (DELTA, CUMULATIVE):
                     problem = f"{name} must be a gauge or a cumulative or delta sum"
-                    invalid[problem] += len(data_points)
+                    invalid[problem] += count
                     continue
                 if temporality == DELTA and name not in COUNTERS:
-                    invalid[f"{name} is a level, not a delta sum"] += len(data_points)
+                    invalid[f"{name} is a level, not a delta sum"] += count
                     continue
                 delta[name] = temporality == DELTA
                 highest = 1 + TOLERANCE if name in FRACTIONS else math.inf
-                first, second = MAPPED[name]
+                slots = SLOTS[name]
                 found = points[name]
                 counter = name in COUNTERS
                 # The hot loop: as few field reads per point as can be, nothing built but
-                # the tuple (the flags and the value's kind are read only for a zero).
-                for dp in data_points:
+                # the tuple (the flags and the value's kind are read only for a zero), put
+                # straight into its second's list.
+                for dp in data_points[:]:
                     value = dp.as_double or dp.as_int
                     if not 0 <= value <= highest:  # also false for NaN
                         if value > highest and math.isfinite(value):
@@ -200,28 +236,34 @@ class MetricMapper:
                         ] += 1
                         continue
                     a = b = None
-                    if first is not None:
-                        for kv in dp.attributes:
-                            label = LABELS.get(kv.key)
-                            if label is None:
+                    if slots:
+                        for kv in dp.attributes[:]:
+                            slot = slots.get(kv.key)
+                            if slot is None:
                                 continue
-                            if label == first and a is None:
-                                a = kv.value.string_value or _scalar(kv.value)
-                            elif label == second and b is None:
-                                b = kv.value.string_value or _scalar(kv.value)
-                    start_ns = dp.start_time_unix_nano if counter else 0
-                    found.append((at, value, a, b, start_ns, time_ns))
+                            if slot == 0:
+                                if a is None:
+                                    label = kv.value
+                                    a = label.string_value or _scalar(label)
+                            elif b is None:
+                                label = kv.value
+                                b = label.string_value or _scalar(label)
+                    point = (value, a, b, dp.start_time_unix_nano if counter else 0, time_ns)
+                    group = found.get(at)
+                    if group is None:
+                        found[at] = [point]
+                    else:
+                        group.append(point)
         return points, delta
 
-    def _cpu_time(
-        self, host: Hashable, points: list[Point], delta: bool, out: MappedResource
-    ) -> None:
-        """Busy share of the CPU seconds since the previous point of each series."""
+    def _cpu_time(self, host: Hashable, points: Seconds, delta: bool, out: Column) -> None:
+        """Busy share of the CPU seconds since the previous point of each series (unless
+        ``out`` has the second from ``system.cpu.utilization``)."""
         memory = self._memory
-        for at, group in _by_second(points):
+        for at, group in sorted(points.items()):
             total = idle = 0.0
             complete = True
-            for _, value, state, cpu, start_ns, time_ns in group:
+            for value, state, cpu, start_ns, time_ns in group:
                 change = value
                 if not delta:
                     series = (host, "cpu.time", cpu, state)
@@ -237,16 +279,18 @@ class MetricMapper:
                 total += change
                 if state in IDLE_STATES:
                     idle += change
-            if complete and total > 0 and not out.has(at, "cpu_percent"):
-                out.set(at, "cpu_percent", _percent(1 - idle / total))
+            if complete and total > 0 and at not in out:
+                out[at] = _percent(1 - idle / total)
 
     def _network(
-        self, host: Hashable, points: list[Point], delta: bool, out: MappedResource
+        self, host: Hashable, points: Seconds, delta: bool, out: tuple[Column, Column]
     ) -> None:
+        """Bytes received and sent (``out``) over the devices other than loopback."""
         memory = self._memory
-        for at, group in _by_second(points):
+        received, sent = out
+        for at, group in sorted(points.items()):
             rx = tx = None
-            for _, value, device, direction, start_ns, time_ns in group:
+            for value, device, direction, start_ns, time_ns in group:
                 if direction not in ("receive", "transmit") or _loopback(device):
                     continue
                 count = int(value)
@@ -263,9 +307,9 @@ class MetricMapper:
                 else:
                     tx = (tx or 0) + count
             if rx is not None:
-                out.set(at, "net_rx_bytes", min(rx, MAX_COUNTER))
+                received[at] = MAX_COUNTER if rx > MAX_COUNTER else rx
             if tx is not None:
-                out.set(at, "net_tx_bytes", min(tx, MAX_COUNTER))
+                sent[at] = MAX_COUNTER if tx > MAX_COUNTER else tx
 
 
 def _scalar(value: AnyValue) -> Any:
@@ -273,33 +317,27 @@ def _scalar(value: AnyValue) -> Any:
     return getattr(value, kind) if kind in SCALARS else None
 
 
+@lru_cache(maxsize=1024, typed=True)
 def _loopback(device: Any) -> bool:
+    """Remembered: the same few device names come with every point."""
     return isinstance(device, str) and LOOPBACK.fullmatch(device) is not None
 
 
-def _by_second(points: list[Point]) -> list[tuple[int, list[Point]]]:
-    """The points grouped by second, in time order."""
-    groups: dict[int, list[Point]] = {}
-    for point in points:
-        group = groups.get(point[0])
-        if group is None:
-            groups[point[0]] = [point]
-        else:
-            group.append(point)
-    return sorted(groups.items())
-
-
 def _percent(fraction: float) -> float:
-    return min(100.0, max(0.0, 100.0 * fraction))
+    """Between 0 and 100 (0 for NaN)."""
+    percent = 100.0 * fraction
+    if 0.0 < percent <= 100.0:
+        return percent
+    return 100.0 if percent > 100.0 else 0.0
 
 
-def _cpu_utilization(points: list[Point], out: MappedResource) -> None:
-    for at, group in _by_second(points):
+def _cpu_utilization(points: Seconds, out: Column) -> None:
+    for at, group in points.items():
         cpus = set()
         idle = busy = stateless = 0.0
         with_state = without_state = 0
         saw_idle = False
-        for _, value, state, cpu, _, _ in group:
+        for value, state, cpu, _, _ in group:
             if state is None:
                 stateless += value
                 without_state += 1
@@ -319,58 +357,57 @@ def _cpu_utilization(points: list[Point], out: MappedResource) -> None:
             fraction = 1 - idle / len(cpus)
         else:
             fraction = busy / len(cpus)
-        out.set(at, "cpu_percent", _percent(fraction))
+        out[at] = _percent(fraction)
 
 
-def _memory(utilization: list[Point], usage: list[Point], out: MappedResource) -> None:
-    for at, group in _by_second(utilization):
+def _memory(utilization: Seconds, usage: Seconds, out: Column) -> None:
+    for at, group in utilization.items():
         used = _used(group)
         if used is not None:
-            out.set(at, "mem_percent", _percent(used))
-    for at, group in _by_second(usage):
-        used = [value for _, value, state, *_ in group if state == "used"]
-        total = sum(point[1] for point in group)
-        if used and total > 0 and not out.has(at, "mem_percent"):
-            out.set(at, "mem_percent", _percent(sum(used) / total))
+            out[at] = _percent(used)
+    for at, group in usage.items():
+        used = [value for value, state, *_ in group if state == "used"]
+        total = sum(point[0] for point in group)
+        if used and total > 0 and at not in out:
+            out[at] = _percent(sum(used) / total)
 
 
-def _used(group: list[Point], state_at: int = 2) -> float | None:
+def _used(group: list[Point], state_at: int = 1) -> float | None:
     """The ``used`` fraction, or the value of a point without a state."""
+    if len(group) == 1:
+        value, state = group[0][0], group[0][state_at]
+        return value if state is None or state == "used" else None
     states = [point for point in group if point[state_at] is not None]
     if not states:
-        return group[-1][1]
-    used = [point[1] for point in states if point[state_at] == "used"]
+        return group[-1][0]
+    used = [point[0] for point in states if point[state_at] == "used"]
     return sum(used) if used else None
 
 
-def _disk(utilization: list[Point], usage: list[Point], out: MappedResource) -> None:
-    by_second: dict[int, tuple[list[Point], list[Point]]] = defaultdict(lambda: ([], []))
-    for point in utilization:
-        by_second[point[0]][0].append(point)
-    for point in usage:
-        by_second[point[0]][1].append(point)
-    for at, (util, use) in sorted(by_second.items()):
+def _disk(utilization: Seconds, usage: Seconds, out: Column) -> None:
+    for at in utilization.keys() | usage.keys():
+        util, use = utilization.get(at, []), usage.get(at, [])
         mount = _chosen_mount(util, use)
-        mine = [point for point in util if point[2] == mount]
-        fraction = _used(mine, state_at=3) if mine else None
+        mine = [point for point in util if point[1] == mount]
+        fraction = _used(mine, state_at=2) if mine else None
         if fraction is None:
-            mine = [point for point in use if point[2] == mount]
-            used = sum(point[1] for point in mine if point[3] == "used")
-            free = sum(point[1] for point in mine if point[3] == "free")
+            mine = [point for point in use if point[1] == mount]
+            used = sum(point[0] for point in mine if point[2] == "used")
+            free = sum(point[0] for point in mine if point[2] == "free")
             fraction = used / (used + free) if used + free > 0 else None
         if fraction is not None:
-            out.set(at, "disk_percent", _percent(fraction))
+            out[at] = _percent(fraction)
 
 
 def _chosen_mount(util: list[Point], use: list[Point]) -> Any:
     """``/`` (or ``C:``), else the largest filesystem by usage, else the first by name."""
-    mounts = {point[2] for point in (*util, *use)}
+    mounts = {point[1] for point in (*util, *use)}
     for root in ROOT_MOUNTS:
         if root in mounts:
             return root
-    sizes: dict[Any, float] = defaultdict(float)
+    sizes: dict[Any, float] = {}
     for point in use:
-        sizes[point[2]] += point[1]
+        sizes[point[1]] = sizes.get(point[1], 0.0) + point[0]
     if sizes:
         return max(sizes, key=lambda m: (sizes[m], str(m)))
     return min(mounts, key=str)
