@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter, OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -207,7 +208,8 @@ class MetricMapper:
                     invalid[f"{name} is a level, not a delta sum"] += count
                     continue
                 delta[name] = temporality == DELTA
-                highest = 1 + TOLERANCE if name in FRACTIONS else math.inf
+                # Below the largest float rather than infinity: infinity is no value either.
+                highest = 1 + TOLERANCE if name in FRACTIONS else sys.float_info.max
                 slots = SLOTS[name]
                 found = points[name]
                 counter = name in COUNTERS

@@ -310,6 +310,24 @@ def test_invalid_points_are_counted_in_partial_success_and_the_rest_is_stored(
     assert rows(ingest_services, host) == {T0: {"load_1m": pytest.approx(0.5)}}
 
 
+def test_infinite_values_are_refused_as_non_finite_and_the_rest_is_stored(
+    ingest_server, branch, ingest_services
+):
+    """Infinity is refused like NaN for every field, counters and levels alike (it used to
+    pass the range check of the fields without an upper bound: a 500 for a counter)."""
+    host = new_machine()
+    metrics = [
+        gauge("system.uptime", point(T0, "Infinity"), point(T0 + 1, 10)),
+        total("system.network.io", point(T0, "Infinity", device="eth0", direction="receive")),
+        gauge("system.cpu.load_average.1m", point(T0, "Infinity")),
+    ]
+    response = send(ingest_server, branch, resource(host, *metrics))
+    partial = response.partial_success
+    assert partial.rejected_data_points == 3
+    assert "system.uptime: a negative or non-finite value" in partial.error_message
+    assert rows(ingest_services, host) == {T0 + 1: {"uptime_s": 10}}
+
+
 def test_each_resource_is_its_own_agent_and_a_host_sent_twice_is_merged(
     ingest_server, branch, ingest_services
 ):
