@@ -1,7 +1,10 @@
 """The problems list: open alerts (or the resolved history) of the signed-in scope, with
-filters, and acknowledgement with a comment from the list."""
+filters, and acknowledgement with a comment from the list, until the alert resolves or for a
+while (then it is open again and notified as such)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,12 +24,19 @@ from PySide6.QtWidgets import (
 from argos_core.services.alert_dto import AlertInfo
 from argos_desktop.admin.record_table_model import RECORD_ROLE, RecordTableModel
 from argos_desktop.alerts.alert_watch import AlertWatch
-from argos_desktop.alerts.problem_columns import COLUMNS, SINCE
+from argos_desktop.alerts.problem_columns import COLUMNS, SINCE, local_time
 from argos_desktop.session import ConsoleSession
 from argos_desktop.workers import run_in_pool
 
 HISTORY_LIMIT = 500
 SEVERITIES = (("All severities", None), ("Warning", "warning"), ("Critical", "critical"))
+ACK_SPANS = (
+    ("until it resolves", None),
+    ("for 1 hour", timedelta(hours=1)),
+    ("for 4 hours", timedelta(hours=4)),
+    ("for 1 day", timedelta(days=1)),
+    ("for 1 week", timedelta(weeks=1)),
+)
 
 
 class ProblemsView(QWidget):
@@ -58,6 +68,9 @@ class ProblemsView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.comment_box = QLineEdit(objectName="ackComment", placeholderText="Comment")
+        self.ack_span_box = QComboBox(objectName="ackUntil")
+        for label, span in ACK_SPANS:
+            self.ack_span_box.addItem(label, span)
         self.ack_button = QPushButton("Acknowledge", objectName="ackButton")
         self.message = QLabel(objectName="problemMessage")
 
@@ -66,20 +79,25 @@ class ProblemsView(QWidget):
             filters.addWidget(widget)
         ack = QHBoxLayout()
         ack.addWidget(self.comment_box, 1)
+        ack.addWidget(self.ack_span_box)
         ack.addWidget(self.ack_button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(ack)
         layout.addWidget(self.message)
-        self.comment_box.setVisible(session.identity.can_write)
-        self.ack_button.setVisible(session.identity.can_write)
+        for widget in (self.comment_box, self.ack_span_box, self.ack_button):
+            widget.setVisible(session.identity.can_write)
 
         self.severity_box.currentIndexChanged.connect(lambda _i: self.reload())
         self.history_box.toggled.connect(lambda _on: self.reload())
         self.filter_box.textChanged.connect(lambda _t: self._show(self._loaded))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
-        self.ack_button.clicked.connect(lambda: self.acknowledge_selected(self.comment_box.text()))
+        self.ack_button.clicked.connect(
+            lambda: self.acknowledge_selected(
+                self.comment_box.text(), self.ack_span_box.currentData()
+            )
+        )
         watch.changed.connect(self._watch_changed)
         self.reload()
 
@@ -103,14 +121,16 @@ class ProblemsView(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return rows[0].data(RECORD_ROLE) if rows else None
 
-    def acknowledge_selected(self, comment: str) -> None:
+    def acknowledge_selected(self, comment: str, span: timedelta | None = None) -> None:
+        """Acknowledge the selected alert; with ``span``, for that long from now."""
         alert = self.selected()
         if alert is None or alert.state == "resolved":
             return
         backend = self._session.backend
+        until = datetime.now(UTC) + span if span else None
         self.ack_button.setEnabled(False)
         run_in_pool(
-            lambda: backend.acknowledge(alert.id, comment.strip()),
+            lambda: backend.acknowledge(alert.id, comment.strip(), until),
             self._acknowledged,
             self._failed,
             context=self,
@@ -118,7 +138,9 @@ class ProblemsView(QWidget):
 
     def _acknowledged(self, alert: AlertInfo) -> None:
         self.comment_box.clear()
-        self.message.setText(f"Acknowledged: {alert.hostname}, {alert.rule}")
+        self.ack_span_box.setCurrentIndex(0)
+        until = f" until {local_time(alert.acked_until)}" if alert.acked_until else ""
+        self.message.setText(f"Acknowledged{until}: {alert.hostname}, {alert.rule}")
         self.acknowledged.emit(alert)
         self._watch.refresh()
 

@@ -4,6 +4,8 @@ notifications, and scope."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 
@@ -11,6 +13,7 @@ from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_
 from argos_core.settings import StatusPolicy
 from argos_desktop.alerts.alert_tray import AlertTray
 from argos_desktop.alerts.alert_watch import AlertWatch
+from argos_desktop.alerts.problem_columns import local_time
 from argos_desktop.alerts.problems_view import ProblemsView
 from argos_desktop.alerts.rules_dialog import RulesDialog
 from argos_desktop.alerts.severity import colour
@@ -116,6 +119,30 @@ def test_problems_list_filters_acknowledges_with_a_comment_and_shows_history(
     assert not view.ack_button.isEnabled()  # nothing left to acknowledge
 
 
+def test_an_acknowledgement_from_the_problems_list_can_lapse_after_a_chosen_while(qtbot, fleet):
+    cpu_rule(fleet)
+    cpu_sample(fleet, "berlin-web-01", T0, 97.5)
+    view = problems(qtbot, session_for(fleet))
+    view.table.selectRow(0)
+    view.comment_box.setText("rebooting")
+    view.ack_span_box.setCurrentIndex(view.ack_span_box.findText("for 4 hours"))
+    before = datetime.now(UTC)
+    with qtbot.waitSignal(view.acknowledged, timeout=WAIT_MS) as acked:
+        view.ack_button.click()
+    after = datetime.now(UTC)
+    alert = acked.args[0]
+    assert alert.state == "acknowledged" and alert.ack_comment == "rebooting"
+    assert before + timedelta(hours=4) <= alert.acked_until <= after + timedelta(hours=4)
+    assert view.message.text() == (
+        f"Acknowledged until {local_time(alert.acked_until)}: berlin-web-01, cpu_percent above 90"
+    )
+    assert view.ack_span_box.currentData() is None  # back to "until it resolves"
+    qtbot.waitUntil(lambda: view.model.records()[0].state == "acknowledged", timeout=WAIT_MS)
+    assert view.model.index(0, 6).data() == (
+        f"acknowledged by {alert.acked_by} until {local_time(alert.acked_until)}"
+    )
+
+
 def test_viewers_read_problems_of_their_scope_only_and_cannot_acknowledge(qtbot, fleet):
     cpu_rule(fleet)
     cpu_sample(fleet, "berlin-web-01", T0, 97.5)
@@ -128,6 +155,7 @@ def test_viewers_read_problems_of_their_scope_only_and_cannot_acknowledge(qtbot,
     alpha = problems(qtbot, fleet.sign_in(users.authenticate("alpha-viewer", PASSWORD), PASSWORD))
     assert hosts(alpha) == ["berlin-web-01"]
     assert alpha.ack_button.isHidden() and alpha.comment_box.isHidden()
+    assert alpha.ack_span_box.isHidden()
     zeta = problems(qtbot, fleet.sign_in(users.authenticate("zeta-viewer", PASSWORD), PASSWORD))
     assert hosts(zeta) == []  # Zeta's rules are not Acme's: Oslo has none
 
