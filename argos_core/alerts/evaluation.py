@@ -36,7 +36,11 @@ class Outcome:
     resolved: list[int] = field(default_factory=list)
 
 
-def load_rules(session: Session) -> RuleBook:
+def load_rules(session: Session, tenant_id: int | None = None) -> RuleBook:
+    """Every rule of the platform, or of one tenant."""
+    query = select(AlertRule)
+    if tenant_id is not None:
+        query = query.where(AlertRule.tenant_id == tenant_id)
     return RuleBook(
         RuleSpec(
             id=r.id,
@@ -55,7 +59,7 @@ def load_rules(session: Session) -> RuleBook:
             severity=r.severity,  # type: ignore[arg-type]
             enabled=r.enabled,
         )
-        for r in session.scalars(select(AlertRule))
+        for r in session.scalars(query)
     )
 
 

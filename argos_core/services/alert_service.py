@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.alerts import lifecycle
+from argos_core.alerts.evaluation import load_rules
 from argos_core.alerts.maintenance import validate as validate_window
 from argos_core.alerts.maintenance import zone
 from argos_core.alerts.outbox import MaintenanceCalendar
@@ -229,6 +230,27 @@ class AlertService:
                     *labels[r.id],
                     inherited=not _contains(principal, _placed(r)),
                 )
+                for r in rows
+            ]
+
+    def agent_rules(self, principal: Principal, agent_uuid: str) -> list[RuleInfo]:
+        """The rules in force on an agent: each as the deepest override on its path says,
+        those switched off there left out."""
+        with UnitOfWork(self._sf) as uow:
+            agent = ScopedRepository(uow.session, principal).find_agent(agent_uuid)
+            book = load_rules(uow.session, agent.tenant_id)
+            ids = [
+                s.id
+                for s in book.effective(
+                    agent.tenant_id, agent.company_id, agent.branch_id, agent.id
+                )
+            ]
+            rows = uow.session.scalars(
+                select(AlertRule).where(AlertRule.id.in_(ids)).order_by(AlertRule.id)
+            ).all()
+            labels = _labels(uow.session, rows)
+            return [
+                _rule_info(r, *labels[r.id], inherited=not _contains(principal, _placed(r)))
                 for r in rows
             ]
 

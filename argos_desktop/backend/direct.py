@@ -319,6 +319,9 @@ class DirectBackend:
     def set_rule_enabled(self, rule_id: int, enabled: bool) -> RuleInfo:
         return self._services.alerts.set_rule_enabled(self._principal, rule_id, enabled)
 
+    def agent_rules(self, agent_uuid: str) -> list[RuleInfo]:
+        return self._services.alerts.agent_rules(self._principal, agent_uuid)
+
     def list_channels(self) -> list[ChannelInfo]:
         return self._services.alerts.list_channels(self._principal)
 

@@ -253,6 +253,10 @@ class ConsoleBackend(Protocol):
 
     def set_rule_enabled(self, rule_id: int, enabled: bool) -> RuleInfo: ...
 
+    def agent_rules(self, agent_uuid: str) -> list[RuleInfo]:
+        """The rules in force on the agent (overrides applied, those switched off left out)."""
+        ...
+
     def list_channels(self) -> list[ChannelInfo]: ...
 
     def create_channel(

@@ -415,6 +415,9 @@ class RemoteBackend:
         body = {"enabled": enabled}
         return self._send(RuleInfo, "PATCH", f"/alert-rules/{int(rule_id)}", body)
 
+    def agent_rules(self, agent_uuid: str) -> list[RuleInfo]:
+        return self._get(list[RuleInfo], f"/agents/{_seg(agent_uuid)}/alert-rules")
+
     def list_channels(self) -> list[ChannelInfo]:
         return self._get(list[ChannelInfo], "/alert-channels")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from argos_desktop.charts.marks import SpanMark, ThresholdMark
 from argos_desktop.charts.series import ChartData, with_gaps
 
 
@@ -117,6 +119,9 @@ class TelemetryChart(QWidget):
         self._crosshair.hide()
         item.addItem(self._crosshair, ignoreBounds=True)
 
+        self.threshold_lines: list[pg.InfiniteLine] = []
+        self.alert_regions: list[pg.LinearRegionItem] = []
+
         self._mouse_proxy = pg.SignalProxy(
             self.plot_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
         )
@@ -175,6 +180,45 @@ class TelemetryChart(QWidget):
 
     def link_x_to(self, other: TelemetryChart) -> None:
         self.plot_item.setXLink(other.plot_item)
+
+    # --- alert marks -----------------------------------------------------------------------
+
+    def set_marks(
+        self,
+        thresholds: Sequence[ThresholdMark],
+        spans: Sequence[SpanMark],
+    ) -> None:
+        """Dashed threshold lines and shaded spans, replacing those drawn before; spans leave
+        the x-range alone, lines widen the y-range of a chart without a fixed one."""
+        item = self.plot_item
+        for old in (*self.threshold_lines, *self.alert_regions):
+            item.removeItem(old)
+        self.threshold_lines = []
+        for mark in thresholds:
+            color, label = mark.color, mark.label
+            line = pg.InfiniteLine(
+                pos=mark.value,
+                angle=0,
+                movable=False,
+                pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
+                label=label,
+                labelOpts={"position": 0.02, "color": color, "anchors": [(0, 1), (0, 1)]},
+            )
+            line.setToolTip(label)
+            line.setZValue(5)
+            item.addItem(line)
+            self.threshold_lines.append(line)
+        self.alert_regions = []
+        for span in spans:
+            shade = QColor(span.color)
+            shade.setAlpha(45)
+            region = pg.LinearRegionItem(
+                values=(span.start, span.end), movable=False, brush=shade, pen=pg.mkPen(None)
+            )
+            region.setToolTip(span.label)
+            region.setZValue(-10)
+            item.addItem(region, ignoreBounds=True)
+            self.alert_regions.append(region)
 
     # --- crosshair -------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from argos_core.services.alert_dto import AlertInfo, RuleInfo
 from argos_core.services.dto import TelemetrySeries
+from argos_desktop.alerts.chart_marks import chart_marks
 from argos_desktop.charts.chart_specs import AGENT_CHARTS, ChartSpec
 from argos_desktop.charts.series import ChartData, bucket_average
 from argos_desktop.charts.telemetry_chart import TelemetryChart
@@ -263,6 +265,12 @@ class AgentCharts(QWidget):
         if chart.isVisible() and vb.width() > 0:
             return vb.width() * chart.devicePixelRatioF()
         return self.width_hint or 600.0
+
+    def set_alert_marks(self, rules: Sequence[RuleInfo], alerts: Sequence[AlertInfo]) -> None:
+        """Draw the rules' thresholds and the open alerts' spans (empty lists: none)."""
+        marks = chart_marks(self._specs, rules, alerts, self._clock())
+        for key, chart in self.charts.items():
+            chart.set_marks(marks[key].thresholds, marks[key].spans)
 
     # --- loading ---------------------------------------------------------------------------
 

@@ -150,6 +150,7 @@ class DetailPane(QWidget):
         if kind == "agent":
             self._fetch_agent(key, first=False)
             self.agent_view.charts.refresh()
+            self._fetch_alert_marks(key)
         else:
             self._fetch_node(key, first=False)
             self.org_view.refresh()
@@ -248,6 +249,8 @@ class DetailPane(QWidget):
         charts = self.agent_view.charts
         charts.width_hint = max(self.width() - CHART_CHROME_PX, 300) * self.devicePixelRatioF()
         self._fetch_agent(uuid, first=True)
+        charts.set_alert_marks([], [])
+        self._fetch_alert_marks(uuid)
         charts.set_source(
             lambda start, end, max_points: backend.telemetry_range(
                 uuid, start, end, max_points=max_points
@@ -267,6 +270,20 @@ class DetailPane(QWidget):
             lambda: backend.get_agent(uuid),
             shown,
             lambda exc: self._show_error(exc, "agent") if first else None,
+        )
+
+    def _fetch_alert_marks(self, uuid: str) -> None:
+        """The rules in force on the agent and its open alerts, drawn on its charts."""
+        backend = self._session.backend
+
+        def load():
+            return backend.agent_rules(uuid), backend.list_alerts(node=uuid).items
+
+        self.requests.run(
+            "alert-marks",
+            load,
+            lambda found: self.agent_view.charts.set_alert_marks(*found),
+            lambda _exc: None,  # the charts stand without them; the next refresh tries again
         )
 
     # --- common ----------------------------------------------------------------------------

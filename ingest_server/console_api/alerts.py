@@ -198,6 +198,21 @@ class OverridesHandler(ConsoleHandler):
         )
 
 
+class AgentRulesHandler(ConsoleHandler):
+    path = "/agents/{agent_uuid}/alert-rules"
+    tag = "alerts"
+    operations = {
+        "get": Operation(
+            "The rules in force on an agent, each as the deepest override on its path says",
+            answer=list[RuleInfo],
+            errors=(400, 401, 404),
+        )
+    }
+
+    async def get(self, agent_uuid: str) -> None:
+        await self.reply(self.api.ctx.services.alerts.agent_rules, agent_uuid)
+
+
 @dataclass(frozen=True)
 class NewChannel:
     org_id: str = bounded(max_length=100)
@@ -313,6 +328,7 @@ default_handlers = [
     RulesHandler,
     RuleHandler,
     OverridesHandler,
+    AgentRulesHandler,
     ChannelsHandler,
     ChannelHandler,
     MaintenanceHandler,

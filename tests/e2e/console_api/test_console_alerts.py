@@ -149,3 +149,21 @@ def test_rules_are_overridden_for_a_subtree_and_switched_off_over_the_console_ap
     listed = {r["id"]: r["enabled"] for r in admin.get("/api/v1/alert-rules").json()}
     assert listed[rule["id"]] is False and listed[override["id"]] is True
     assert admin.call("PATCH", "/api/v1/alert-rules/x", json={"enabled": True}).status_code == 404
+
+
+def test_an_agents_rules_in_force_over_the_console_api_apply_overrides_and_scope(
+    make_client, tenants
+):
+    a, b = tenants
+    admin, outsider = make_client(a.admin), make_client(b.admin)
+    rule = admin.post(
+        "/api/v1/alert-rules", json={"node": a.tenant, **CPU_RULE, "severity": "warning"}
+    ).json()
+    admin.post(
+        f"/api/v1/alert-rules/{rule['id']}/overrides", json={"node": a.branch, "threshold": 75}
+    )
+    path = f"/api/v1/agents/{a.agent}/alert-rules"
+    [in_force] = [r for r in admin.get(path).json() if r["overrides_id"] == rule["id"]]
+    assert (in_force["node"], in_force["threshold"]) == (a.branch, 75)
+    assert rule["id"] not in [r["id"] for r in admin.get(path).json()]
+    assert outsider.get(path).status_code == 404
