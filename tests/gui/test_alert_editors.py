@@ -131,8 +131,8 @@ def test_viewers_read_channels_and_windows_without_a_form(qtbot, fleet):
     alerts.create_channel(ROOT, fleet.org["berlin"], "email", "berlin@example.com")
     alerts.create_maintenance(ROOT, fleet.org["berlin"], datetime(2026, 12, 1, 2), 3600)
     session = signed_in(fleet, "alpha-viewer", "viewer", "alpha")
-    for dialog in (ChannelsDialog(session), MaintenanceDialog(session)):
-        opened(qtbot, dialog)
+    for editor in (ChannelsDialog, MaintenanceDialog):
+        dialog = opened(qtbot, editor(session))
         assert dialog.records.rowCount() == 1
         assert dialog.form.isHidden() and dialog.add_button.isHidden()
         assert dialog.remove_button.isHidden()
