@@ -32,6 +32,7 @@ from ingest_server.connections import http_server
 from ingest_server.context import IngestConfig, Limiters
 from ingest_server.jobs.alert_senders import SmtpSettings
 from ingest_server.metrics import forget_process, share_between_processes
+from ingest_server.otlp.encoding import slow_protobuf_note
 from ingest_server.tls import server_context
 
 log = logging.getLogger("argos.ingest")
@@ -120,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs webhook URLs: secrets
+    note = slow_protobuf_note()
+    if note is not None:
+        log.warning(note)
     try:
         if args.tls_cert is not None:
             server_context(args.tls_cert, args.tls_key)  # fail now, in one line, if unusable
