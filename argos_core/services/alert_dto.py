@@ -73,3 +73,4 @@ class MaintenanceInfo:
     duration_s: int
     repeat: str
     comment: str
+    open_until: datetime | None = None  # when the occurrence open now ends; None: not open

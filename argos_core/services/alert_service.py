@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.alerts import lifecycle
 from argos_core.alerts.evaluation import load_rules
+from argos_core.alerts.maintenance import Schedule, zone
 from argos_core.alerts.maintenance import validate as validate_window
-from argos_core.alerts.maintenance import zone
 from argos_core.alerts.outbox import MaintenanceCalendar
 from argos_core.alerts.rules import ABSENCE, METRICS, SEVERITY_RANK
 from argos_core.errors import Conflict, NotFound, ValidationError
@@ -517,9 +517,7 @@ class AlertService:
                 },
             )
             uow.commit()
-            return MaintenanceInfo(
-                row.id, where.label, local.isoformat(), timezone, duration_s, repeat, comment
-            )
+            return _window_info(row, where.label, utcnow())
 
     def list_maintenance(self, principal: Principal) -> list[MaintenanceInfo]:
         with UnitOfWork(self._sf) as uow:
@@ -529,18 +527,8 @@ class AlertService:
                 .order_by(MaintenanceWindow.id)
             ).all()
             labels = _labels(uow.session, rows)
-            return [
-                MaintenanceInfo(
-                    r.id,
-                    labels[r.id][0],
-                    r.starts_local.isoformat(),
-                    r.timezone,
-                    r.duration_s,
-                    r.repeat,
-                    r.comment,
-                )
-                for r in rows
-            ]
+            now = utcnow()
+            return [_window_info(r, labels[r.id][0], now) for r in rows]
 
     @retrying(idempotent=True)
     def delete_maintenance(self, principal: Principal, window_id: int) -> None:
@@ -722,6 +710,21 @@ def _deepest(row: Any) -> tuple[type, int]:
     if row.company_id is not None:
         return Company, row.company_id
     return Tenant, row.tenant_id
+
+
+def _window_info(row: MaintenanceWindow, label: str, now: datetime) -> MaintenanceInfo:
+    repeat: Any = row.repeat
+    occurrence = Schedule(row.starts_local, row.timezone, row.duration_s, repeat).occurrence_at(now)
+    return MaintenanceInfo(
+        row.id,
+        label,
+        row.starts_local.isoformat(),
+        row.timezone,
+        row.duration_s,
+        row.repeat,
+        row.comment,
+        occurrence[1] if occurrence else None,
+    )
 
 
 def _rule_info(row: AlertRule, label: str, kind: str, *, inherited: bool) -> RuleInfo:

@@ -1,4 +1,5 @@
-"""The open alerts of the signed-in scope, re-read on each refresh off the GUI thread.
+"""The open alerts of the signed-in scope and its maintenance windows, re-read together on
+each refresh off the GUI thread (two calls, whatever the size of the tree).
 
 Views (problems list, tree badges, tray icon) listen to ``changed``; ``newCritical`` fires
 once for each critical alert that opened since the previous read (not for those already
@@ -8,10 +9,12 @@ open at the first read: they are not news).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
 
-from argos_core.services.alert_dto import AlertInfo
+from argos_core.services.alert_dto import AlertInfo, MaintenanceInfo
 from argos_desktop.alerts.severity import RANK, worst
 from argos_desktop.backend.protocol import ConsoleBackend
 from argos_desktop.workers import run_in_pool
@@ -31,13 +34,18 @@ class AlertWatch(QObject):
         self._known: set[int] | None = None
         self._loading = False
         self._by_node: dict[str, tuple[int, str]] = {}
+        self._maintenance: dict[str, datetime] = {}
 
     def refresh(self) -> None:
         if self._loading:
             return
         self._loading = True
+        backend = self._backend
         run_in_pool(
-            lambda: self._backend.list_alerts(active=True, limit=MAX_ALERTS).items,
+            lambda: (
+                backend.list_alerts(active=True, limit=MAX_ALERTS).items,
+                backend.list_maintenance(),
+            ),
             self._loaded,
             self._failed,
             context=self,
@@ -50,8 +58,20 @@ class AlertWatch(QObject):
         """How many open alerts are under a node (org id or agent uuid), and the worst."""
         return self._by_node.get(key)
 
-    def _loaded(self, alerts: list[AlertInfo]) -> None:
+    def maintenance_until(self, keys: Iterable[str]) -> datetime | None:
+        """When the maintenance open now on any of these nodes (org ids or agent uuids: a
+        node and those above it) ends; None when none is open."""
+        ends = [self._maintenance[k] for k in keys if k in self._maintenance]
+        return max(ends) if ends else None
+
+    def _loaded(self, found: tuple[list[AlertInfo], list[MaintenanceInfo]]) -> None:
+        alerts, windows = found
         self._loading = False
+        self._maintenance = {}
+        for window in windows:
+            if window.open_until is not None:
+                known = self._maintenance.get(window.node)
+                self._maintenance[window.node] = max(window.open_until, known or window.open_until)
         fresh = [
             a
             for a in alerts

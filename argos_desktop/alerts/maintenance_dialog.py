@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLineEdit, QSpinBox, QWi
 
 from argos_core.services.alert_dto import MaintenanceInfo
 from argos_desktop.admin.record_table_model import Column
+from argos_desktop.alerts.problem_columns import local_time
 from argos_desktop.alerts.record_editor import RecordEditor
 from argos_desktop.session import ConsoleSession
 
@@ -43,6 +44,7 @@ COLUMNS: tuple[Column[MaintenanceInfo], ...] = (
     Column("Starts", starts),
     Column("Lasts", lambda w: lasts(w.duration_s)),
     Column("Comment", lambda w: w.comment),
+    Column("Now", lambda w: f"open until {local_time(w.open_until)}" if w.open_until else ""),
 )
 
 

@@ -203,6 +203,13 @@ def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
     cpu_rule(fleet)
     cpu_sample(fleet, "berlin-web-01", T0, 97.5)
     berlin_offline(fleet)
+    now = datetime.now(UTC)
+    maintenance = fleet.services.alerts.create_maintenance(
+        ROOT, fleet.org["alpha"], now - timedelta(minutes=10), 3600, comment="patching"
+    )
+    fleet.services.alerts.create_maintenance(  # not open now: no tag
+        ROOT, fleet.org["zeta"], now + timedelta(hours=1), 3600
+    )
     window = MainWindow(
         session_for(fleet), settings, refresh_timer=QTimer(), detail_factory=FakeDetailPane
     )
@@ -217,6 +224,15 @@ def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
     assert badges.badge_text(model.index_for_key(f["acme"])) == ("3", "critical")
     assert badges.badge_text(model.index_for_key(f["zeta"])) is None
     assert window.fleet.tree.itemDelegateForColumn(0) is badges
+    assert maintenance.open_until is not None
+    with qtbot.waitSignal(model.pageLoaded, timeout=WAIT_MS):
+        model.fetchMore(model.index_for_key(f["acme"]))
+    with qtbot.waitSignal(model.pageLoaded, timeout=WAIT_MS):
+        model.fetchMore(model.index_for_key(f["alpha"]))
+    for key in ("alpha", "berlin", "paris"):  # the node and those under it
+        assert badges.maintenance_until(model.index_for_key(f[key])) == maintenance.open_until
+    for key in ("acme", "beta", "zeta"):
+        assert badges.maintenance_until(model.index_for_key(f[key])) is None
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "A&lerts")
     alerts = window.alerts
     assert {
