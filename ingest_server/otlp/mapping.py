@@ -61,6 +61,9 @@ MAPPED: dict[str, tuple[str | None, str | None]] = {
     "system.uptime": (None, None),
 }
 COUNTERS = frozenset({"system.cpu.time", "system.network.io"})  # the rest are levels
+# The counters whose start time is read (a rate needs to see a restart; a running total
+# of network bytes does not).
+RESTARTS = frozenset({"system.cpu.time"})
 FRACTIONS = frozenset(
     {"system.cpu.utilization", "system.memory.utilization", "system.filesystem.utilization"}
 )
@@ -85,8 +88,8 @@ SLOTS: dict[str, dict[str, int]] = {
 }
 
 # A data point as the mapping reads it: (value, first label, second label,
-# start_time_unix_nano, time_unix_nano), kept in a list per second (``Seconds``) of its
-# metric. Plain tuples: a request carries thousands.
+# start_time_unix_nano (0 unless in RESTARTS), time_unix_nano), kept in a list per second
+# (``Seconds``) of its metric. Plain tuples: a request carries thousands.
 Point = tuple[float, Any, Any, int, int]
 Seconds = dict[int, list[Point]]
 # One sample field's values by second.
@@ -212,7 +215,7 @@ class MetricMapper:
                 highest = 1 + TOLERANCE if name in FRACTIONS else sys.float_info.max
                 slots = SLOTS[name]
                 found = points[name]
-                counter = name in COUNTERS
+                restarts = name in RESTARTS
                 # The hot loop: as few field reads per point as can be, nothing built but
                 # the tuple (the flags and the value's kind are read only for a zero), put
                 # straight into its second's list.
@@ -250,7 +253,7 @@ class MetricMapper:
                             elif b is None:
                                 label = kv.value
                                 b = label.string_value or _scalar(label)
-                    point = (value, a, b, dp.start_time_unix_nano if counter else 0, time_ns)
+                    point = (value, a, b, dp.start_time_unix_nano if restarts else 0, time_ns)
                     group = found.get(at)
                     if group is None:
                         found[at] = [point]
