@@ -277,9 +277,8 @@ def absence_pass(
                     limit = limits.get(spec.condition)
                     if limit is not None and silence > limit + spec.for_s:
                         due[(spec.root_id, agent.id)] = (spec, agent)
-        back = _alerts(session, [i for key, i in open_alerts.items() if key not in due])
-        lifecycle.resolve_alerts(session, back, now, hold=hold)
-        outcome.resolved.extend(a.id for a in back)
+        back = [i for key, i in open_alerts.items() if key not in due]
+        outcome.resolved.extend(lifecycle.resolve_by_id(session, back, now, hold))
         fresh = [pair for key, pair in due.items() if key not in open_alerts]
         outcome.opened.extend(a.id for a in lifecycle.open_alerts(session, fresh, now, hold))
         session.commit()
@@ -319,11 +318,3 @@ def _open_absence_alerts(session: Session) -> dict[tuple[int, int], int]:
         Alert.open_key.is_not(None), Alert.condition.in_(ABSENCE)
     )
     return {(rule_id, agent_id): alert_id for rule_id, agent_id, alert_id in session.execute(query)}
-
-
-def _alerts(session: Session, ids: Sequence[int]) -> list[Alert]:
-    found: list[Alert] = []
-    for start in range(0, len(ids), IDS_PER_QUERY):
-        chunk = ids[start : start + IDS_PER_QUERY]
-        found.extend(session.scalars(select(Alert).where(Alert.id.in_(chunk))))
-    return found

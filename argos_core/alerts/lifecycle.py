@@ -9,10 +9,11 @@ does not rewrite what an alert said.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ OPENED = "alert.opened"
 RESOLVED = "alert.resolved"
 ACKNOWLEDGED = "alert.acknowledged"
 NO_HOLD = timedelta(0)
+IDS_PER_QUERY = 1000
 
 
 def open_key(rule_id: int, agent_id: int) -> str:
@@ -55,24 +57,57 @@ class Placed(Protocol):
     branch_id: int
 
 
-def _new_alert(spec: RuleSpec, agent: Placed, value: float | None, now: datetime) -> Alert:
-    return Alert(
-        rule_id=spec.root_id,
-        agent_id=agent.id,
-        tenant_id=agent.tenant_id,
-        company_id=agent.company_id,
-        branch_id=agent.branch_id,
-        open_key=open_key(spec.root_id, agent.id),
-        state="open",
-        condition=spec.condition,
-        severity=spec.severity,
-        rule_text=describe(spec),
-        metric=spec.metric,
-        threshold=spec.threshold,
-        value=value,
-        opened_at=now,
-        notified_at=now,
-    )
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert opened or resolved in bulk: its columns as plain values (what notifications
+    read), without an ORM object per row."""
+
+    id: int
+    rule_id: int
+    agent_id: int
+    tenant_id: int
+    company_id: int
+    branch_id: int
+    open_key: str | None
+    state: str
+    condition: str
+    severity: str
+    rule_text: str
+    metric: str | None
+    threshold: float | None
+    value: float | None
+    opened_at: datetime
+    notified_at: datetime | None
+    resolved_at: datetime | None = None
+    acked_by: str | None = None
+    ack_comment: str | None = None
+    acked_until: datetime | None = None
+
+
+ROW_COLUMNS = tuple(getattr(Alert, f.name) for f in fields(AlertRow))
+Notified = Alert | AlertRow  # what outbox rows are written for
+
+
+def _alert_columns(
+    spec: RuleSpec, agent: Placed, value: float | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "rule_id": spec.root_id,
+        "agent_id": agent.id,
+        "tenant_id": agent.tenant_id,
+        "company_id": agent.company_id,
+        "branch_id": agent.branch_id,
+        "open_key": open_key(spec.root_id, agent.id),
+        "state": "open",
+        "condition": spec.condition,
+        "severity": spec.severity,
+        "rule_text": describe(spec),
+        "metric": spec.metric,
+        "threshold": spec.threshold,
+        "value": value,
+        "opened_at": now,
+        "notified_at": now,
+    }
 
 
 def open_alert(
@@ -85,7 +120,7 @@ def open_alert(
 ) -> Alert | None:
     """Open an alert unless one is already open for this rule and agent (here or elsewhere:
     the unique ``open_key`` decides between processes)."""
-    alert = _new_alert(spec, agent, value, now)
+    alert = Alert(**_alert_columns(spec, agent, value, now))
     try:
         with session.begin_nested():
             session.add(alert)
@@ -101,21 +136,39 @@ def open_alerts(
     wanted: list[tuple[RuleSpec, Placed]],
     now: datetime,
     hold: timedelta = NO_HOLD,
-) -> list[Alert]:
-    """Open many alerts in one statement (a branch going down); should one of them be open
-    already (another process got there first), each is opened on its own instead.
-    ``hold`` delays their notifications, so that agents of a branch that fall silent over
-    a report interval (one absence pass after another) still go out as one message."""
-    alerts = [_new_alert(spec, agent, None, now) for spec, agent in wanted]
+) -> Sequence[Notified]:
+    """Open many alerts with one multi-row insert (a branch going down), their outbox rows
+    with another, both in the caller's transaction; should one of them be open already
+    (another process got there first: the unique ``open_key``), each is opened on its own
+    instead. ``hold`` delays their notifications, so that agents of a branch that fall
+    silent over a report interval (one absence pass after another) still go out as one
+    message."""
+    if not wanted:
+        return []
+    rows = [_alert_columns(spec, agent, None, now) for spec, agent in wanted]
     try:
         with session.begin_nested():
-            session.add_all(alerts)
-            session.flush()
+            session.execute(insert(Alert), rows)
     except IntegrityError:
         opened = [open_alert(session, spec, agent, None, now, hold) for spec, agent in wanted]
         return [a for a in opened if a is not None]
+    ids = _ids_by_open_key(session, [row["open_key"] for row in rows])
+    alerts = [AlertRow(id=ids[row["open_key"]], **row) for row in rows]
     enqueue(session, alerts, OPENED, now, hold)
     return alerts
+
+
+def _ids_by_open_key(session: Session, keys: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), IDS_PER_QUERY):
+        chunk = keys[start : start + IDS_PER_QUERY]
+        found.update(
+            (key, ident)
+            for key, ident in session.execute(
+                select(Alert.open_key, Alert.id).where(Alert.open_key.in_(chunk))
+            )
+        )
+    return found
 
 
 def resolve_alerts(
@@ -133,6 +186,34 @@ def resolve_alerts(
             alert.value = value
     session.flush()
     enqueue(session, alerts, RESOLVED, now, hold)
+
+
+def resolve_by_id(
+    session: Session, ids: Sequence[int], now: datetime, hold: timedelta = NO_HOLD
+) -> list[int]:
+    """Resolve these alerts (those still open) with one UPDATE per thousand, and write their
+    outbox rows, in the caller's transaction: plain rows, no ORM object per alert."""
+    resolved: list[int] = []
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        rows = session.execute(
+            select(*ROW_COLUMNS).where(Alert.id.in_(chunk), Alert.open_key.is_not(None))
+        ).all()
+        if not rows:
+            continue
+        session.execute(
+            update(Alert)
+            .where(Alert.id.in_([r.id for r in rows]))
+            .values(state="resolved", open_key=None, resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        alerts = [
+            AlertRow(**{**r._asdict(), "state": "resolved", "open_key": None, "resolved_at": now})
+            for r in rows
+        ]
+        enqueue(session, alerts, RESOLVED, now, hold)
+        resolved.extend(a.id for a in alerts)
+    return resolved
 
 
 def acknowledge(
@@ -177,7 +258,7 @@ def remind_unacknowledged(session: Session, now: datetime, every: timedelta) -> 
 
 def enqueue(
     session: Session,
-    alerts: Sequence[Alert],
+    alerts: Sequence[Notified],
     event: str,
     now: datetime,
     hold: timedelta = NO_HOLD,
@@ -190,7 +271,7 @@ def enqueue(
     channels = session.scalars(
         select(NotifyChannel).where(NotifyChannel.tenant_id.in_({a.tenant_id for a in alerts}))
     ).all()
-    rows: list[NotificationOutbox] = []
+    rows: list[dict[str, Any]] = []
     wanted = {a.id: [c for c in channels if _takes(c, a)] for a in alerts}
     facts = _facts(session, [a.agent_id for a in alerts if wanted[a.id]])
     for alert in alerts:
@@ -198,21 +279,25 @@ def enqueue(
             continue
         body = payload(alert, event, facts[alert.agent_id], **extra)
         rows.extend(
-            NotificationOutbox(
-                alert_id=alert.id,
-                channel_id=channel.id,
-                event=event,
-                payload=body,
-                created_at=now,
-                next_attempt_at=now + hold,
-            )
+            {
+                "alert_id": alert.id,
+                "channel_id": channel.id,
+                "event": event,
+                "payload": body,
+                "created_at": now,
+                "next_attempt_at": now + hold,
+                "attempts": 0,
+                "outcome": "",
+                "last_error": "",
+            }
             for channel in wanted[alert.id]
         )
-    session.add_all(rows)
+    if rows:
+        session.execute(insert(NotificationOutbox), rows)
     return len(rows)
 
 
-def _takes(channel: NotifyChannel, alert: Alert) -> bool:
+def _takes(channel: NotifyChannel, alert: Notified) -> bool:
     return (
         channel.tenant_id == alert.tenant_id
         and channel.company_id in (None, alert.company_id)
@@ -248,7 +333,7 @@ def _facts(session: Session, agent_ids: list[int]) -> dict[int, tuple]:
     return found
 
 
-def payload(alert: Alert, event: str, row: tuple, **extra: Any) -> dict[str, Any]:
+def payload(alert: Notified, event: str, row: tuple, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "event": event,
         "alert_id": alert.id,

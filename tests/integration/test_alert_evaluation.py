@@ -8,8 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_pass
-from argos_core.models import Agent, Alert, utcnow
+from argos_core.alerts import lifecycle
+from argos_core.alerts.evaluation import (
+    PLACE,
+    RuleCache,
+    ThresholdEvaluator,
+    absence_pass,
+    load_rules,
+)
+from argos_core.models import Agent, Alert, NotificationOutbox, utcnow
 from argos_core.settings import StatusPolicy
 from tests.alert_support import agent_id, build_fleet, store
 
@@ -285,3 +292,66 @@ def test_a_breach_its_own_request_shows_interrupted_is_judged_without_reading_te
         assert telemetry_reads != []
     finally:
         event.remove(services.engine, "before_cursor_execute", count)
+
+
+def test_opening_many_at_once_opens_each_once_with_its_notifications_in_one_transaction(
+    services, superadmin, fleet
+):
+    rule = services.alerts.create_rule(
+        superadmin, fleet.tenant, condition="offline", severity="critical"
+    )
+    services.alerts.create_channel(superadmin, fleet.tenant, "webhook", "https://hooks.example/a")
+    now = utcnow()
+    with services.session_factory() as session:
+        [spec] = load_rules(session).effective(*place(session, fleet.web))
+        web, db, cache = (place_row(session, u) for u in (fleet.web, fleet.db, fleet.cache))
+        assert lifecycle.open_alert(session, spec, web, None, now) is not None
+        session.commit()  # another process opened web-01's alert first
+    with services.session_factory() as session:
+        opened = lifecycle.open_alerts(session, [(spec, db), (spec, cache)], now)
+        session.rollback()  # the caller's transaction fails: nothing of it stays
+    assert len(opened) == 2 and outbox_hosts(services) == ["web-01"]
+    with services.session_factory() as session:
+        opened = lifecycle.open_alerts(session, [(spec, web), (spec, db), (spec, cache)], now)
+        session.commit()
+    assert sorted(a.agent_id for a in opened) == sorted([db.id, cache.id])
+    assert sorted(a.hostname for a in active(services, superadmin)) == [
+        "cache-01",
+        "db-01",
+        "web-01",
+    ]
+    assert outbox_hosts(services) == ["cache-01", "db-01", "web-01"]  # one row per alert
+    with services.session_factory() as session:
+        opened = lifecycle.open_alerts(session, [(spec, db), (spec, cache)], now)
+        session.commit()
+    assert opened == [] and len(outbox_hosts(services)) == 3
+    with services.session_factory() as session:
+        ids = {
+            r.alert_id: r.payload["alert_id"] for r in session.scalars(select(NotificationOutbox))
+        }
+        assert all(key == value for key, value in ids.items())
+        assert {a.rule_id for a in session.scalars(select(Alert))} == {rule.id}
+        every = sorted(ids)
+        assert sorted(lifecycle.resolve_by_id(session, every, now)) == every
+        assert lifecycle.resolve_by_id(session, every, now) == []  # resolved once
+        session.commit()
+    assert active(services, superadmin) == []
+    with services.session_factory() as session:
+        events = [
+            (r.event, r.payload["resolved_at"]) for r in session.scalars(select(NotificationOutbox))
+        ]
+    assert sorted(events).count(("alert.resolved", now.isoformat())) == 3
+
+
+def place_row(session, uuid: str):
+    return session.execute(select(*PLACE).where(Agent.uuid == uuid)).one()
+
+
+def place(session, uuid: str) -> tuple[int, int, int, int]:
+    row = place_row(session, uuid)
+    return row.tenant_id, row.company_id, row.branch_id, row.id
+
+
+def outbox_hosts(services) -> list[str]:
+    with services.session_factory() as session:
+        return sorted(r.payload["hostname"] for r in session.scalars(select(NotificationOutbox)))
