@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEvent, QPoint, QSettings, QTimer
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QStyleOptionViewItem, QToolTip
 
 from argos_core.alerts.evaluation import RuleCache, ThresholdEvaluator, absence_pass
 from argos_core.settings import StatusPolicy
@@ -233,6 +235,11 @@ def test_tree_nodes_carry_badges_and_the_alerts_menu_opens_the_problems_list(
         assert badges.maintenance_until(model.index_for_key(f[key])) == maintenance.open_until
     for key in ("acme", "beta", "zeta"):
         assert badges.maintenance_until(model.index_for_key(f[key])) is None
+    tree, berlin = window.fleet.tree, model.index_for_key(f["berlin"])
+    tip = QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), tree.mapToGlobal(QPoint(5, 5)))
+    assert badges.helpEvent(tip, tree, QStyleOptionViewItem(), berlin)
+    until = maintenance.open_until.astimezone()
+    assert QToolTip.text() == f"In maintenance until {until:%Y-%m-%d %H:%M}: no notifications"
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "A&lerts")
     alerts = window.alerts
     assert {
