@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -74,7 +75,7 @@ class RulesDialog(QDialog):
     def __init__(self, session: ConsoleSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Alert rules — Argos")
-        self.resize(820, 480)
+        self.resize(1040, 640)
         self._session = session
         self.rules: RecordTableModel[RuleInfo] = RecordTableModel(COLUMNS, self)
         self.table = QTableView(objectName="ruleTable")
@@ -130,7 +131,8 @@ class RulesDialog(QDialog):
         form.addRow("Recovers at", self.recover_edit)
         form.addRow("For at least", self.for_spin)
         form.addRow("Severity", self.severity_box)
-        self.form = QWidget(objectName="ruleForm")
+        form.addRow(self.create_button)
+        self.form = QGroupBox("New rule", objectName="ruleForm")
         self.form.setLayout(form)
         override = QFormLayout()
         override.addRow("Under node", self.override_node)
@@ -138,18 +140,21 @@ class RulesDialog(QDialog):
         override.addRow("Threshold there", self.override_threshold)
         override.addRow("Recovers there at", self.override_recover)
         override.addRow("Severity there", self.override_severity)
-        self.override_form = QWidget(objectName="overrideForm")
+        override.addRow(self.override_button)
+        self.override_form = QGroupBox(
+            "The selected rule, for a subtree below its node", objectName="overrideForm"
+        )
         self.override_form.setLayout(override)
         selected = QHBoxLayout()
         selected.addWidget(self.switch_button)
         selected.addStretch(1)
-        selected.addWidget(self.override_button)
+        forms = QHBoxLayout()
+        forms.addWidget(self.override_form, 1)
+        forms.addWidget(self.form, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(selected)
-        layout.addWidget(self.override_form)
-        layout.addWidget(self.form)
-        layout.addWidget(self.create_button)
+        layout.addLayout(forms)
         layout.addWidget(self.message)
         can_write = session.identity.can_write
         for widget in (
