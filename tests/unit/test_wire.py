@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from argos_core.services import dto
-from argos_core.services.wire import WireError, decode, encode
+from argos_core.services.wire import WireError, decode, encode, parse_datetime, to_json
 from argos_core.status import AgentStatus
 
 AT = datetime(2026, 11, 30, 12, 34, 56, 789000, tzinfo=UTC)
@@ -238,6 +238,22 @@ def test_every_dto_has_a_round_trip_example() -> None:
 def test_dto_survives_json_round_trip(value: object, cls: type) -> None:
     text = json.dumps(encode(value))
     assert decode(cls, json.loads(text)) == value
+
+
+@pytest.mark.parametrize(("value", "cls"), EXAMPLES, ids=lambda v: type(v).__name__)
+def test_to_json_is_the_compact_json_of_encode(value: object, cls: type) -> None:
+    assert to_json(value) == json.dumps(encode(value), separators=(",", ":")).encode()
+
+
+def test_to_json_takes_naive_datetimes_as_utc_and_any_key_as_text() -> None:
+    naive = AT.replace(tzinfo=None, microsecond=0)
+    value = {"at": naive, 7: [AT, None], "status": AgentStatus.OVERDUE}
+    assert to_json(value) == json.dumps(encode(value), separators=(",", ":")).encode()
+
+
+def test_to_json_keeps_the_instant_of_another_zone() -> None:
+    paris = datetime(2026, 11, 30, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert parse_datetime(json.loads(to_json(paris))) == parse_datetime(encode(paris))
 
 
 def test_datetimes_are_rfc3339_utc_with_z() -> None:
