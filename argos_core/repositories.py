@@ -170,6 +170,13 @@ class ScopedRepository:
             select(func.count()).select_from(query.order_by(None).subquery())
         )
 
+    def page_total(self, query: Select, offset: int, limit: int, read: int) -> int:
+        """The rows ``query`` matches, given that its page at ``offset`` held ``read`` of at
+        most ``limit``: a page that ends short says it without counting (same transaction)."""
+        if read < limit and (read or not offset):
+            return offset + read
+        return self.count(query)
+
     # --- users, keys, audit ----------------------------------------------------------------
 
     def users(self) -> Select[tuple[User]]:

@@ -78,7 +78,6 @@ class AgentService:
                 query = query.where(state == status.value)
             if text.strip():
                 query = query.where(name_matches(Agent.hostname, text.strip()))
-            total = repo.count(query)
             order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
             order = order.desc() if descending else order.asc()
             rows = uow.session.execute(
@@ -94,6 +93,7 @@ class AgentService:
                 .offset(offset)
                 .limit(limit)
             ).all()
+            total = repo.page_total(query, offset, limit, len(rows))
             items = [
                 self._summary(row, row.org_id, now, row.branch_name, row.company_name)
                 for row in rows

@@ -283,10 +283,10 @@ class OrgService:
                 else:
                     return Page([], 0, offset)
             model = query.column_descriptions[0]["entity"]
-            total = repo.count(query)
             rows = uow.session.scalars(
                 query.order_by(model.name, model.id).offset(offset).limit(limit)
             ).all()
+            total = repo.page_total(query, offset, limit, len(rows))
             known_parent = parent.org_id if parent is not None else None
             return Page(self._nodes(repo, list(rows), known_parent), total, offset)
 

@@ -134,6 +134,11 @@ def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
     )
     assert page.total == 7 and [a.hostname for a in page.items] == ["host-6", "host-5", "host-4"]
     assert services.agents.list_agents(superadmin, branch.org_id, text="host-3").total == 1
+    last, beyond = (
+        services.agents.list_agents(superadmin, branch.org_id, offset=offset, limit=3)
+        for offset in (6, 9)
+    )
+    assert (last.total, len(last.items), beyond.total, beyond.items) == (7, 1, 7, [])
     with pytest.raises(ValidationError):
         services.agents.list_agents(superadmin, branch.org_id, sort_by="password")
 

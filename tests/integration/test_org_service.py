@@ -82,6 +82,10 @@ def test_children_are_paged_in_name_order(services, superadmin, acme):
     rest = services.orgs.list_children(superadmin, tenant.org_id, offset=5, limit=100)
     names = [n.name for n in first.items + rest.items]
     assert first.total == 13 and first.has_more and not rest.has_more
+    assert rest.total == 13
+    exact = services.orgs.list_children(superadmin, tenant.org_id, offset=8, limit=5)
+    beyond = services.orgs.list_children(superadmin, tenant.org_id, offset=50, limit=5)
+    assert (exact.total, len(exact.items), beyond.total, beyond.items) == (13, 5, 13, [])
     assert names == sorted(names) and len(set(names)) == 13
 
 
