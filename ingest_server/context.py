@@ -35,6 +35,7 @@ class IngestConfig:
     health_retry_interval_s: float = 0.5
     access_token_ttl_s: int = 15 * 60
     principal_ttl_s: float = 5.0  # how long a person's derived rights may be cached
+    shared_answer_ttl_s: float = 2.0  # ETag'd console reads shared by a scope (0: never)
     tls_cert: str | None = None  # with tls_key: serve HTTPS
     tls_key: str | None = None
     alert_evaluate_interval_s: float = 0.5

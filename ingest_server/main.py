@@ -39,6 +39,7 @@ log = logging.getLogger("argos.ingest")
 DRAIN_TIMEOUT_S = 10.0
 MAX_RESTARTS = 20
 ORPHAN_CHECK_S = 1.0
+MAX_SHARE_S = 5.0  # shared console answers: well below the console's refresh interval
 
 
 class StopTimedOut(ArgosError):
@@ -107,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="notify again about open, unacknowledged alerts after this long (e.g. 30m;"
         " 'never'); default 1h",
     )
+    p.add_argument(
+        "--shared-answers",
+        type=_share_seconds,
+        default=IngestConfig.shared_answer_ttl_s,
+        metavar="S",
+        help="seconds an ETag'd console read is shared by callers of the same role and scope"
+        f" (0 = not shared; at most {MAX_SHARE_S:g})",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
@@ -145,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_connections=args.max_connections,
         stop_timeout_s=args.stop_timeout,
         alert_renotify_after_s=args.renotify_after,
+        shared_answer_ttl_s=args.shared_answers,
     )
     processes = args.processes or os.cpu_count() or 1
     port = sockets[0].getsockname()[1]
@@ -397,6 +407,16 @@ def _positive_seconds(value: str) -> float:
         seconds = float("nan")
     if not 0 < seconds <= 86400:
         raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds (0-86400]")
+    return seconds
+
+
+def _share_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 <= seconds <= MAX_SHARE_S:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds 0-{MAX_SHARE_S:g}")
     return seconds
 
 

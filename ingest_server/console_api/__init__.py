@@ -27,6 +27,7 @@ from ingest_server.console_api.auth import ConsoleAuthenticator
 from ingest_server.console_api.base import API_PREFIX, ConsoleApi, ConsoleHandler
 from ingest_server.console_api.declarations import Operation
 from ingest_server.console_api.openapi import build_document
+from ingest_server.console_api.shared_answers import SharedAnswers
 from ingest_server.context import IngestContext
 
 INTEGER_ID = "[0-9]{1,10}"
@@ -71,7 +72,7 @@ def console_routes(ctx: IngestContext) -> list[tuple[str, type, dict[str, Any]]]
     signer = AccessTokenSigner(ctx.signer.secret_key, ctx.config.access_token_ttl_s)
     sessions = SessionService(ctx.services.session_factory, ctx.services.users, signer)
     auth = ConsoleAuthenticator(signer, sessions, ctx.executor, ttl_s=ctx.config.principal_ttl_s)
-    api = ConsoleApi(ctx, sessions, auth)
+    api = ConsoleApi(ctx, sessions, auth, SharedAnswers(ctx.config.shared_answer_ttl_s))
     rules: list[tuple[str, type, dict[str, Any]]] = [
         (_pattern(h), h, {"api": api}) for h in HANDLERS
     ]

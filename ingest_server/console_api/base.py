@@ -5,7 +5,7 @@ into the JSON error shape (out of scope is a 404 exactly like an unknown id)."""
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -25,10 +25,16 @@ from argos_core.errors import (
 )
 from argos_core.scope import Principal
 from argos_core.services.session_service import SessionService
-from argos_core.services.wire import WireError, encode
+from argos_core.services.wire import WireError, to_json
 from ingest_server.bodies import BodyBuffer, decode_json
 from ingest_server.console_api.auth import ConsoleAuthenticator
 from ingest_server.console_api.declarations import Operation, parse_body, parse_query
+from ingest_server.console_api.shared_answers import (
+    AnswerKey,
+    SharedAnswer,
+    SharedAnswers,
+    answer_key,
+)
 from ingest_server.context import IngestContext
 from ingest_server.errors import ApiError, error_body, shutting_down, translate
 
@@ -43,6 +49,7 @@ class ConsoleApi:
     ctx: IngestContext
     sessions: SessionService
     auth: ConsoleAuthenticator
+    answers: SharedAnswers
 
 
 class ConsoleHandler(RequestHandler):
@@ -60,6 +67,7 @@ class ConsoleHandler(RequestHandler):
         self.api = api
         self.ctx = api.ctx
         self.operation: Operation | None = None
+        self.shared: tuple[AnswerKey, int] | None = None  # where this GET's answer is shared
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -80,6 +88,28 @@ class ConsoleHandler(RequestHandler):
                 )
             except Exception as exc:
                 raise self._error(exc) from None
+            self._share_answer()
+
+    def _share_answer(self) -> None:
+        """An ETag'd read answers from the shared answers when it can, or will add to them."""
+        answers = self.api.answers
+        assert self.operation is not None
+        if not (self.operation.etag and self.request.method == "GET" and answers.enabled):
+            return
+        key = answer_key(self.principal, self.request.path, self.request.query_arguments)
+        shared = answers.get(key)
+        if shared is not None:
+            self._finish_shared(shared)
+        else:
+            self.shared = (key, answers.generation())
+
+    def _finish_shared(self, answer: SharedAnswer) -> None:
+        self.set_header("Etag", answer.etag)
+        if self.check_etag_header():
+            self.set_status(304)
+            self.finish()
+        else:
+            self.finish(answer.body)
 
     def decode_argument(self, value: bytes, name: str | None = None) -> str:
         """A path parameter that is not UTF-8 is a 400 naming the parameter."""
@@ -134,7 +164,14 @@ class ConsoleHandler(RequestHandler):
             self.finish()
             return
         self.set_status(self.operation.status)
-        self.finish(json.dumps(encode(result), separators=(",", ":")))
+        body = to_json(result)
+        if self.shared is None:
+            self.finish(body)
+            return
+        answer = SharedAnswer(body, f'"{hashlib.sha1(body).hexdigest()}"')
+        key, generation = self.shared
+        self.api.answers.put(key, answer, generation)
+        self._finish_shared(answer)
 
     def compute_etag(self) -> str | None:
         if self.operation is None or not self.operation.etag:
@@ -154,6 +191,8 @@ class ConsoleHandler(RequestHandler):
         self.finish(error_body(exc))
 
     def on_finish(self) -> None:
+        if self.request.method not in ("GET", "HEAD"):
+            self.api.answers.clear()
         self.ctx.metrics.count_request("console", self.get_status(), self.request.request_time())
 
     def _error(self, exc: Exception) -> Exception:

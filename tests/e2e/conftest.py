@@ -12,7 +12,11 @@ from ingest_server.context import IngestConfig
 from tests.databases import scratch_database
 from tests.e2e.support import Branch, EnrolledAgent, ServerThread, enroll, make_branch
 
-TEST_CONFIG = IngestConfig(agent_rate=0, enroll_failure_rate=0, health_retry_interval_s=0.2)
+# Tests change the database beneath the server and look at once: no console answer is shared
+# (the console API's tests share them as the server does by default).
+TEST_CONFIG = IngestConfig(
+    agent_rate=0, enroll_failure_rate=0, health_retry_interval_s=0.2, shared_answer_ttl_s=0
+)
 
 
 @pytest.fixture(scope="module")

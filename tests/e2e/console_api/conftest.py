@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from argos_core.bootstrap import Services
+from ingest_server.context import IngestConfig
 from tests.e2e.conftest import TEST_CONFIG
 from tests.e2e.console_client import ConsoleClient, OpenApiChecker
 from tests.e2e.support import ROOT, ServerThread, post_json
@@ -38,7 +39,12 @@ class Tenant:
 
 @pytest.fixture(scope="module")
 def console_server(ingest_db: str) -> Iterator[ServerThread]:
-    server = ServerThread(ingest_db, replace(TEST_CONFIG, principal_ttl_s=PRINCIPAL_TTL_S))
+    config = replace(
+        TEST_CONFIG,
+        principal_ttl_s=PRINCIPAL_TTL_S,
+        shared_answer_ttl_s=IngestConfig.shared_answer_ttl_s,  # as served by default
+    )
+    server = ServerThread(ingest_db, config)
     server.start()
     yield server
     server.stop()
