@@ -9,6 +9,7 @@ the fields' metadata); answers are the service dataclasses that ``wire.encode`` 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -61,9 +62,15 @@ def bounded(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A query class's field types, resolved once (every request parses its query)."""
+    return typing.get_type_hints(cls)
+
+
 def parse_query(cls: type, arguments: dict[str, list[bytes]]) -> Any:
     """The query dataclass from the request's query arguments (strings coerced by type)."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         raw = arguments.get(f.name)
