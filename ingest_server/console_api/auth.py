@@ -39,6 +39,7 @@ class ConsoleAuthenticator:
         self._executor = executor
         self._ttl_s = ttl_s
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._looking_up: dict[str, asyncio.Future[Principal | None]] = {}
 
     async def authenticate(self, authorization: str | None, source: str) -> tuple[Principal, str]:
         """``(principal, session id)`` of the caller; raises ``AuthenticationFailed``."""
@@ -53,20 +54,36 @@ class ConsoleAuthenticator:
         return replace(principal, source=source), claims.session_id
 
     def forget(self, session_id: str) -> None:
+        """Drop the session's principal, and any lookup under way (its answer is not kept)."""
         self._cache.pop(session_id, None)
+        self._looking_up.pop(session_id, None)
 
     async def _lookup(self, session_id: str) -> Principal | None:
+        """One database lookup per session at a time: a console's refresh sends its requests
+        together, and they all wait for the first one's answer."""
+        pending = self._looking_up.get(session_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._derive(session_id))
+            self._looking_up[session_id] = pending
+            pending.add_done_callback(lambda task: self._settled(session_id, task))
+        return await asyncio.shield(pending)
+
+    async def _derive(self, session_id: str) -> Principal | None:
         loop = asyncio.get_running_loop()
         try:
-            principal: Principal | None = await loop.run_in_executor(
-                self._executor, self._sessions.principal, session_id
-            )
+            return await loop.run_in_executor(self._executor, self._sessions.principal, session_id)
         except SessionEnded:
-            principal = None
+            return None
+
+    def _settled(self, session_id: str, task: asyncio.Future[Principal | None]) -> None:
+        if self._looking_up.get(session_id) is not task:
+            return  # forgotten meanwhile (signed out)
+        del self._looking_up[session_id]
+        if task.cancelled() or task.exception() is not None:
+            return
         if len(self._cache) >= MAX_ENTRIES:
             self._cache.clear()
-        self._cache[session_id] = (time.monotonic() + self._ttl_s, principal)
-        return principal
+        self._cache[session_id] = (time.monotonic() + self._ttl_s, task.result())
 
 
 def _bearer(authorization: str | None) -> str:
