@@ -3,8 +3,12 @@ and not stored when a write finished while they were read."""
 
 from __future__ import annotations
 
+import pytest
+
 from argos_core.scope import Principal
 from ingest_server.console_api.shared_answers import SharedAnswer, SharedAnswers, answer_key
+from ingest_server.context import IngestConfig
+from ingest_server.main import build_parser
 
 ANSWER = SharedAnswer(b"{}", '"e"')
 QUERY = {"offset": [b"0"], "limit": [b"100"]}
@@ -77,3 +81,12 @@ def test_the_key_holds_the_path_and_query() -> None:
     )
     assert answer_key(principal, "/a", QUERY) != answer_key(principal, "/b", QUERY)
     assert answer_key(principal, "/a", QUERY) != answer_key(principal, "/a", {"offset": [b"1"]})
+
+
+def test_the_server_shares_answers_for_two_seconds_and_at_most_five() -> None:
+    parser = build_parser()
+    assert parser.parse_args([]).shared_answers == IngestConfig.shared_answer_ttl_s == 2.0
+    assert parser.parse_args(["--shared-answers", "0"]).shared_answers == 0
+    for wrong in ("5.5", "-1", "soon"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--shared-answers", wrong])
