@@ -81,23 +81,14 @@ class AgentService:
             order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
             order = order.desc() if descending else order.asc()
             rows = uow.session.execute(
-                query.with_only_columns(
-                    *SUMMARY_COLUMNS,
-                    Branch.org_id,
-                    Branch.name.label("branch_name"),
-                    Company.name.label("company_name"),
-                )
-                .join(Branch, Branch.id == Agent.branch_id)
-                .join(Company, Company.id == Agent.company_id)
+                query.with_only_columns(*SUMMARY_COLUMNS, Agent.branch_id)
                 .order_by(order, Agent.id)
                 .offset(offset)
                 .limit(limit)
             ).all()
             total = repo.page_total(query, offset, limit, len(rows))
-            items = [
-                self._summary(row, row.org_id, now, row.branch_name, row.company_name)
-                for row in rows
-            ]
+            where = _branch_labels(uow.session, {row.branch_id for row in rows})
+            items = [self._summary(row, *where[row.branch_id], now=now) for row in rows]
             return Page(items, total, offset)
 
     def get_agent(self, principal: Principal, agent_uuid: str) -> AgentDetail:
@@ -112,7 +103,9 @@ class AgentService:
                 else None
             )
             return AgentDetail(
-                summary=self._summary(agent, branch.org_id, utcnow(), branch.name, company.name),
+                summary=self._summary(
+                    agent, branch.org_id, branch.name, company.name, now=utcnow()
+                ),
                 machine_id=agent.machine_id,
                 tenant_org_id=tenant.org_id,
                 company_org_id=company.org_id,
@@ -199,15 +192,16 @@ class AgentService:
                 after={"branch": target.org_id},
             )
             uow.commit()
-            return self._summary(agent, target.org_id, utcnow(), target.name)
+            return self._summary(agent, target.org_id, target.name, now=utcnow())
 
     def _summary(
         self,
         agent: Agent | Row,
         branch_org_id: str,
-        now: datetime,
         branch_name: str,
         company_name: str = "",
+        *,
+        now: datetime,
     ) -> AgentSummary:
         """From an agent, or a row of its ``SUMMARY_COLUMNS``."""
         return AgentSummary(
@@ -225,3 +219,15 @@ class AgentService:
             source=agent.source,
             company_name=company_name,
         )
+
+
+def _branch_labels(session: Session, branch_ids: set[int]) -> dict[int, tuple[str, str, str]]:
+    """(org id, name, company name) of each branch: read once per page, not once per row."""
+    if not branch_ids:
+        return {}
+    rows = session.execute(
+        select(Branch.id, Branch.org_id, Branch.name, Company.name)
+        .join(Company, Company.id == Branch.company_id)
+        .where(Branch.id.in_(sorted(branch_ids)))
+    )
+    return {branch_id: (org_id, name, company) for branch_id, org_id, name, company in rows}

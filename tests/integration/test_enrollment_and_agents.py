@@ -133,6 +133,9 @@ def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
         superadmin, branch.org_id, limit=3, sort_by="hostname", descending=True
     )
     assert page.total == 7 and [a.hostname for a in page.items] == ["host-6", "host-5", "host-4"]
+    company = services.orgs.get_node(superadmin, branch.parent_org_id)
+    where = {(a.branch_org_id, a.branch_name, a.company_name) for a in page.items}
+    assert where == {(branch.org_id, branch.name, company.name)}
     assert services.agents.list_agents(superadmin, branch.org_id, text="host-3").total == 1
     last, beyond = (
         services.agents.list_agents(superadmin, branch.org_id, offset=offset, limit=3)
