@@ -291,6 +291,10 @@ class Agent(Base):
     )
 
 
+# Four bytes on MySQL (up to 2106): ``ts`` leads every raw row and the primary key.
+UnixSeconds = BigInteger().with_variant(mysql.INTEGER(unsigned=True), "mysql", "mariadb")
+
+
 class Telemetry(Base):
     """One sample. ``ts`` is Unix seconds (UTC); the primary key makes ``(agent, ts)`` unique
     and clusters each agent's history for range scans.
@@ -303,7 +307,7 @@ class Telemetry(Base):
     __tablename__ = "telemetry"
 
     agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ts: Mapped[int] = mapped_column(UnixSeconds, primary_key=True, autoincrement=False)
     cpu_percent: Mapped[float | None] = mapped_column(Float)
     mem_percent: Mapped[float | None] = mapped_column(Float)
     disk_percent: Mapped[float | None] = mapped_column(Float)

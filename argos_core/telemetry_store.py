@@ -74,6 +74,7 @@ class OutOfRange(ValueError):
 
 _LITERAL = {int: int.__repr__, float: float.__repr__}
 BIGINT_MIN, BIGINT_MAX = -(1 << 63), (1 << 63) - 1
+TS_MAX = (1 << 32) - 1  # MySQL INT UNSIGNED
 FLOAT_MAX = 3.402823466e38  # MySQL FLOAT (single precision)
 _FLOAT_COLUMNS = frozenset({"cpu_percent", "mem_percent", "disk_percent", "load_1m"})
 
@@ -109,7 +110,10 @@ def _check_ranges(rows: Sequence[tuple]) -> None:
             if not present:
                 continue
             lo, hi = min(present), max(present)
-        if column in _FLOAT_COLUMNS:
+        if column == "ts":
+            if lo < 0 or hi > TS_MAX:
+                raise OutOfRange(f"'ts' holds {hi if hi > TS_MAX else lo}, beyond 0..{TS_MAX}.")
+        elif column in _FLOAT_COLUMNS:
             if lo < -FLOAT_MAX or hi > FLOAT_MAX:
                 raise OutOfRange(f"'{column}' holds {hi if hi > FLOAT_MAX else lo}, beyond FLOAT.")
         elif lo < BIGINT_MIN or hi > BIGINT_MAX:

@@ -31,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from scratch import create_database, drop_database
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 
 from argos_core import branch_rollups, partitions, rollups
 from argos_core.bootstrap import bootstrap
@@ -149,7 +149,7 @@ def run(url: str, args: argparse.Namespace) -> int:
     _rollup_upkeep(engine, rolled)
     _agent_charts(services, engine, reference_id, raw_ids[0], now, args.runs)
     _aggregates(services, engine, now, args.runs)
-    _bytes_per_sample(engine)
+    _bytes_per_sample(engine, raw_start, now)
     _housekeeping(engine, now, args)
     services.close()
     return 0
@@ -270,11 +270,29 @@ def _rollup_upkeep(engine: Engine, rolled: int) -> None:
     per_sample = median / 1000 / max(1, samples)
     print(f"rollup upkeep: one closed hour ({samples:,} samples)")
     report(
-        "roll one hour (upsert, all agents)",
+        "roll one hour (upsert, all agents, then their branches)",
         first,
         median,
         f"{per_sample * 1e6:.2f} us/sample -> {per_sample * 1700 * 100:.2f} % of one core"
         " at 1,700 samples/s (DB + client)",
+    )
+
+    def branches_hour():
+        with engine.begin() as conn:
+            branch_rollups.roll_branches(conn, hour, hour + HOUR)
+
+    with engine.connect() as conn:
+        agent_hours = conn.scalar(
+            select(func.count()).select_from(TelemetryHourly).where(TelemetryHourly.hour == hour)
+        )
+    first, median, _ = timed(branches_hour, 3)
+    per_agent_hour = median / 1000 / max(1, agent_hours)
+    report(
+        f"  of which the node tier ({agent_hours:,} agent-hours)",
+        first,
+        median,
+        f"{per_agent_hour * 1e6:.1f} us/agent-hour = {per_agent_hour / 60 * 1e6:.2f} us/sample"
+        " at one sample a minute",
     )
 
 
@@ -374,9 +392,11 @@ def _all_branches_stale(engine: Engine) -> Iterator[None]:
             conn.execute(text("DELETE FROM telemetry_stale_branches"))
 
 
-def _bytes_per_sample(engine: Engine) -> None:
+def _bytes_per_sample(engine: Engine, raw_start: int, now: int) -> None:
     """Raw tier bytes on disk per sample, against the same rows in the table as it was
-    (BIGINT/FLOAT columns, no compression, no partitions)."""
+    (BIGINT ts, no compression, no partitions); also for the days every raw agent reports
+    alone (the year-of-raw agent's days are partitions of 1,440 rows each, where a
+    partition's own pages weigh as much as its rows)."""
     if engine.dialect.name == "sqlite":
         return
     with engine.begin() as conn:
@@ -401,11 +421,33 @@ def _bytes_per_sample(engine: Engine) -> None:
             "SELECT SUM(data_length + index_length) FROM information_schema.tables"
             " WHERE table_schema = DATABASE() AND table_name = 'telemetry'"
         ).scalar()
+        full = [
+            p
+            for p in partitions.partitions(conn)
+            if p.bound is not None and p.bound - DAY >= raw_start and p.bound <= now
+        ]
+        schema = conn.exec_driver_sql("SELECT DATABASE()").scalar()
+        fleet_bytes = conn.execute(
+            text(
+                "SELECT SUM(allocated_size) FROM information_schema.innodb_sys_tablespaces"
+                " WHERE name IN :names"
+            ).bindparams(bindparam("names", expanding=True)),
+            {"names": [f"{schema}/telemetry#P#{p.name}" for p in full]},
+        ).scalar()
+        fleet_rows = conn.scalar(
+            select(func.count())
+            .select_from(Telemetry)
+            .where(Telemetry.ts >= full[0].bound - DAY, Telemetry.ts < full[-1].bound)
+        )
         conn.exec_driver_sql("DROP TABLE telemetry_before")
     print(f"raw tier on disk ({rows:,} samples, InnoDB files as allocated after a flush)")
     print(
         f"  partitioned, page-compressed: {now_bytes / rows:6.1f} B/sample"
         f" (pages before compression {int(logical) / rows:.1f} B/sample)"
+    )
+    print(
+        f"  the {len(full)} whole days of the raw fleet alone ({fleet_rows:,} samples):"
+        f" {int(fleet_bytes) / fleet_rows:6.1f} B/sample"
     )
     print(f"  REFERENCE table as before:    {before / rows:6.1f} B/sample")
 

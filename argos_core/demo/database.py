@@ -95,8 +95,12 @@ def _shift_demo_fleet(engine: Engine, now: datetime | None = None) -> int:
                 [{"agent_id": r.id, "seen": r.last_seen + delta} for r in rows],
             )
         # (agent, ts) is the primary key: moving every row by the same amount in one
-        # statement could collide with a neighbour mid-update, so go through negative values.
-        conn.execute(update(Telemetry).values(ts=-(Telemetry.ts + shift)))
-        conn.execute(update(Telemetry).values(ts=-Telemetry.ts))
+        # statement could collide with a neighbour mid-update, so first move every row
+        # past the newest one (ts is unsigned on MySQL: no detour through negative values).
+        low, high = conn.execute(select(func.min(Telemetry.ts), func.max(Telemetry.ts))).one()
+        if low is not None:
+            past = high - low + shift + 1
+            conn.execute(update(Telemetry).values(ts=Telemetry.ts + past))
+            conn.execute(update(Telemetry).values(ts=Telemetry.ts - (past - shift)))
     shift_history(engine, shift)
     return shift

@@ -57,9 +57,16 @@ def test_values_beyond_their_column_are_refused(changes, column):
         _numeric_values([row(), row(T0 + 1, **changes)])
 
 
+@pytest.mark.parametrize("ts", [-1, 1 << 32], ids=["before-1970", "after-2106"])
+def test_a_time_beyond_the_unsigned_ts_column_is_refused(ts):
+    with pytest.raises(OutOfRange, match="'ts'"):
+        _numeric_values([row(), row(ts)])
+
+
 def test_values_at_the_edges_pass():
     edges = row(net_rx_bytes=(1 << 63) - 1, uptime_s=-(1 << 63), cpu_percent=3.4e38)
     assert _numeric_values([edges]) is not None
+    assert _numeric_values([row(0), row((1 << 32) - 1)]) is not None
 
 
 @pytest.fixture

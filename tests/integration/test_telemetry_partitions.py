@@ -113,6 +113,34 @@ def test_migration_partitions_a_populated_table(mysql_only, tmp_path):
             engine.dispose()
 
 
+def test_migration_makes_ts_four_bytes_in_a_populated_partitioned_table(mysql_only, tmp_path):
+    with scratch_database("mysql", tmp_path, migrate=False) as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine, "0001")
+            with engine.begin() as conn:
+                _seed_0001(conn)
+            upgrade(engine, "0007")
+            with engine.connect() as conn:
+                before = conn.execute(text("SELECT * FROM telemetry ORDER BY agent_id, ts")).all()
+            assert upgrade(engine) == head_revision()
+            with engine.connect() as conn:
+                column = conn.scalar(
+                    text(
+                        "SELECT column_type FROM information_schema.columns WHERE"
+                        " table_schema = DATABASE() AND table_name = 'telemetry'"
+                        " AND column_name = 'ts'"
+                    )
+                )
+                after = conn.execute(text("SELECT * FROM telemetry ORDER BY agent_id, ts")).all()
+                still_partitioned = partitions(conn)
+            assert column == "int(10) unsigned"
+            assert after == before and len(after) == 4
+            assert len(still_partitioned) == 31 + 1 + 3 + 1
+        finally:
+            engine.dispose()
+
+
 def test_partitions_are_prepared_ahead_idempotently(mysql_engine):
     with mysql_engine.begin() as conn:
         assert prepare_ahead(conn, TODAY + 10, days_ahead=3) == []  # the migration did it
