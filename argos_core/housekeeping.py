@@ -1,6 +1,6 @@
 """Telemetry housekeeping: roll up closed hours, re-roll late ones, rebuild stale branches
-of the node tier, prepare partitions ahead, drop expired raw data and rollups. Idempotent;
-safe to stop at any point.
+of the node tier, roll closed days into the daily tier, prepare partitions ahead, drop
+expired raw data and rollups. Idempotent; safe to stop at any point.
 
 Raw data is never dropped before its hours are rolled up. On MySQL expired raw days are
 whole partitions dropped (cost independent of their size); on SQLite, and for rollups,
@@ -18,7 +18,14 @@ from sqlalchemy import Engine, select
 
 from argos_core import branch_rollups, partitions, rollups
 from argos_core.errors import ValidationError
-from argos_core.models import Agent, Branch, Telemetry, TelemetryBranchHourly, TelemetryHourly
+from argos_core.models import (
+    Agent,
+    Branch,
+    Telemetry,
+    TelemetryBranchHourly,
+    TelemetryDaily,
+    TelemetryHourly,
+)
 
 HOUSEKEEPING_JOB = "telemetry.housekeep"
 DEFAULT_RAW_RETENTION = timedelta(days=14)
@@ -44,6 +51,7 @@ class HousekeepingReport:
     hours_rolled: int = 0
     late_agent_hours: int = 0
     branches_rebuilt: int = 0
+    days_rolled: int = 0
     partitions_created: list[str] = field(default_factory=list)
     partitions_dropped: list[str] = field(default_factory=list)
     raw_rows_deleted: int = 0
@@ -69,6 +77,7 @@ def housekeep(
     report.hours_rolled = rollups.roll_closed_hours(engine, now, keep_alive)
     report.late_agent_hours = rollups.reroll_late_hours(engine, keep_alive)
     report.branches_rebuilt = branch_rollups.rebuild_stale(engine, keep_alive)
+    report.days_rolled = rollups.roll_closed_days(engine, keep_alive)
     with engine.begin() as conn:
         rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
         report.partitions_created = partitions.prepare_ahead(conn, now, PARTITION_DAYS_AHEAD)
@@ -77,10 +86,12 @@ def housekeep(
         # Only whole rolled days may go: their rollups must exist first.
         raw_cutoff = min(raw_cutoff, partitions.day_start(rolled))
         _drop_raw(engine, raw_cutoff, report, keep_alive)
-    rollup_cutoff = rollups.hour_start(now - int(retention.rollups.total_seconds()))
+    # Whole days, so the daily tier and the hours it sums up expire together.
+    rollup_cutoff = partitions.day_start(now - int(retention.rollups.total_seconds()))
     report.rollup_rows_deleted = _delete_by_agents(
         engine, TelemetryHourly.__table__, "hour", rollup_cutoff, keep_alive
     )
+    _delete_by_agents(engine, TelemetryDaily.__table__, "day", rollup_cutoff, keep_alive)
     with engine.connect() as conn:
         branch_ids = list(conn.scalars(select(Branch.id).order_by(Branch.id)))
     _delete_by_keys(

@@ -406,6 +406,28 @@ class TelemetryBranchHourly(Base):
     __table_args__ = MYSQL_TABLE
 
 
+class TelemetryDaily(Base):
+    """The daily tier for ranking agents: one row per agent and closed day (``day`` is its
+    start). Per ranked metric the sum of the day's hourly averages weighted by their
+    samples, that weight, and the highest maximum."""
+
+    __tablename__ = "telemetry_daily"
+
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    cpu_percent_wsum: Mapped[float] = mapped_column(Double)
+    cpu_percent_weight: Mapped[int] = mapped_column(BigInteger)
+    cpu_percent_max: Mapped[float | None] = mapped_column(Float)
+    mem_percent_wsum: Mapped[float] = mapped_column(Double)
+    mem_percent_weight: Mapped[int] = mapped_column(BigInteger)
+    mem_percent_max: Mapped[float | None] = mapped_column(Float)
+    disk_percent_wsum: Mapped[float] = mapped_column(Double)
+    disk_percent_weight: Mapped[int] = mapped_column(BigInteger)
+    disk_percent_max: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = MYSQL_TABLE
+
+
 class TelemetryStaleBranch(Base):
     """A branch whose node-tier rows for ``since <= hour < until`` no longer match its
     agents (an agent moved in or out, or was deleted). Reads take those branches from the

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, delete, select, text, tuple_
 
-from argos_core import branch_rollups
+from argos_core import branch_rollups, daily_rollups
 from argos_core.models import ROLLUP_METRICS, Agent, Branch, TelemetryLateHour, TelemetryMark
 
 HOUR_S = 3600
@@ -31,6 +31,7 @@ LATE_AFTER_S = 60
 # an hour, so rolling an hour alone or within a day gives the same rates).
 LOOKBACK_S = 900
 ROLLED_UNTIL = "rolled_until"
+DAILY_UNTIL = "daily_until"
 RAW_HORIZON = "raw_horizon"
 LATE_BATCH = 5000
 # Below MariaDB's in_predicate_conversion_threshold (1000): a longer IN list becomes a
@@ -112,8 +113,9 @@ def roll(
 ) -> int:
     """Roll the hours ``lo <= hour < hi`` (of the given agents, else all) into
     ``telemetry_hourly``, ``AGENTS_PER_ROLL`` agents per statement, then rebuild those hours
-    of the agents' branches (``branch_ids`` when the caller knows them) in the node tier.
-    Idempotent. Returns the database's count of agent rows written."""
+    of the agents' branches (``branch_ids`` when the caller knows them) in the node tier,
+    and the agents' days in the daily tier where it already covers them. Idempotent.
+    Returns the database's count of agent rows written."""
     if agent_ids is None:
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
         branch_ids = None
@@ -126,6 +128,10 @@ def roll(
         sql = _upsert(conn.dialect.name, hourly_select(chunk))
         written += conn.execute(text(sql), params).rowcount
     branch_rollups.roll_branches(conn, params["lo"], params["hi"], branch_ids)
+    daily = get_mark(conn, DAILY_UNTIL)
+    if daily is not None and params["lo"] < daily:
+        days_hi = min(daily, daily_rollups.day_start(params["hi"] - 1) + daily_rollups.DAY_S)
+        daily_rollups.roll_days(conn, params["lo"], days_hi, agent_ids)
     return written
 
 
@@ -178,6 +184,44 @@ def roll_closed_hours(engine: Engine, now: int, keep_alive=None) -> int:
         if keep_alive is not None and hours % 24 == 0:
             keep_alive()
     return hours
+
+
+def oldest_hour(conn: Connection) -> int | None:
+    """The oldest hourly row of any agent, one index dive per agent."""
+    return conn.scalar(
+        text(
+            "SELECT MIN((SELECT MIN(h.hour) FROM telemetry_hourly h WHERE h.agent_id = a.id))"
+            " FROM agents a"
+        )
+    )
+
+
+def roll_closed_days(engine: Engine, keep_alive=None) -> int:
+    """Roll every day whose hours are all rolled up into the daily tier, from the
+    ``daily_until`` mark (from the oldest hourly row the first time), one transaction per
+    day. Returns the days rolled."""
+    day = daily_rollups.DAY_S
+    with engine.begin() as conn:
+        rolled = get_mark(conn, ROLLED_UNTIL)
+        if rolled is None:
+            return 0
+        until = daily_rollups.day_start(rolled)
+        lo = get_mark(conn, DAILY_UNTIL)
+        if lo is None:
+            oldest = oldest_hour(conn)
+            lo = until if oldest is None else min(until, daily_rollups.day_start(oldest))
+            set_mark(conn, DAILY_UNTIL, lo)
+        agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
+    days = 0
+    while lo < until:
+        with engine.begin() as conn:
+            daily_rollups.roll_days(conn, lo, lo + day, agent_ids)
+            set_mark(conn, DAILY_UNTIL, lo + day)
+        lo += day
+        days += 1
+        if keep_alive is not None:
+            keep_alive()
+    return days
 
 
 def note_late(conn: Connection, rows: Iterable[tuple], now: int) -> int:
@@ -244,6 +288,9 @@ def shift_history(engine: Engine, seconds: int) -> None:
             for table in ("telemetry_hourly", "telemetry_branch_hourly"):
                 conn.execute(text(f"UPDATE {table} SET hour = -(hour + :h)"), {"h": hours})
                 conn.execute(text(f"UPDATE {table} SET hour = -hour"))
+            # Whole hours do not keep days whole: housekeeping rolls the days again.
+            conn.execute(text("DELETE FROM telemetry_daily"))
+            conn.execute(delete(TelemetryMark).where(TelemetryMark.name == DAILY_UNTIL))
         rolled = get_mark(conn, ROLLED_UNTIL)
         if rolled is None:
             return

@@ -12,7 +12,13 @@ from sqlalchemy import Connection, Engine, func, select, text
 from argos_core import partitions, rollups
 from argos_core.models import Telemetry, TelemetryHourly
 
-TABLES = ("telemetry", "telemetry_hourly", "telemetry_late_hours")
+TABLES = (
+    "telemetry",
+    "telemetry_hourly",
+    "telemetry_branch_hourly",
+    "telemetry_daily",
+    "telemetry_late_hours",
+)
 
 
 @dataclass(frozen=True)

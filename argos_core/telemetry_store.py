@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from argos_core.branch_rollups import note_stale
 from argos_core.db import fresh
-from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
+from argos_core.models import (
+    Agent,
+    Telemetry,
+    TelemetryDaily,
+    TelemetryHourly,
+    TelemetryLateHour,
+)
 from argos_core.rollups import note_late
 from argos_core.sample_fields import SAMPLE_METRICS
 
@@ -128,8 +134,8 @@ def insert_ignoring_duplicates(conn: Connection, rows: Sequence[Mapping[str, Any
 
 
 def delete_history(db: Connection | Session, agent_ids: Iterable[int]) -> None:
-    """Delete the agents' raw samples, rollups and late-hour notes, and note their
-    branches' node-tier rows stale.
+    """Delete the agents' raw samples, hourly and daily rollups and late-hour notes, and
+    note their branches' node-tier rows stale.
 
     ``telemetry`` has no foreign key (partitioned InnoDB tables cannot carry one), so every
     path that deletes agents calls this first, in the same transaction. Ids are listed
@@ -139,7 +145,7 @@ def delete_history(db: Connection | Session, agent_ids: Iterable[int]) -> None:
     note_stale(db, wanted, int(time.time()))
     for start in range(0, len(wanted), IDS_PER_STATEMENT):
         chunk = wanted[start : start + IDS_PER_STATEMENT]
-        for table in (Telemetry, TelemetryHourly, TelemetryLateHour):
+        for table in (Telemetry, TelemetryHourly, TelemetryDaily, TelemetryLateHour):
             db.execute(delete(table).where(table.agent_id.in_(chunk)))
 
 

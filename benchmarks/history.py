@@ -44,7 +44,9 @@ from argos_core.models import (
     Company,
     Telemetry,
     TelemetryBranchHourly,
+    TelemetryDaily,
     TelemetryHourly,
+    TelemetryMark,
 )
 from argos_core.scope import Principal
 from argos_core.telemetry_stats import disk_bytes
@@ -143,6 +145,15 @@ def run(url: str, args: argparse.Namespace) -> int:
     print(
         f"built the node tier from them: {branch_rows:,} branch-hour rows in"
         f" {time.perf_counter() - began:.1f} s (a week of hours per statement)"
+    )
+    began = time.perf_counter()
+    days = rollups.roll_closed_days(engine)
+    with engine.connect() as conn:
+        daily_rows = conn.scalar(select(func.count()).select_from(TelemetryDaily))
+    spent = time.perf_counter() - began
+    print(
+        f"rolled {days} closed days into the daily tier: {daily_rows:,} agent-day rows in"
+        f" {spent:.1f} s = {spent / max(1, daily_rows) * 1e3:.2f} ms per agent-day"
     )
     _analyze(engine)
 
@@ -371,7 +382,20 @@ def _aggregates(services, engine, now, runs) -> None:
         first, median, top = timed(
             lambda o=org: tel.top_agents(ROOT, o, "cpu_percent", now - 30 * DAY, now), runs
         )
-        report(f"{label}: top 10 agents by CPU", first, median, f"{len(top)} agents")
+        report(f"{label}: top 10 agents by CPU", first, median, f"{len(top)} agents (daily tier)")
+        if org == company:
+            with _without_daily_tier(engine):
+                first, median, hourly_top = timed(
+                    lambda o=org: tel.top_agents(ROOT, o, "cpu_percent", now - 30 * DAY, now),
+                    runs,
+                )
+            same = [a.uuid for a in hourly_top] == [a.uuid for a in top]
+            report(
+                f"REFERENCE {label}: top 10 from the hourly tier",
+                first,
+                median,
+                f"same ranking: {same}",
+            )
 
 
 @contextmanager
@@ -390,6 +414,21 @@ def _all_branches_stale(engine: Engine) -> Iterator[None]:
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM telemetry_stale_branches"))
+
+
+@contextmanager
+def _without_daily_tier(engine: Engine) -> Iterator[None]:
+    """No ``daily_until`` mark: rankings read every hour from the hourly tier."""
+    with engine.begin() as conn:
+        daily = rollups.get_mark(conn, rollups.DAILY_UNTIL)
+        conn.execute(
+            TelemetryMark.__table__.delete().where(TelemetryMark.name == rollups.DAILY_UNTIL)
+        )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            rollups.set_mark(conn, rollups.DAILY_UNTIL, daily)
 
 
 def _bytes_per_sample(engine: Engine, raw_start: int, now: int) -> None:

@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from argos_core import branch_rollups, rollups
+from argos_core import branch_rollups, daily_rollups, rollups
 from argos_core.errors import ValidationError
 from argos_core.models import ROLLUP_METRICS, Agent, Branch, Company, Telemetry, Tenant
 from argos_core.repositories import ScopedRepository
@@ -32,7 +32,7 @@ MAX_RANGE_S = 400 * 86400
 # Raw samples answer ranges up to this long (when they reach back far enough).
 RAW_MAX_SPAN_S = 14 * 86400
 HOUR_S = rollups.HOUR_S
-TOP_METRICS = ("cpu_percent", "mem_percent", "disk_percent")
+TOP_METRICS = daily_rollups.RANKED
 MAX_TOP = 100
 # One hourly row: hour, samples, then (min, avg, max) per ROLLUP_METRICS.
 _STATS = len(ROLLUP_METRICS)
@@ -400,41 +400,74 @@ def _agent_totals(
     conn, agent_ids: Sequence[int], metric: str, start: int, end: int
 ) -> dict[int, list]:
     """Per agent: the sample-weighted sum of ``metric``'s hourly averages, the weight, and
-    the highest maximum, over the hours touching ``[start, end)``."""
+    the highest maximum, over the hours touching ``[start, end)``: whole days the daily
+    tier holds from it, the other rolled hours from the hourly tier, the rest from raw
+    samples."""
     lo, hi = rollups.hour_start(start), rollups.hour_start(end - 1) + HOUR_S
     totals: dict[int, list] = {}
     if not agent_ids:
         return totals
     rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
     split = lo if rolled is None else max(lo, min(hi, rolled))
+    day = daily_rollups.DAY_S
+    first_day = -(-lo // day) * day
+    last_day = daily_rollups.day_start(min(split, rollups.get_mark(conn, rollups.DAILY_UNTIL) or 0))
+    hourly = [(lo, split)]
+    if last_day > first_day:
+        hourly = [(lo, first_day), (last_day, split)]
     for chunk in _chunks(agent_ids):
-        _add_totals(conn, totals, chunk, metric, lo, split, hi)
+        if last_day > first_day:
+            _add_totals(conn, totals, chunk, _daily_totals_sql(metric), first_day, last_day)
+        for a, b in hourly:
+            if b > a:
+                _add_totals(conn, totals, chunk, _hourly_totals_sql(metric), a, b)
+        if hi > split:
+            _add_raw_totals(conn, totals, chunk, metric, split, hi)
     return totals
 
 
+def _hourly_totals_sql(metric: str) -> str:
+    return (
+        f"SELECT agent_id, SUM({metric}_avg * samples * 1e0),"
+        f" SUM(CASE WHEN {metric}_avg IS NOT NULL THEN samples * 1e0 END),"
+        f" MAX({metric}_max) FROM telemetry_hourly WHERE agent_id IN ({{ids}})"
+        " AND hour >= :lo AND hour < :hi GROUP BY agent_id"
+    )
+
+
+def _daily_totals_sql(metric: str) -> str:
+    return (
+        f"SELECT agent_id, SUM({metric}_wsum), SUM({metric}_weight * 1e0), MAX({metric}_max)"
+        " FROM telemetry_daily WHERE agent_id IN ({ids}) AND day >= :lo AND day < :hi"
+        " GROUP BY agent_id"
+    )
+
+
+def _add_total(totals: dict[int, list], agent_id: int, wsum, weight, high) -> None:
+    if not weight:
+        return
+    total = totals.setdefault(int(agent_id), [0.0, 0.0, None])
+    total[0] += float(wsum)
+    total[1] += float(weight)
+    if high is not None:
+        total[2] = float(high) if total[2] is None else max(total[2], float(high))
+
+
 def _add_totals(
-    conn, totals: dict[int, list], chunk: list[int], metric: str, lo: int, split: int, hi: int
+    conn, totals: dict[int, list], chunk: list[int], sql: str, lo: int, hi: int
 ) -> None:
     listed = ",".join(str(i) for i in chunk)
-    if split > lo:
-        for agent_id, wsum, weight, high in conn.execute(
-            text(
-                f"SELECT agent_id, SUM({metric}_avg * samples * 1e0),"
-                f" SUM(CASE WHEN {metric}_avg IS NOT NULL THEN samples * 1e0 END),"
-                f" MAX({metric}_max) FROM telemetry_hourly WHERE agent_id IN ({listed})"
-                " AND hour >= :lo AND hour < :hi GROUP BY agent_id"
-            ),
-            {"lo": lo, "hi": split},
-        ):
-            if weight:
-                totals[int(agent_id)] = [float(wsum), float(weight), _float(high)]
-    if hi > split:
-        index = ROLLUP_METRICS.index(metric)
-        for row in conn.execute(text(rollups.hourly_select(chunk)), {"lo": split, "hi": hi}):
-            avg, high = row[4 + 3 * index], row[5 + 3 * index]
-            if avg is None:
-                continue
-            total = totals.setdefault(int(row[0]), [0.0, 0.0, None])
-            total[0] += avg * row[2]
-            total[1] += row[2]
-            total[2] = high if total[2] is None else max(total[2], high)
+    for agent_id, wsum, weight, high in conn.execute(
+        text(sql.replace("{ids}", listed)), {"lo": lo, "hi": hi}
+    ):
+        _add_total(totals, agent_id, wsum, weight, high)
+
+
+def _add_raw_totals(
+    conn, totals: dict[int, list], chunk: list[int], metric: str, lo: int, hi: int
+) -> None:
+    index = ROLLUP_METRICS.index(metric)
+    for row in conn.execute(text(rollups.hourly_select(chunk)), {"lo": lo, "hi": hi}):
+        avg, high = row[4 + 3 * index], row[5 + 3 * index]
+        if avg is not None:
+            _add_total(totals, row[0], avg * row[2], row[2], high)

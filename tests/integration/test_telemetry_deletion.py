@@ -6,10 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, insert, select
 
-from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour
+from argos_core.models import Agent, Telemetry, TelemetryDaily, TelemetryHourly, TelemetryLateHour
 from tests.factories import add_agent, add_samples
 
 T0 = 1_790_000_000
+DAILY = {
+    f"{m}_{s}": 0
+    for m in ("cpu_percent", "mem_percent", "disk_percent")
+    for s in ("wsum", "weight")
+}
 
 
 @pytest.fixture
@@ -34,6 +39,9 @@ def fleet(services, superadmin):
             session.execute(
                 insert(TelemetryHourly).values(agent_id=agent_id, hour=T0 // 3600 * 3600, samples=5)
             )
+            session.execute(
+                insert(TelemetryDaily).values(agent_id=agent_id, day=T0 // 86400 * 86400, **DAILY)
+            )
             session.commit()
     return berlin, agents
 
@@ -44,7 +52,7 @@ def _history(services) -> dict[str, int]:
             table.__tablename__: session.scalar(
                 select(func.count()).select_from(table).join(Agent, Agent.id == table.agent_id)
             )
-            for table in (Telemetry, TelemetryHourly, TelemetryLateHour)
+            for table in (Telemetry, TelemetryHourly, TelemetryDaily, TelemetryLateHour)
         } | {
             "orphans": sum(
                 session.scalar(
@@ -52,7 +60,7 @@ def _history(services) -> dict[str, int]:
                     .select_from(table)
                     .where(table.agent_id.not_in(select(Agent.id)))
                 )
-                for table in (Telemetry, TelemetryHourly, TelemetryLateHour)
+                for table in (Telemetry, TelemetryHourly, TelemetryDaily, TelemetryLateHour)
             )
         }
 
@@ -63,6 +71,7 @@ def test_deleting_an_agent_deletes_its_history_only(services, superadmin, fleet)
     assert _history(services) == {
         "telemetry": 10,
         "telemetry_hourly": 2,
+        "telemetry_daily": 2,
         "telemetry_late_hours": 2,
         "orphans": 0,
     }
@@ -74,6 +83,7 @@ def test_deleting_a_branch_deletes_its_agents_history(services, superadmin, flee
     assert _history(services) == {
         "telemetry": 5,
         "telemetry_hourly": 1,
+        "telemetry_daily": 1,
         "telemetry_late_hours": 1,
         "orphans": 0,
     }
