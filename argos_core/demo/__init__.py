@@ -1,5 +1,6 @@
-"""The ``argos --demo`` fleet: seeding (``seed``), its telemetry history (``history``), the
-demo database's life cycle (``database``) and the seeded agents' heartbeat (``heartbeat``)."""
+"""The ``argos --demo`` fleet: seeding (``seed``), its telemetry history (``history``), its
+alert rules and maintenance windows (``alert_rules``), the demo database's life cycle
+(``database``) and the seeded agents' heartbeat (``heartbeat``)."""
 
 from argos_core.demo.database import DemoDatabase, demo_database_url, prepare_demo
 from argos_core.demo.heartbeat import DemoHeartbeat

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, bindparam, func, select, update
 
 from argos_core.bootstrap import bootstrap
+from argos_core.demo.alert_rules import ensure_demo_alerts
 from argos_core.demo.seed import DEMO_SUPERADMIN, seed_demo
 from argos_core.migrate import upgrade
 from argos_core.models import Agent, Branch, PlatformAdmin, Telemetry, utcnow
@@ -65,8 +66,10 @@ def prepare_demo(
                 agents=agents,
                 days=days,
             )
+            ensure_demo_alerts(services, DEMO_SUPERADMIN)
             return DemoDatabase(url, summary.first_branch_org_id, True, 0)
         shift = _shift_demo_fleet(services.engine)
+        ensure_demo_alerts(services, DEMO_SUPERADMIN)
         with services.engine.connect() as conn:
             branch = conn.scalar(select(Branch.org_id).order_by(Branch.id).limit(1))
         return DemoDatabase(url, branch, False, shift)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, update
+from sqlalchemy import create_engine, delete, func, select, update
 
+from argos_core.alerts.evaluation import absence_pass
 from argos_core.bootstrap import bootstrap
 from argos_core.demo import DemoHeartbeat, prepare_demo
-from argos_core.models import Agent, Telemetry, utcnow
+from argos_core.models import Agent, Alert, AlertRule, Telemetry, utcnow
+from argos_core.scope import Principal
+from argos_core.settings import StatusPolicy
 from argos_core.status import AgentStatus
 from argos_desktop import demo_mode
 from argos_desktop.backend.remote import RemoteBackend
@@ -153,3 +156,29 @@ def test_a_failed_heartbeat_is_said_and_its_message_clears_when_it_works_again(
         processes.stop()
         qtbot.waitUntil(lambda: workers_in_flight() == 0, timeout=10_000)
         start.session.backend.close()
+
+
+def test_the_demo_has_alert_rules_and_maintenance_windows_once(demo_url):
+    services = bootstrap(demo_url)
+    try:
+        root = Principal("demo", "superadmin", source="tests")
+        rules = services.alerts.list_rules(root)
+        tenants = services.orgs.list_children(root, None).items
+        assert sorted((r.condition, r.metric or "") for r in rules) == sorted(
+            [("offline", ""), ("threshold", "cpu_percent"), ("threshold", "disk_percent")]
+            * len(tenants)
+        )
+        windows = services.alerts.list_maintenance(root)
+        assert sorted(w.repeat for w in windows) == ["daily", "none"]
+        assert any(w.open_until is not None for w in windows), "patching is under way"
+        # The seeded fleet has silent agents: the demo server's absence pass opens alerts.
+        opened = absence_pass(services.session_factory, StatusPolicy()).opened
+        assert opened and services.alerts.list_alerts(root).total == len(opened)
+        with services.engine.begin() as conn:  # a demo seeded before it had alerts
+            conn.execute(delete(Alert))
+            conn.execute(delete(AlertRule))
+        prepare_demo(demo_url)
+        prepare_demo(demo_url)
+        assert len(services.alerts.list_rules(root)) == len(rules)
+    finally:
+        services.close()
