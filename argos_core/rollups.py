@@ -113,25 +113,34 @@ def roll(
 ) -> int:
     """Roll the hours ``lo <= hour < hi`` (of the given agents, else all) into
     ``telemetry_hourly``, ``AGENTS_PER_ROLL`` agents per statement, then rebuild those hours
-    of the agents' branches (``branch_ids`` when the caller knows them) in the node tier,
-    and the agents' days in the daily tier where it already covers them. Idempotent.
-    Returns the database's count of agent rows written."""
+    in the node tier for the branches of the agents that had any (``branch_ids``, when the
+    caller knows the agents' branches, stands for them when every chunk had some), and the
+    agents' days in the daily tier where it already covers them. Idempotent. Returns the
+    database's count of agent rows written."""
     if agent_ids is None:
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
-        branch_ids = None
-    elif branch_ids is None:
-        branch_ids = sorted(branch_rollups.branches_of(conn, agent_ids))
     written = 0
     params = {"lo": hour_start(lo), "hi": hour_start(hi)}
+    # Agents of chunks that wrote rows: most chunks of a sparse fleet write none, and
+    # rebuilding their branches would double the cost of an hour (an upsert's count
+    # includes rows found unchanged, so a re-roll counts too).
+    touched: list[int] = []
     for start in range(0, len(agent_ids), AGENTS_PER_ROLL):
         chunk = agent_ids[start : start + AGENTS_PER_ROLL]
         sql = _upsert(conn.dialect.name, hourly_select(chunk))
-        written += conn.execute(text(sql), params).rowcount
+        count = conn.execute(text(sql), params).rowcount
+        written += count
+        if count:
+            touched += chunk
+    if not touched:
+        return written
+    if branch_ids is None or len(touched) < len(agent_ids):
+        branch_ids = sorted(branch_rollups.branches_of(conn, touched))
     branch_rollups.roll_branches(conn, params["lo"], params["hi"], branch_ids)
     daily = get_mark(conn, DAILY_UNTIL)
     if daily is not None and params["lo"] < daily:
         days_hi = min(daily, daily_rollups.day_start(params["hi"] - 1) + daily_rollups.DAY_S)
-        daily_rollups.roll_days(conn, params["lo"], days_hi, agent_ids)
+        daily_rollups.roll_days(conn, params["lo"], days_hi, touched)
     return written
 
 
