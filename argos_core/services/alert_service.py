@@ -462,7 +462,6 @@ class AlertService:
                 ChannelInfo(r.id, labels[r.id][0], r.kind, r.target, r.min_severity) for r in rows
             ]
 
-    @retrying(idempotent=True)
     def delete_channel(self, principal: Principal, channel_id: int) -> None:
         """Stop sending a node's alerts there; its notifications not yet sent go with it."""
         self._delete_placed(principal, NotifyChannel, channel_id, "notify_channel")
@@ -530,11 +529,11 @@ class AlertService:
             now = utcnow()
             return [_window_info(r, labels[r.id][0], now) for r in rows]
 
-    @retrying(idempotent=True)
     def delete_maintenance(self, principal: Principal, window_id: int) -> None:
         """End a window (and its repeats) now: notifications it held go out on the next pass."""
         self._delete_placed(principal, MaintenanceWindow, window_id, "maintenance")
 
+    @retrying(idempotent=True)
     def _delete_placed(
         self,
         principal: Principal,
