@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import make_url
 from tornado.netutil import bind_sockets
 
 from argos_core.bootstrap import Services
@@ -236,6 +237,15 @@ class TcpProxy:
     new ones (as a stopped database would), ``stall()`` keeps every connection open but
     forwards nothing (a database host gone from the network), ``restore()`` lets traffic
     through again."""
+
+    @classmethod
+    def before_database(cls, database_url: str) -> tuple[TcpProxy, str]:
+        """A proxy in front of a network database, and the database URL through it."""
+        url = make_url(database_url)
+        proxy = cls(url.host or "127.0.0.1", url.port or 3306)
+        return proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False
+        )
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self._target = (target_host, target_port)

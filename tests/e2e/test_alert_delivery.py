@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from argos_core.leases import Lease
 from argos_core.models import NotificationOutbox
@@ -275,9 +274,7 @@ def test_the_alert_jobs_stop_promptly_while_the_database_does_not_answer(
 ):
     if db_backend != "mysql":
         pytest.skip("stalling the connection needs a network database; SQLite is a local file")
-    url = make_url(fresh_database_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = TcpProxy.before_database(fresh_database_url)
     branch = make_branch(fresh_services)
     fresh_services.alerts.create_rule(ROOT, branch.org_id, condition="offline", severity="warning")
     server = ServerThread(proxied, FAST).start()

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psutil
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import count_rows
 from tests.e2e.processes import environment, ingest, listening_url
@@ -201,9 +200,7 @@ def test_a_worker_whose_database_stops_answering_still_stops_and_acknowledges_no
 ):
     if db_backend != "mysql":
         pytest.skip("stalling the connection needs a network database; SQLite is a local file")
-    target = make_url(ingest_db)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 3306)
-    proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = TcpProxy.before_database(ingest_db)
     server = ingest("--database-url", proxied, "--port", "0", "--stop-timeout", "2")
     try:
         url = listening_url(server.first_line())

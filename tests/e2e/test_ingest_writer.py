@@ -102,9 +102,7 @@ def test_database_outage_gives_quick_503s_and_ingestion_resumes_by_itself(
 ):
     if db_backend != "mysql":
         pytest.skip("cutting the connection needs a network database; SQLite is a local file")
-    url = make_url(ingest_db)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = TcpProxy.before_database(ingest_db)
     config = IngestConfig(agent_rate=0, credentials_ttl_s=0.2, health_retry_interval_s=0.2)
     server = ServerThread(proxied, config).start()
     acknowledged = 0

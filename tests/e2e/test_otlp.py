@@ -32,7 +32,7 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.version import __version__ as sdk_version
-from sqlalchemy import event, make_url, text
+from sqlalchemy import event, text
 
 from argos_core.bootstrap import Services
 from ingest_server.context import IngestConfig
@@ -592,9 +592,7 @@ def test_a_database_outage_answers_503_with_retry_after_and_intake_resumes(
 ):
     if db_backend != "mysql":
         pytest.skip("cutting the connection needs a network database; SQLite is a local file")
-    url = make_url(ingest_db)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = TcpProxy.before_database(ingest_db)
     server = ServerThread(proxied, IngestConfig(agent_rate=0, health_retry_interval_s=0.2)).start()
     known, unknown = new_machine(), new_machine()
     try:
