@@ -5,6 +5,14 @@ expired raw data and rollups. Idempotent; safe to stop at any point.
 Raw data is never dropped before its hours are rolled up. On MySQL expired raw days are
 whole partitions dropped (cost independent of their size); on SQLite, and for rollups,
 rows are deleted a few agents at a time (primary-key ranges, short transactions).
+
+The pass runs beside the writer and must never make it wait. On MySQL/MariaDB its
+transactions run READ COMMITTED: the raw samples and agents that ``INSERT ... SELECT``
+statements read are then consistent reads that lock nothing (under REPEATABLE READ InnoDB
+takes shared next-key locks on them, and the writer's inserts into the gaps after each
+agent's newest sample and its ``last_seen`` updates waited for the pass, or deadlocked
+with it). What the pass locks (its own tiers, the marks, the late-hour notes it takes) the
+writer only touches in noting late hours, and those notes are taken an hour at a time.
 """
 
 from __future__ import annotations
@@ -71,6 +79,7 @@ def housekeep(
     """One housekeeping pass. ``keep_alive`` is called between steps (a lease's ``renew``:
     it raises to stop the pass when the lease is lost)."""
     retention = retention or Retention()
+    engine = pass_engine(engine)
     began = time.perf_counter()
     now = int(time.time() if now is None else now)
     report = HousekeepingReport()
@@ -102,6 +111,14 @@ def housekeep(
         report.raw_horizon = rollups.get_mark(conn, rollups.RAW_HORIZON)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def pass_engine(engine: Engine) -> Engine:
+    """``engine`` with the pass's isolation: READ COMMITTED on MySQL/MariaDB (SQLite has
+    one writer at a time and no row locks to avoid)."""
+    if engine.dialect.name in ("mysql", "mariadb"):
+        return engine.execution_options(isolation_level="READ COMMITTED")
+    return engine
 
 
 def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, keep_alive) -> None:

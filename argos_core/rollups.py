@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, delete, select, text, tuple_
+from sqlalchemy import Connection, Engine, and_, delete, or_, select, text
 
 from argos_core import branch_rollups, daily_rollups
 from argos_core.models import ROLLUP_METRICS, Agent, Branch, TelemetryLateHour, TelemetryMark
@@ -247,39 +247,43 @@ def note_late(conn: Connection, rows: Iterable[tuple], now: int) -> int:
 
 
 def reroll_late_hours(engine: Engine, keep_alive=None) -> int:
-    """Re-roll the agents' hours that received late samples. Notes for hours not rolled
-    yet are just dropped (the regular pass covers them), as are notes for hours whose raw
-    samples are gone (re-rolling from what is left would lose the rollup). Returns how many
-    agent-hours were re-rolled."""
+    """Re-roll the agents' hours that received late samples, one transaction per hour's
+    notes (``AGENTS_PER_ROLL`` agents at most). The notes are deleted first, in the
+    writer's order (agent ascending): a writer noting one of them again waits for this
+    short commit and its note survives for the next pass. The notes are walked once in key
+    order, so notes added meanwhile behind the cursor wait for the next pass instead of
+    keeping this one going. Notes for hours not rolled yet are just dropped (the regular
+    pass covers them), as are notes for hours whose raw samples are gone (re-rolling from
+    what is left would lose the rollup). Returns how many agent-hours were re-rolled."""
+    notes_table = TelemetryLateHour.__table__
+    agent_c, hour_c = notes_table.c.agent_id, notes_table.c.hour
+    with engine.connect() as conn:
+        rolled = get_mark(conn, ROLLED_UNTIL) or 0
+        horizon = get_mark(conn, RAW_HORIZON) or 0
     total = 0
+    after = (-1, -1)
     while True:
-        with engine.begin() as conn:
-            rolled = get_mark(conn, ROLLED_UNTIL) or 0
-            horizon = get_mark(conn, RAW_HORIZON) or 0
+        with engine.connect() as conn:
             notes = conn.execute(
-                select(TelemetryLateHour.agent_id, TelemetryLateHour.hour)
-                .order_by(TelemetryLateHour.hour, TelemetryLateHour.agent_id)
+                select(agent_c, hour_c)
+                .where(or_(agent_c > after[0], and_(agent_c == after[0], hour_c > after[1])))
+                .order_by(agent_c, hour_c)
                 .limit(LATE_BATCH)
             ).all()
-            if not notes:
-                return total
-            # Deleting first holds the notes' locks: a writer noting one of them again
-            # waits for this commit and its note survives for the next pass.
-            for start in range(0, len(notes), 500):
-                conn.execute(
-                    delete(TelemetryLateHour).where(
-                        tuple_(TelemetryLateHour.agent_id, TelemetryLateHour.hour).in_(
-                            [tuple(n) for n in notes[start : start + 500]]
-                        )
-                    )
-                )
-            by_hour: dict[int, list[int]] = defaultdict(list)
-            for agent_id, hour in notes:
-                if horizon <= hour < rolled:
-                    by_hour[hour].append(agent_id)
-            for hour, agents in sorted(by_hour.items()):
-                roll(conn, hour, hour + HOUR_S, agents)
-                total += len(agents)
+        if not notes:
+            return total
+        after = tuple(notes[-1])
+        by_hour: dict[int, list[int]] = defaultdict(list)
+        for agent_id, hour in notes:
+            by_hour[hour].append(agent_id)
+        for hour, agents in sorted(by_hour.items()):
+            for start in range(0, len(agents), AGENTS_PER_ROLL):
+                chunk = agents[start : start + AGENTS_PER_ROLL]
+                with engine.begin() as conn:
+                    conn.execute(notes_table.delete().where(hour_c == hour, agent_c.in_(chunk)))
+                    if horizon <= hour < rolled:
+                        roll(conn, hour, hour + HOUR_S, chunk)
+                        total += len(chunk)
         if keep_alive is not None:
             keep_alive()
         if len(notes) < LATE_BATCH:
