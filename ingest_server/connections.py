@@ -1,9 +1,10 @@
 """What one connection may cost the server: time and count limits, and the hard body cap.
 
 * A client has ``idle_timeout_s`` to send a request's complete headers, counted from the
-  moment it connects or its previous answer was sent (Tornado's ``idle_connection_timeout``
-  bounds the whole header read: an idle keep-alive connection and one that dribbles its
-  headers byte by byte are closed alike), and ``body_timeout_s`` to send the body.
+  moment it connects or its previous answer was sent (the whole header read is bounded: an
+  idle keep-alive connection and one that dribbles its headers byte by byte are closed
+  alike), and ``body_timeout_s`` to send the body (``connection_deadlines``: one sweep, not
+  Tornado's two timers per request).
 * At most ``max_connections`` are open per worker process; one more is answered a ``503``
   with ``Retry-After`` and closed, before anything of it is read.
 * A body over ``HARD_BODY_CAP`` gets a JSON ``413`` and the connection is closed (reading
@@ -23,6 +24,7 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPConnection, HTTPHeaders, ResponseStartLine
 from tornado.iostream import IOStream, StreamClosedError
 
+from ingest_server.connection_deadlines import ConnectionDeadlines, DeadlineDelegate
 from ingest_server.context import HARD_BODY_CAP, IngestConfig
 from ingest_server.errors import ApiError, error_body
 
@@ -37,17 +39,21 @@ def http_server(app: Any, config: IngestConfig, ssl_options: Any = None) -> HTTP
         app,
         ssl_options=ssl_options,
         max_connections=config.max_connections,
-        idle_connection_timeout=config.idle_timeout_s,
-        body_timeout=config.body_timeout_s,
+        deadlines=ConnectionDeadlines(config.idle_timeout_s, config.body_timeout_s),
         max_body_size=UNCHECKED,
     )
 
 
 class CappedHTTPServer(HTTPServer):
-    """Tornado's HTTP server with a cap on the connections it holds open at once."""
+    """Tornado's HTTP server with a cap on the connections it holds open at once and
+    deadlines for clients to send their requests."""
 
-    def initialize(self, *args: Any, max_connections: int, **kwargs: Any) -> None:
+    def initialize(
+        self, *args: Any, max_connections: int, deadlines: ConnectionDeadlines, **kwargs: Any
+    ) -> None:
         super().initialize(*args, **kwargs)
+        self.conn_params.header_timeout = None  # Tornado's default is an hour, per request
+        self.deadlines = deadlines
         self.max_connections = max_connections
         self.open_connections = 0
         self.refused_connections = 0
@@ -58,11 +64,23 @@ class CappedHTTPServer(HTTPServer):
             self._refuse(stream)
             return
         self.open_connections += 1
+        self.deadlines.start()
         super().handle_stream(stream, address)
+
+    def start_request(self, server_conn: object, request_conn: HTTPConnection) -> Any:
+        """Called as the server starts waiting for a request's headers."""
+        self.deadlines.waiting_for_headers(server_conn)
+        delegate = super().start_request(server_conn, request_conn)
+        return DeadlineDelegate(delegate, self.deadlines, server_conn)
 
     def on_close(self, server_conn: object) -> None:
         self.open_connections -= 1
+        self.deadlines.answering(server_conn)
         super().on_close(server_conn)
+
+    async def close_all_connections(self) -> None:
+        await super().close_all_connections()
+        self.deadlines.stop()
 
     def _refuse(self, stream: IOStream) -> None:
         self.refused_connections += 1
