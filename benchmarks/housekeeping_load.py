@@ -7,15 +7,29 @@ Seeds ``--agents`` agents (branches of 100) of which ``--history-agents`` have
 ``--days`` of one-minute samples (rolled up, as the demo seeder does), then forgets the last
 ``--reroll-hours`` of rollups (as after a server outage) so that a pass has hours to roll
 again, its daily tier to build and the days older than the raw retention (``--raw-days``)
-to drop as partitions. ``argos-ingest --processes 2`` runs as a child; ``--ingest-agents``
-of the fleet's agents send one sample per request paced at ``--rate`` requests/s:
+to drop as partitions. ``argos-ingest --processes 2`` runs as a child (its log goes to a
+file, read for retried flushes); ``--ingest-agents`` of the fleet's agents send one sample
+per request paced at ``--rate`` requests/s, stamped ``--sample-age`` seconds ago (0: now, as
+agents report; 3600: late samples, which the writer notes for the pass to re-roll):
 
   reference     the ingest load alone for ``--seconds``
-  together      the same load while one housekeeping pass runs in another process (as
-                ``argos-admin telemetry housekeep`` runs it; the server runs its passes on
-                their own thread); the load goes on for ``--seconds`` or until the pass ends
+  together      the same load while one housekeeping pass runs; the load goes on for
+                ``--seconds`` or until the pass ends
 
-Prints the pass's report and duration beside both loads' latencies. Asserts nothing.
+Before each phase the script waits (up to a minute) for MariaDB to write back the dirty
+pages the seeding left (their flushing slows every commit) and prints how many were left.
+
+The pass is the server's own: ``HousekeepingJob.run_once`` from
+``ingest_server/jobs/housekeeping.py`` (the lease claimed, renewed between steps and let
+go; the same ``housekeep`` as ``argos-admin telemetry housekeep``), run in a process of its
+own. In the server it runs on a thread of one worker process, where its Python time would
+compete with that worker's event loop for the GIL: the script prints the pass's CPU time
+(user + system of its process) beside its duration, which bounds that share.
+
+Prints the pass's report, duration and CPU beside both loads' latencies and server CPU,
+the flushes the server retried after a deadlock (1213) or a lock wait timeout (1205), and
+MariaDB's own counters over each phase (server-wide: ``Innodb_deadlocks``, row lock waits
+and the time spent in them). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +37,9 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
+import resource
+import tempfile
 import time
 from datetime import timedelta
 
@@ -35,8 +52,12 @@ from sqlalchemy.engine import make_url
 
 from argos_core import rollups
 from argos_core.db import make_engine
-from argos_core.housekeeping import Retention, housekeep
+from argos_core.housekeeping import Retention
 from argos_core.models import TelemetryHourly
+from ingest_server.jobs.housekeeping import HousekeepingJob
+
+COUNTERS = ("Innodb_deadlocks", "Innodb_row_lock_waits", "Innodb_row_lock_time")
+RETRIED = re.compile(r"Retrying telemetry flush .*\((\d{4}),")
 
 
 def forget_recent_rollups(url: str, hours: int) -> None:
@@ -56,11 +77,61 @@ def forget_recent_rollups(url: str, hours: int) -> None:
 
 def housekeeping_worker(url: str, raw_days: int, pipe, go) -> None:
     engine = make_engine(url)
+    job = HousekeepingJob(engine, retention=Retention(raw=timedelta(days=raw_days)))
     go.wait()
     started = time.perf_counter()
-    report = housekeep(engine, Retention(raw=timedelta(days=raw_days)))
-    pipe.send((time.perf_counter() - started, report))
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    report = job.run_once()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    took = time.perf_counter() - started
+    cpu_s = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    pipe.send((took, cpu_s, report))
     engine.dispose()
+
+
+class MariaDB:
+    """MariaDB's server-wide status counters, and a wait for its dirty pages."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    def status(self, *names: str) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SHOW GLOBAL STATUS WHERE Variable_name IN %s", (names,)
+            ).all()
+        return {name: int(value) for name, value in rows}
+
+    def settle(self, limit_s: float = 60.0) -> str:
+        """Wait until fewer than 1,000 buffer pool pages are dirty (or ``limit_s``)."""
+        began = time.perf_counter()
+        while True:
+            dirty = self.status("Innodb_buffer_pool_pages_dirty")["Innodb_buffer_pool_pages_dirty"]
+            waited = time.perf_counter() - began
+            if dirty < 1000 or waited > limit_s:
+                return f"{dirty:,} dirty pages after waiting {waited:.0f} s"
+            time.sleep(1.0)
+
+    def counters(self) -> dict[str, int]:
+        return self.status(*COUNTERS)
+
+
+def counted(before: dict[str, int], after: dict[str, int]) -> str:
+    return ", ".join(f"{name} +{after[name] - before[name]:,}" for name in COUNTERS)
+
+
+def retried_flushes(log_path: str, start: int) -> tuple[str, int]:
+    """The flush retries logged since byte ``start``, by MariaDB error code."""
+    with open(log_path) as log:
+        log.seek(start)
+        text = log.read()
+        end = log.tell()
+    codes: dict[str, int] = {}
+    for code in RETRIED.findall(text):
+        codes[code] = codes.get(code, 0) + 1
+    named = {"1213": "deadlock", "1205": "lock wait timeout"}
+    found = ", ".join(f"{n} after {named.get(c, c)} ({c})" for c, n in sorted(codes.items()))
+    return found or "none", end
 
 
 def main() -> None:
@@ -79,6 +150,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--flush-ms", type=float, default=5.0)
+    parser.add_argument("--sample-age", type=int, default=0, help="seconds; 3600: late samples")
     args = parser.parse_args()
 
     print(f"machine: {machine_line()}")
@@ -88,39 +160,56 @@ def main() -> None:
         branches=max(1, args.agents // 100), agents=min(100, args.agents), days=args.days,
         telemetry_agents=args.history_agents,
     )  # fmt: skip
+    print(f"database: {make_url(url).render_as_string()} ({note})")
+    mariadb = MariaDB(url)
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="argos-hk-server-", suffix=".log") as log:
+            run(args, url, mariadb, log)
+    finally:
+        mariadb.engine.dispose()
+        drop()
+
+
+def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
+    """Both phases against one ``argos-ingest`` whose log goes to ``log``."""
     server = None
     try:
-        print(f"database: {make_url(url).render_as_string()} ({note})")
         forget_recent_rollups(url, args.reroll_hours)
         tokens = ingest_tokens(url, args.ingest_agents)
-        server = IngestProcess(url, args.processes, args.flush_ms)
-        now = int(time.time())
-        print(f"reference (load {os.getloadavg()[0]:.1f} before):")
-        alone = server.measure(ingest_plan(tokens, args, now - 2 * 3600))
+        server = IngestProcess(url, args.processes, args.flush_ms, stderr=log)
+        print(f"reference ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
+        counters, logged = mariadb.counters(), 0
+        alone = server.measure(ingest_plan(tokens, args, int(time.time()) - args.sample_age))
         print("  " + describe("ingest alone", alone))
+        retries, logged = retried_flushes(log.name, logged)
+        print(f"  flushes retried: {retries}; MariaDB: {counted(counters, mariadb.counters())}")
 
         ctx = multiprocessing.get_context("fork")
         go = ctx.Event()
         parent, child = ctx.Pipe(duplex=False)
         keeper = ctx.Process(target=housekeeping_worker, args=(url, args.raw_days, child, go))
         keeper.start()
-        print(f"together (load {os.getloadavg()[0]:.1f} before):")
-        load = start_load(server.port, ingest_plan(tokens, args, now - 3600), go)
+        print(f"together ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
+        now = int(time.time())
+        load = start_load(server.port, ingest_plan(tokens, args, now - args.sample_age), go)
         load.ready.wait()
         before = server.cpu_seconds()
+        counters = mariadb.counters()
         go.set()
         beside = load.result()
         beside.server_cpu_s = server.cpu_seconds() - before
         ended = "ended during the load" if parent.poll() else "still running when the load ended"
-        took, report = parent.recv()
+        took, pass_cpu_s, report = parent.recv()
         keeper.join()
         print("  " + describe("ingest beside housekeeping", beside))
-        print(f"  housekeeping pass: {took:.1f} s ({ended}); {report}")
+        retries, logged = retried_flushes(log.name, logged)
+        print(f"  flushes retried: {retries}; MariaDB: {counted(counters, mariadb.counters())}")
+        print(f"  housekeeping pass: {took:.1f} s, {pass_cpu_s:.2f} s of CPU in its process")
+        print(f"    ({ended}); {report}")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         if server is not None:
             print(f"server exit code after SIGTERM: {server.stop()}")
-        drop()
 
 
 if __name__ == "__main__":

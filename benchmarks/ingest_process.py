@@ -19,8 +19,14 @@ SECRET = "benchmark-secret-key-0123456789-abcdefghijkl"
 
 class IngestProcess:
     def __init__(
-        self, db_url: str, processes: int, flush_ms: float, extra_args: tuple[str, ...] = ()
+        self,
+        db_url: str,
+        processes: int,
+        flush_ms: float,
+        extra_args: tuple[str, ...] = (),
+        stderr=None,
     ) -> None:
+        """``stderr``: a file for the server's log (default: this process's stderr)."""
         env = {**os.environ, "ARGOS_SECRET_KEY": SECRET}
         self.proc = subprocess.Popen(
             [
@@ -42,6 +48,7 @@ class IngestProcess:
                 *extra_args,
             ],
             stdout=subprocess.PIPE,
+            stderr=stderr,
             env=env,
             text=True,
         )
