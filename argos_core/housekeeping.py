@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 
 from argos_core import branch_rollups, partitions, rollups
 from argos_core.errors import ValidationError
@@ -34,6 +35,7 @@ from argos_core.models import (
     TelemetryDaily,
     TelemetryHourly,
 )
+from argos_core.transactions import is_conflict
 
 HOUSEKEEPING_JOB = "telemetry.housekeep"
 DEFAULT_RAW_RETENTION = timedelta(days=14)
@@ -62,6 +64,8 @@ class HousekeepingReport:
     days_rolled: int = 0
     partitions_created: list[str] = field(default_factory=list)
     partitions_dropped: list[str] = field(default_factory=list)
+    # Partition DDL gave up waiting for the table (a long transaction read it): next pass.
+    partitions_put_off: bool = False
     raw_rows_deleted: int = 0
     rollup_rows_deleted: int = 0
     rolled_until: int | None = None
@@ -87,14 +91,20 @@ def housekeep(
     report.late_agent_hours = rollups.reroll_late_hours(engine, keep_alive)
     report.branches_rebuilt = branch_rollups.rebuild_stale(engine, keep_alive)
     report.days_rolled = rollups.roll_closed_days(engine, keep_alive)
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
-        report.partitions_created = partitions.prepare_ahead(conn, now, PARTITION_DAYS_AHEAD)
     raw_cutoff = partitions.day_start(now - int(retention.raw.total_seconds()))
-    if rolled is not None:
-        # Only whole rolled days may go: their rollups must exist first.
-        raw_cutoff = min(raw_cutoff, partitions.day_start(rolled))
-        _drop_raw(engine, raw_cutoff, report, keep_alive)
+    try:
+        with engine.begin() as conn, partitions.short_metadata_waits(conn):
+            report.partitions_created = partitions.prepare_ahead(conn, now, PARTITION_DAYS_AHEAD)
+        if rolled is not None:
+            # Only whole rolled days may go: their rollups must exist first.
+            raw_cutoff = min(raw_cutoff, partitions.day_start(rolled))
+            _drop_raw(engine, raw_cutoff, report, keep_alive)
+    except OperationalError as exc:
+        if not is_conflict(exc):
+            raise
+        report.partitions_put_off = True
     # Whole days, so the daily tier and the hours it sums up expire together.
     rollup_cutoff = partitions.day_start(now - int(retention.rollups.total_seconds()))
     report.rollup_rows_deleted = _delete_by_agents(
@@ -127,7 +137,8 @@ def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, keep_aliv
         if cutoff <= horizon:
             return
         if partitions.partitions(conn):
-            report.partitions_dropped, dropped_to = partitions.drop_before(conn, cutoff)
+            with partitions.short_metadata_waits(conn):
+                report.partitions_dropped, dropped_to = partitions.drop_before(conn, cutoff)
             if dropped_to is None:
                 return
             cutoff = dropped_to

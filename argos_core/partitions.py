@@ -10,6 +10,8 @@ depend on how many rows the day holds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,6 +20,8 @@ from sqlalchemy import Connection
 DAY_S = 86400
 FUTURE = "pfuture"
 TABLE = "telemetry"
+# How long partition DDL waits for the table's metadata lock (seconds).
+DDL_LOCK_WAIT_S = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,23 @@ def partition_clause(days: list[int]) -> str:
     parts = [f"PARTITION {partition_name(d)} VALUES LESS THAN ({d + DAY_S})" for d in days]
     parts.append(f"PARTITION {FUTURE} VALUES LESS THAN MAXVALUE")
     return ", ".join(parts)
+
+
+@contextmanager
+def short_metadata_waits(conn: Connection, seconds: int = DDL_LOCK_WAIT_S) -> Iterator[None]:
+    """Let DDL on the connection wait only ``seconds`` for a table's metadata lock: while
+    it waits, every later statement on the table (the writer's inserts) queues behind it,
+    for as long as a transaction that read the table stays open (MariaDB's default
+    ``lock_wait_timeout`` is a day). It fails with 1205 instead, and a later pass tries
+    again."""
+    if not is_mysql(conn):
+        yield
+        return
+    conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {int(seconds)}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET SESSION lock_wait_timeout = DEFAULT")
 
 
 def partitions(conn: Connection, table: str = TABLE) -> list[Partition]:

@@ -80,9 +80,12 @@ class HousekeepingJob:
                 if report is not None:
                     log.info(
                         "Housekeeping: %d hours rolled, %d late agent-hours, %d partitions"
-                        " dropped, %.2f s",
+                        " dropped%s, %.2f s",
                         report.hours_rolled,
                         report.late_agent_hours,
                         len(report.partitions_dropped),
+                        " (partition changes put off: the table was busy)"
+                        if report.partitions_put_off
+                        else "",
                         report.seconds,
                     )

@@ -6,18 +6,31 @@ after each agent's newest sample, where the writer inserts) and on the agents' r
 
 Each test keeps a pass's transaction open at its most demanding point and runs a flush as
 the writer does (``last_seen`` first, then the rows, late-hour notes included) with the
-lock wait cut to one second: a flush that has to wait fails with 1205."""
+lock wait cut to one second: a flush that has to wait fails with 1205. Partition DDL
+cannot help taking the table's metadata lock: it waits for it only a moment."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 from sqlalchemy import event, func, select
 
 from argos_core.bootstrap import bootstrap
+from argos_core.daily_rollups import DAY_S, day_start
 from argos_core.db import make_engine
-from argos_core.housekeeping import pass_engine
-from argos_core.models import Agent, TelemetryHourly, TelemetryLateHour, utcnow
-from argos_core.rollups import DAILY_UNTIL, HOUR_S, ROLLED_UNTIL, reroll_late_hours, roll, set_mark
+from argos_core.housekeeping import housekeep, pass_engine
+from argos_core.models import Agent, Telemetry, TelemetryHourly, TelemetryLateHour, utcnow
+from argos_core.rollups import (
+    DAILY_UNTIL,
+    HOUR_S,
+    ROLLED_UNTIL,
+    closed_until,
+    reroll_late_hours,
+    roll,
+    set_mark,
+)
 from argos_core.scope import Principal
 from argos_core.telemetry_store import insert_tuples, touch_last_seen
 from tests.factories import add_agent
@@ -102,3 +115,26 @@ def test_re_rolling_late_hours_holds_only_the_notes_it_takes(fleet):
         rolled = conn.scalar(select(func.sum(TelemetryHourly.samples)))
     assert sorted(notes) == [(a, HOUR - HOUR_S) for a in ids]  # left for the next pass
     assert rolled == 3 * 60 + 4  # the late samples counted in their hour
+
+
+def test_partition_ddl_gives_way_to_a_transaction_reading_the_table(fleet):
+    """DDL waiting for the table's metadata lock holds up every later statement on the
+    table, the writer's inserts too: the pass waits only a moment and leaves the partitions
+    to the next pass."""
+    engine, writer, _ = fleet
+    later = int(time.time()) + 10 * DAY_S  # days to prepare ahead; no hours left to roll
+    with engine.begin() as conn:
+        set_mark(conn, ROLLED_UNTIL, closed_until(later))
+        set_mark(conn, DAILY_UNTIL, day_start(closed_until(later)))
+    reports = []
+    with writer.connect() as reader:
+        reader.begin()
+        reader.execute(select(func.count()).select_from(Telemetry)).one()
+        keeper = threading.Thread(target=lambda: reports.append(housekeep(engine, now=later)))
+        keeper.start()
+        keeper.join(timeout=30)
+        assert not keeper.is_alive(), "the pass waited for the reader"
+        reader.rollback()
+    assert reports[0].partitions_put_off and not reports[0].partitions_created
+    again = housekeep(engine, now=later)
+    assert not again.partitions_put_off and again.partitions_created
