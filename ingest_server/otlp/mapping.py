@@ -61,6 +61,9 @@ MAPPED: dict[str, tuple[str | None, str | None]] = {
     "system.uptime": (None, None),
 }
 COUNTERS = frozenset({"system.cpu.time", "system.network.io"})  # the rest are levels
+# The levels of a single series, put straight into their sample field (the last point of each
+# second wins) instead of being grouped by second first.
+SINGLE_SERIES = {"system.cpu.load_average.1m": "load_1m", "system.uptime": "uptime_s"}
 # The counters whose start time is read (a rate needs to see a restart; a running total
 # of network bytes does not).
 RESTARTS = frozenset({"system.cpu.time"})
@@ -171,15 +174,11 @@ class MetricMapper:
             delta["system.network.io"],
             (columns["net_rx_bytes"], columns["net_tx_bytes"]),
         )
-        # A level: the last point of each second (bounded without min(): several per sample).
-        load = columns["load_1m"]
-        for at, group in points["system.cpu.load_average.1m"].items():
-            value = float(group[-1][0])
-            load[at] = MAX_LOAD if value > MAX_LOAD else value
-        uptime = columns["uptime_s"]
-        for at, group in points["system.uptime"].items():
-            seconds = int(group[-1][0])
-            uptime[at] = MAX_COUNTER if seconds > MAX_COUNTER else seconds
+        load, uptime = columns["load_1m"], columns["uptime_s"]
+        for at, value in load.items():
+            load[at] = MAX_LOAD if value > MAX_LOAD else float(value)
+        for at, value in uptime.items():
+            uptime[at] = MAX_COUNTER if value > MAX_COUNTER else int(value)
         return out
 
     def _collect(
@@ -216,9 +215,10 @@ class MetricMapper:
                 slots = SLOTS[name]
                 found = points[name]
                 restarts = name in RESTARTS
+                level = out.columns[SINGLE_SERIES[name]] if name in SINGLE_SERIES else None
                 # The hot loop: as few field reads per point as can be, nothing built but
                 # the tuple (the flags and the value's kind are read only for a zero), put
-                # straight into its second's list.
+                # straight into its second's list (a single series' level: into its column).
                 for dp in data_points[:]:
                     value = dp.as_double or dp.as_int
                     if not 0 <= value <= highest:  # also false for NaN
@@ -240,19 +240,21 @@ class MetricMapper:
                             f"{name}: a time before 1970 or more than {MAX_FUTURE_S} s ahead"
                         ] += 1
                         continue
+                    if level is not None:
+                        level[at] = value
+                        continue
                     a = b = None
-                    if slots:
-                        for kv in dp.attributes[:]:
-                            slot = slots.get(kv.key)
-                            if slot is None:
-                                continue
-                            if slot == 0:
-                                if a is None:
-                                    label = kv.value
-                                    a = label.string_value or _scalar(label)
-                            elif b is None:
+                    for kv in dp.attributes[:]:
+                        slot = slots.get(kv.key)
+                        if slot is None:
+                            continue
+                        if slot == 0:
+                            if a is None:
                                 label = kv.value
-                                b = label.string_value or _scalar(label)
+                                a = label.string_value or _scalar(label)
+                        elif b is None:
+                            label = kv.value
+                            b = label.string_value or _scalar(label)
                     point = (value, a, b, dp.start_time_unix_nano if restarts else 0, time_ns)
                     group = found.get(at)
                     if group is None:
