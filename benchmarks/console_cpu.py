@@ -66,8 +66,9 @@ def main() -> None:
     requests = sum(len(v) for v in result.latencies_ms.values())
     print("  " + describe_consoles(result))
     print(
-        f"server CPU {cpu:.1f} s for {requests} console requests and {result.refreshes}"
-        f" health checks: {1000 * cpu / max(1, requests):.2f} ms per console request"
+        f"server CPU {cpu:.1f} s for {requests} console requests ({result.refreshes} of them"
+        f" health checks): {1000 * cpu / max(1, requests):.2f} ms per console request,"
+        f" {1000 * cpu / max(1, result.refreshes):.1f} ms per refresh"
         f" (load average {load:.1f} at the end)"
     )
 

@@ -16,9 +16,11 @@ into a scratch database unless ``--database-url`` names a seeded one, and starts
               over the console API as its own session) doing what the console's live refresh
               does every ``--interval`` seconds, their first refreshes spread over one interval:
               the shown tree levels (top level, the expanded tenant, company and branch, as far
-              as the account's scope starts above them) with If-None-Match, the selected node's
-              status counts (If-None-Match) and the first page of its agents table (200 rows by
-              hostname), and ``/healthz``; each with the parameters the console sends
+              as the account's scope starts above them), the selected node's status counts and
+              the first page of its agents table (200 rows by hostname), all with If-None-Match
+              once an answer carried an ETag; the open alerts and the maintenance windows (the
+              alert refresh, one after the other); and ``/healthz``: the requests, parameters
+              and headers of one refresh of ``argos_desktop`` over its remote backend
   reference   the ingest load alone again (the machine may have changed meanwhile)
 
 Accounts: a quarter of the consoles sign in as the demo superadmin, a quarter each as an admin
@@ -63,9 +65,12 @@ SETUP = Principal("bench", "superadmin", source="benchmark")
 CONSOLE_P99_TARGET_MS = 300
 INGEST_P99_TARGET_MS = 100
 ACCOUNT_PASSWORD = "bench-console-load-2026"
-# What the console sends (argos_desktop: OrgTreeModel and AgentTableModel page sizes).
+# What the console sends (argos_desktop: OrgTreeModel and AgentTableModel page sizes,
+# REFRESH_CHUNK, AlertWatch's MAX_ALERTS).
 TREE_PAGE = 100
+TREE_REFRESH_CHUNK = 500
 TABLE_PAGE = 200
+MAX_ALERTS = 1000
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 SIGN_IN_ATTEMPTS = 5
 
@@ -235,24 +240,33 @@ class Console:
             self.loaded[path] = (len(body["items"]), body["total"])
         node = self.plan.path[self.plan.selected][1]
         await self.get(None, f"/api/v1/orgs/{node}", {}, cached=True)
-        await self.get(None, *self.table())
+        await self.get(None, *self.table(), cached=True)
+        await self.alerts(measured=False)
+
+    async def alerts(self, *, measured: bool = True) -> None:
+        """The alert refresh (AlertWatch): open alerts, then maintenance windows; no ETags."""
+        params = {"active": "true", "offset": 0, "limit": MAX_ALERTS}
+        await self.get("alerts" if measured else None, "/api/v1/alerts", params)
+        await self.get("maintenance" if measured else None, "/api/v1/maintenance-windows", {})
 
     async def refresh(self) -> None:
-        """One live-refresh tick: the tree's levels one after the other (as the tree model
-        reads them), the detail pane's reads and the health check beside them."""
+        """One live-refresh tick (MainWindow.refresh_now): the tree's levels one after the
+        other (as the tree model reads them), the alert refresh, the detail pane's reads and
+        the health check beside them."""
 
         async def tree() -> None:
             for kind, path, params in self.tree_levels():
                 loaded, total = self.loaded[path]
                 count = loaded + TREE_PAGE if loaded >= total else max(loaded, 1)
-                query = {"offset": 0, "limit": count, **params}
+                query = {"offset": 0, "limit": min(count, TREE_REFRESH_CHUNK), **params}
                 await self.get(kind, path, query, cached=True)
 
         node = self.plan.path[self.plan.selected][1]
         await asyncio.gather(
             tree(),
+            self.alerts(),
             self.get("status counts", f"/api/v1/orgs/{node}", {}, cached=True),
-            self.get("agents table", *self.table()),
+            self.get("agents table", *self.table(), cached=True),
             self.get("healthz", "/healthz", {}, auth=False),
         )
 
@@ -440,10 +454,11 @@ def report(refs: list[tuple[LoadResult, float]], both: tuple, args) -> None:
         )
     alone_cpu = sum(ref.server_cpu_s for ref, _load in refs) / len(refs)
     requests = sum(len(v) for v in consoles.latencies_ms.values())
+    extra_ms = 1000 * (ingest.server_cpu_s - alone_cpu)
     print(
         f"  server CPU: {ingest.server_cpu_s:.1f} s with the consoles, {alone_cpu:.1f} s without"
-        f" (mean of the references): about"
-        f" {1000 * (ingest.server_cpu_s - alone_cpu) / max(1, requests):.1f} ms per console request"
+        f" (mean of the references): about {extra_ms / max(1, requests):.1f} ms per console"
+        f" request, {extra_ms / max(1, consoles.refreshes):.1f} ms per refresh"
     )
 
 
