@@ -88,20 +88,25 @@ class ConsoleHandler(RequestHandler):
                 )
             except Exception as exc:
                 raise self._error(exc) from None
-            self._share_answer()
+            await self._share_answer()
 
-    def _share_answer(self) -> None:
-        """An ETag'd read answers from the shared answers when it can, or will add to them."""
+    async def _share_answer(self) -> None:
+        """An ETag'd read answers from the shared answers when it can (waiting for the same
+        read under way for another caller), or will add to them."""
         answers = self.api.answers
         assert self.operation is not None
         if not (self.operation.etag and self.request.method == "GET" and answers.enabled):
             return
         key = answer_key(self.principal, self.request.path, self.request.query_arguments)
         shared = answers.get(key)
+        under_way = answers.under_way(key) if shared is None else None
+        if under_way is not None:
+            shared = await asyncio.shield(under_way)
         if shared is not None:
             self._finish_shared(shared)
         else:
             self.shared = (key, answers.generation())
+            answers.reading(key)
 
     def _finish_shared(self, answer: SharedAnswer) -> None:
         self.set_header("Etag", answer.etag)
@@ -170,6 +175,7 @@ class ConsoleHandler(RequestHandler):
             return
         answer = SharedAnswer(body, f'"{hashlib.sha1(body).hexdigest()}"')
         key, generation = self.shared
+        self.shared = None
         self.api.answers.put(key, answer, generation)
         self._finish_shared(answer)
 
@@ -193,6 +199,8 @@ class ConsoleHandler(RequestHandler):
     def on_finish(self) -> None:
         if self.request.method not in ("GET", "HEAD"):
             self.api.answers.clear()
+        elif self.shared is not None:
+            self.api.answers.abandon(self.shared[0])  # an error answer: the waiters read
         self.ctx.metrics.count_request("console", self.get_status(), self.request.request_time())
 
     def _error(self, exc: Exception) -> Exception:

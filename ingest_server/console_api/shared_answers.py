@@ -2,7 +2,9 @@
 
 Many consoles of the same scope refresh the same tree levels every few seconds; within
 ``ttl_s`` (2 s by default) they share one read: a hit answers ``304`` or the stored bytes
-without touching the database or encoding again. The key is the route's path and query with
+without touching the database or encoding again, and a caller whose read is already under
+way for another caller waits for that one's answer instead of reading too (a console's tree
+and agents table often ask the same page at once). The key is the route's path and query with
 the caller's role and scope node (its tenant, company and branch ids), never the user, so an
 answer can only reach a caller whose reads the repositories scope exactly alike. Any console
 API write that finishes in this process drops every stored answer; a change made elsewhere
@@ -11,6 +13,7 @@ API write that finishes in this process drops every stored answer; a change made
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -40,7 +43,10 @@ class SharedAnswers:
     """Answers by key for ``ttl_s`` seconds, at most ``max_entries`` (oldest dropped first).
 
     ``generation()`` before a read and ``put(..., generation)`` after it: an answer read while
-    a write finished is not stored (it may predate the write).
+    a write finished is not stored (it may predate the write). ``reading(key)`` says a read
+    has begun; ``under_way(key)`` is what others wait for: the answer once ``put`` stored it,
+    ``None`` when it was not stored or the read ended without one (``abandon(key)``).
+    Used on the event loop's thread only.
     """
 
     def __init__(
@@ -54,6 +60,7 @@ class SharedAnswers:
         self._clock = clock
         self._entries: OrderedDict[AnswerKey, tuple[float, SharedAnswer]] = OrderedDict()
         self._generation = 0
+        self._reads: dict[AnswerKey, asyncio.Future[SharedAnswer | None]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -71,13 +78,30 @@ class SharedAnswers:
             return None
         return entry[1]
 
+    def under_way(self, key: AnswerKey) -> asyncio.Future[SharedAnswer | None] | None:
+        return self._reads.get(key)
+
+    def reading(self, key: AnswerKey) -> None:
+        if key not in self._reads:
+            self._reads[key] = asyncio.get_running_loop().create_future()
+
+    def abandon(self, key: AnswerKey) -> None:
+        self._settle(key, None)
+
     def put(self, key: AnswerKey, answer: SharedAnswer, generation: int) -> None:
         if not self.enabled or generation != self._generation:
+            self._settle(key, None)
             return
         self._entries.pop(key, None)
         self._entries[key] = (self._clock() + self._ttl_s, answer)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+        self._settle(key, answer)
+
+    def _settle(self, key: AnswerKey, answer: SharedAnswer | None) -> None:
+        waited = self._reads.pop(key, None)
+        if waited is not None and not waited.done():
+            waited.set_result(answer)
 
     def clear(self) -> None:
         """Forget every answer (a write finished), and any read now under way."""

@@ -3,6 +3,8 @@ and not stored when a write finished while they were read."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from argos_core.scope import Principal
@@ -53,6 +55,40 @@ def test_nothing_is_kept_when_sharing_is_off() -> None:
     answers = SharedAnswers(0.0, clock=Clock())
     answers.put("k", ANSWER, answers.generation())
     assert not answers.enabled and answers.get("k") is None
+
+
+def test_callers_of_a_read_under_way_get_its_answer_once_stored() -> None:
+    async def scenario() -> None:
+        answers = SharedAnswers(2.0, clock=Clock())
+        assert answers.under_way("k") is None
+        answers.reading("k")
+        waiting = answers.under_way("k")
+        assert waiting is not None and not waiting.done()
+        answers.reading("k")  # a second reader does not replace the first one's read
+        assert answers.under_way("k") is waiting
+        answers.put("k", ANSWER, answers.generation())
+        assert await waiting == ANSWER
+        assert answers.under_way("k") is None
+
+    asyncio.run(scenario())
+
+
+def test_callers_of_a_read_that_stores_nothing_read_themselves() -> None:
+    async def scenario() -> None:
+        answers = SharedAnswers(2.0, clock=Clock())
+        answers.reading("before a write")
+        overtaken = answers.under_way("before a write")
+        reading = answers.generation()
+        answers.clear()
+        answers.put("before a write", ANSWER, reading)
+        answers.reading("failed")
+        failed = answers.under_way("failed")
+        answers.abandon("failed")
+        assert overtaken is not None and failed is not None
+        assert (await overtaken, await failed) == (None, None)
+        assert answers.under_way("before a write") is answers.under_way("failed") is None
+
+    asyncio.run(scenario())
 
 
 def test_the_key_is_the_role_and_scope_node_not_the_user() -> None:
