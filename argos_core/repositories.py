@@ -28,6 +28,13 @@ from argos_core.models import (
 from argos_core.scope import Principal, subtree_filter
 
 OrgRow = Tenant | Company | Branch
+ORG_MODELS: dict[str, type[OrgRow]] = {"tenant": Tenant, "company": Company, "branch": Branch}
+MAX_KNOWN_KINDS = 200_000
+# Org id -> kind, as the registry said when the node was last found: a hint that lets a
+# lookup read the node's row alone (every tree level, node and agents page starts with one).
+# The registry never forgets an org id nor changes its kind; should a hint be wrong all the
+# same (a rolled-back node, another database), the lookup asks the registry as before.
+_known_kinds: dict[str, str] = {}
 
 
 def tenant_scope(p: Principal) -> ColumnElement[bool]:
@@ -96,20 +103,28 @@ class ScopedRepository:
     def find_org(self, raw_org_id: str) -> OrgRow:
         """The tenant, company or branch with this org id, if it is inside the scope."""
         org_id = org_ids.normalize(raw_org_id)
-        kind = self.session.scalar(select(OrgIdRegistry.kind).where(OrgIdRegistry.org_id == org_id))
-        model, scope = {
-            "tenant": (Tenant, tenant_scope),
-            "company": (Company, company_scope),
-            "branch": (Branch, branch_scope),
-        }.get(kind or "", (None, None))
-        if model is None or scope is None:
-            raise UnknownOrgId(org_id)
-        row = self.session.scalar(
+        hint = _known_kinds.get(org_id)
+        row = self._org_row(org_id, hint) if hint else None
+        if row is None:
+            kind = self.session.scalar(
+                select(OrgIdRegistry.kind).where(OrgIdRegistry.org_id == org_id)
+            )
+            if kind not in ORG_MODELS or kind == hint:
+                raise UnknownOrgId(org_id)
+            row = self._org_row(org_id, kind)
+            if row is None:
+                raise UnknownOrgId(org_id)
+            if len(_known_kinds) >= MAX_KNOWN_KINDS:
+                _known_kinds.clear()
+            _known_kinds[org_id] = kind
+        return row
+
+    def _org_row(self, org_id: str, kind: str) -> OrgRow | None:
+        model = ORG_MODELS[kind]
+        scope = {Tenant: tenant_scope, Company: company_scope, Branch: branch_scope}[model]
+        return self.session.scalar(
             select(model).where(model.org_id == org_id, scope(self.principal))
         )
-        if row is None:
-            raise UnknownOrgId(org_id)
-        return row
 
     def find_tenant(self, raw_org_id: str) -> Tenant:
         return self._expect(self.find_org(raw_org_id), Tenant, raw_org_id)

@@ -468,19 +468,21 @@ class OrgService:
             model
         ]
         counts = self._status_counts(repo, level_col, ids)
-        if model is Tenant:
-            child_col, child_query = Company.tenant_id, repo.companies()
-        elif model is Company:
-            child_col, child_query = Branch.company_id, repo.branches()
+        if model is Branch:  # a branch's children are its agents, counted by status already
+            children = {owner: sum(by_status.values()) for owner, by_status in counts.items()}
         else:
-            child_col, child_query = Agent.branch_id, repo.agents()
-        children = dict(
-            repo.session.execute(
-                child_query.with_only_columns(child_col, func.count())
-                .where(child_col.in_(ids))
-                .group_by(child_col)
-            ).all()
-        )
+            child_col, child_query = (
+                (Company.tenant_id, repo.companies())
+                if model is Tenant
+                else (Branch.company_id, repo.branches())
+            )
+            children = dict(
+                repo.session.execute(
+                    child_query.with_only_columns(child_col, func.count())
+                    .where(child_col.in_(ids))
+                    .group_by(child_col)
+                ).all()
+            )
         if parent_org_id is not None:
             parents = dict.fromkeys((row.id for row in rows), parent_org_id)
         else:
