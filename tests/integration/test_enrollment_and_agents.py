@@ -4,9 +4,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from argos_core.bootstrap import bootstrap
 from argos_core.errors import AuthenticationFailed, ScopeViolation, ValidationError
+from argos_core.models import Agent, utcnow
 from argos_core.scope import Principal
 from argos_core.services.agent_inventory import AgentInventory
 from tests.factories import agent_row
@@ -144,6 +146,35 @@ def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
     assert (last.total, len(last.items), beyond.total, beyond.items) == (7, 1, 7, [])
     with pytest.raises(ValidationError):
         services.agents.list_agents(superadmin, branch.org_id, sort_by="password")
+
+
+def test_a_page_row_says_what_the_agents_detail_says(services, superadmin, branch):
+    """Pages read each row as one JSON array: the values, times to the microsecond in UTC,
+    addresses and statuses are those of the agent itself."""
+    key = services.enrollment.issue_key(superadmin, branch.org_id)
+    inventories = [
+        {**HOST, "hostname": 'ünïcode-"quoted"', "ip_addresses": ["10.0.0.5", "fe80::1"]},
+        {"hostname": "bare", "machine_id": "m-bare"},
+        {"hostname": "gone", "machine_id": "m-gone", "ip_addresses": []},
+    ]
+    agents = [
+        services.enrollment.enroll(branch.org_id, key.key, AgentInventory.parse(inventory))
+        for inventory in inventories
+    ]
+    services.agents.revoke_agent(superadmin, agents[2].agent_uuid)
+    seen = (utcnow() - timedelta(minutes=5)).replace(microsecond=123456)
+    with services.session_factory() as session:
+        session.execute(
+            update(Agent).where(Agent.uuid == agents[0].agent_uuid).values(last_seen=seen)
+        )
+        session.commit()
+    page = services.agents.list_agents(superadmin, branch.org_id)
+    detail = {a.agent_uuid: services.agents.get_agent(superadmin, a.agent_uuid) for a in agents}
+    assert {item.uuid: item for item in page.items} == {
+        uuid: d.summary for uuid, d in detail.items()
+    }
+    assert detail[agents[0].agent_uuid].summary.last_seen == seen
+    assert [item.status.value for item in page.items] == ["never_seen", "revoked", "offline"]
 
 
 def test_concurrent_enrollments_with_one_key_wait_their_turn_instead_of_failing(
