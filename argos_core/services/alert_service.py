@@ -300,10 +300,10 @@ class AlertService:
                         query = query.where(column == value)
             if severity:
                 query = query.where(Alert.severity == severity)
-            total = repo.count(query)
             rows = uow.session.scalars(
                 query.order_by(Alert.opened_at.desc(), Alert.id.desc()).offset(offset).limit(limit)
             ).all()
+            total = repo.page_total(query, offset, limit, len(rows))
             return Page(self._alert_infos(uow.session, rows, now), total, offset)
 
     @retrying

@@ -68,6 +68,15 @@ def test_client_admins_see_only_their_subtrees_alerts(services, superadmin, flee
         services.alerts.list_alerts(paris, node=fleet.berlin)
 
 
+def test_pages_of_alerts_count_them_all(services, superadmin, fleet):
+    open_cpu_alerts(services, superadmin, fleet)
+    pages = [
+        services.alerts.list_alerts(superadmin, offset=offset, limit=limit)
+        for offset, limit in ((0, 1), (1, 1), (0, 5), (2, 5))
+    ]
+    assert [(len(p.items), p.total) for p in pages] == [(1, 2), (1, 2), (2, 2), (0, 2)]
+
+
 def test_acknowledging_records_who_why_and_until_and_is_audited(services, superadmin, fleet):
     open_cpu_alerts(services, superadmin, fleet)
     paris = paris_admin(services, fleet)
