@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
         self.fleet.model.refreshFailed.connect(self._refresh_failed)
         self.fleet.model.pageLoaded.connect(self._page_loaded)
         self.detail.agentActivated.connect(self.fleet.select_key)
+        self.fleet.model.orgRefreshed.connect(self.detail.node_arrived)
         self.admin.changed.connect(self.detail.refresh)
         self.search_box.textChanged.connect(self._search_changed)
         self.search_box.returnPressed.connect(
@@ -297,7 +298,10 @@ class MainWindow(QMainWindow):
     def refresh_now(self) -> None:
         self.fleet.refresh()
         self.alerts.refresh()
-        self.detail.refresh()
+        shown = self.detail.current
+        self.detail.refresh(
+            node_follows=shown is not None and self.fleet.model.refreshing(shown[1])
+        )
         self.check_health()
 
     def check_health(self) -> None:

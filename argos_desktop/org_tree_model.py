@@ -117,6 +117,7 @@ class OrgTreeModel(QAbstractItemModel):
     loadFailed = Signal(str)
     refreshed = Signal(object)
     refreshFailed = Signal(str)
+    orgRefreshed = Signal(object)  # OrgNode: a tenant, company or branch as a refresh read it
     revealed = Signal(QModelIndex)
     revealFailed = Signal(str)
 
@@ -135,7 +136,7 @@ class OrgTreeModel(QAbstractItemModel):
         self._refreshing = False
         self._announce_refresh = False
         self._refresh_queue: list[TreeNode] = []
-        self._refresh_job = False
+        self._refresh_job: TreeNode | None = None  # the level being read
         self._user_loads: set[TreeNode] = set()
         self._is_expanded: Callable[[QModelIndex], bool] | None = None
         self._reveal_chain: list[str] = []
@@ -297,6 +298,14 @@ class OrgTreeModel(QAbstractItemModel):
         self._refresh_next()
         return True
 
+    def refreshing(self, key: str) -> bool:
+        """Whether the refresh under way will read the level holding this tenant, company or
+        branch (and emit ``orgRefreshed`` with it)."""
+        node = self._by_key.get(key)
+        if node is None or node.kind == "agent" or node.parent is None:
+            return False
+        return node.parent is self._refresh_job or node.parent in self._refresh_queue
+
     def node_expanded(self, index: QModelIndex) -> None:
         """A view expanded ``index``: re-read its levels a live refresh skipped meanwhile."""
         node = self._node(index)
@@ -330,7 +339,7 @@ class OrgTreeModel(QAbstractItemModel):
 
     def _refresh_next(self) -> None:
         """Start reading the next queued level, unless one is being read or the user waits."""
-        if not self._refreshing or self._refresh_job or self._user_loads:
+        if not self._refreshing or self._refresh_job is not None or self._user_loads:
             return
         while self._refresh_queue:
             node = self._refresh_queue.pop(0)
@@ -342,7 +351,7 @@ class OrgTreeModel(QAbstractItemModel):
             if announce:
                 self.refreshed.emit(datetime.now(UTC))
             return
-        self._refresh_job = True
+        self._refresh_job = node
         generation, kind, key = self._generation, node.kind, node.key
         count = self._refresh_count(node)
         run_in_pool(
@@ -352,7 +361,8 @@ class OrgTreeModel(QAbstractItemModel):
         )
 
     def _stop_refresh(self) -> None:
-        self._refreshing = self._announce_refresh = self._refresh_job = False
+        self._refreshing = self._announce_refresh = False
+        self._refresh_job = None
         self._refresh_queue = []
 
     def _refresh_count(self, parent: TreeNode) -> int:
@@ -525,11 +535,14 @@ class OrgTreeModel(QAbstractItemModel):
     def _refresh_arrived(self, generation: int, parent: TreeNode, result: tuple) -> None:
         if generation != self._generation:
             return
-        self._refresh_job = False
+        self._refresh_job = None
         items, total = result
         if self._attached(parent):
             parent.stale = False
             self._apply_refresh(parent, [self._convert(i) for i in items], total)
+            for item in items:
+                if isinstance(item, OrgNode):
+                    self.orgRefreshed.emit(item)
         self._refresh_next()
 
     def _refresh_failed(self, generation: int, exc: BaseException) -> None:

@@ -124,6 +124,7 @@ class DetailPane(QWidget):
         self.requests.cancel()
         self._current = (kind, key)
         self._failed = False
+        self._parent_name = None
         self._announce_loaded = True
         if kind == "agent":
             self._show_agent(key)
@@ -138,8 +139,12 @@ class DetailPane(QWidget):
         self._stop_charts()
         self.stack.setCurrentWidget(self.placeholder)
 
-    def refresh(self) -> None:
-        """Update what is shown in place, keeping range, zoom, sort and selection."""
+    def refresh(self, *, node_follows: bool = False) -> None:
+        """Update what is shown in place, keeping range, zoom, sort and selection.
+
+        ``node_follows``: the tree's refresh is reading the shown tenant, company or branch
+        and hands it to ``node_arrived``, so it is not asked for again here.
+        """
         if self._current is None:
             return
         kind, key = self._current
@@ -152,9 +157,20 @@ class DetailPane(QWidget):
             self.agent_view.charts.refresh()
             self._fetch_alert_marks(key)
         else:
-            self._fetch_node(key, first=False)
+            if not node_follows:
+                self._fetch_node(key, first=False)
             self.org_view.refresh()
             self.node_history.refresh()
+
+    def node_arrived(self, node: OrgNode) -> None:
+        """A tenant, company or branch read elsewhere (the tree's refresh): shown if it is
+        the one shown, once its first load (with its parent's name) is on screen."""
+        if (
+            self._current == (node.kind, node.org_id)
+            and not self._failed
+            and self._parent_name is not None
+        ):
+            self.org_view.set_node(node, self._parent_name)
 
     # --- state for the shell and tests ----------------------------------------------------
 

@@ -204,15 +204,24 @@ class FakeDetailPane(QWidget):
         self.shown: list[tuple[str, str]] = []
         self.refreshes = 0
         self.cleared = 0
+        self.following: list[bool] = []  # node_follows of each refresh
+        self.arrived: list = []  # OrgNodes handed over by the tree's refresh
+        self.current: tuple[str, str] | None = None
 
     def show_node(self, kind: str, key: str) -> None:
         self.shown.append((kind, key))
+        self.current = (kind, key)
 
     def clear(self) -> None:
         self.cleared += 1
+        self.current = None
 
-    def refresh(self) -> None:
+    def refresh(self, *, node_follows: bool = False) -> None:
         self.refreshes += 1
+        self.following.append(node_follows)
+
+    def node_arrived(self, node) -> None:
+        self.arrived.append(node)
 
 
 def settle(view) -> None:

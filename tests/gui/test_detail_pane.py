@@ -255,6 +255,29 @@ def test_refresh_updates_rows_in_place_and_keeps_the_selection(qtbot, pane, flee
     assert view.summary.count_text(AgentStatus.NEVER_SEEN) == "2"
 
 
+def test_a_node_the_tree_read_is_shown_without_asking_for_it_again(qtbot, pane, fleet):
+    show(qtbot, pane, "company", fleet.company)
+    backend = pane._session.backend
+    asked: list[str] = []
+    get_node = backend.get_node
+    backend.get_node = lambda org_id: asked.append(org_id) or get_node(org_id)
+    add_agent(fleet.services.session_factory, fleet.branch, "zz-new")
+    with qtbot.waitSignal(pane.org_view.model.pageLoaded, timeout=10_000):
+        pane.refresh(node_follows=True)
+    qtbot.waitUntil(lambda: not pane.busy, timeout=20_000)
+    assert asked == []
+    assert pane.org_view.summary.count_text(AgentStatus.NEVER_SEEN) == "1"
+    root = Principal("root", "superadmin", source="tests")
+    pane.node_arrived(fleet.services.orgs.get_node(root, fleet.branch))  # not the one shown
+    pane.node_arrived(fleet.services.orgs.get_node(root, fleet.company))
+    assert pane.org_view.name_label.text() == "Acme"
+    assert pane.org_view.summary.count_text(AgentStatus.NEVER_SEEN) == "2"
+    with qtbot.waitSignal(pane.org_view.model.pageLoaded, timeout=10_000):
+        pane.refresh()
+    qtbot.waitUntil(lambda: not pane.busy, timeout=20_000)
+    assert asked == [fleet.company]
+
+
 def test_clear_shows_the_empty_page(qtbot, pane, fleet):
     show(qtbot, pane, "tenant", fleet.tenant)
     pane.clear()

@@ -73,6 +73,27 @@ def test_live_refresh_keeps_expansion_and_selection(qtbot, fleet: Fleet, setting
     assert window.detail.shown[-1] == ("agent", fleet.agents["berlin-db-02"])
 
 
+def test_a_refresh_hands_the_shown_node_over_from_the_tree(qtbot, fleet: Fleet, settings):
+    """The tree's refresh reads the selected company with its counts: the detail pane is told
+    not to ask for it again and gets the tree's answer; an agent is asked for as before."""
+    window = make_window(qtbot, fleet, settings)
+    f = fleet.org
+    company = reveal(qtbot, window, [f["acme"]], f["alpha"])
+    window.fleet.tree.setCurrentIndex(company)
+    assert window.detail.current == ("company", f["alpha"])
+    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+        window.refresh_now()
+    assert window.detail.following[-1] is True
+    assert [n.org_id for n in window.detail.arrived if n.org_id == f["alpha"]] == [f["alpha"]]
+    agent = reveal(
+        qtbot, window, [f["acme"], f["alpha"], f["berlin"]], fleet.agents["berlin-db-02"]
+    )
+    window.fleet.tree.setCurrentIndex(agent)
+    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+        window.refresh_now()
+    assert window.detail.following[-1] is False
+
+
 def test_refresh_interval_can_be_changed_and_paused(qtbot, fleet: Fleet, settings):
     timer = QTimer()
     window = make_window(qtbot, fleet, settings, timer)
