@@ -16,6 +16,7 @@ from argos_core.tokens import ALGORITHM, ISSUER, MIN_SECRET_KEY_LENGTH
 
 CONSOLE_AUDIENCE = "argos-console"
 ACCESS_TOKEN_TTL_S = 15 * 60
+EXPIRED = "The access token has expired; refresh it."
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class AccessTokenSigner:
                 options={"require": ["sub", "sid", "aud", "exp", "iat", "iss"]},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise AuthenticationFailed("The access token has expired; refresh it.") from exc
+            raise AuthenticationFailed(EXPIRED) from exc
         except jwt.PyJWTError as exc:
             raise AuthenticationFailed("The access token is not valid.") from exc
         username, session_id = claims["sub"], claims["sid"]

@@ -5,12 +5,15 @@ of the cache."""
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from argos_core.access_tokens import AccessTokenSigner
+from argos_core.access_tokens import ACCESS_TOKEN_TTL_S, AccessTokenSigner
+from argos_core.errors import AuthenticationFailed
 from argos_core.services.session_service import SessionService
+from ingest_server.console_api import auth as authenticator
 from ingest_server.console_api.auth import ConsoleAuthenticator
 
 PASSWORD = "Correct-horse-9"
@@ -64,3 +67,42 @@ def test_a_lookup_under_way_at_sign_out_is_not_kept(signed_in) -> None:
 
     asyncio.run(sign_out_meanwhile())
     assert sessions.lookups == 2
+
+
+class CountedSigner(AccessTokenSigner):
+    verified = 0
+
+    def verify(self, token: str):
+        object.__setattr__(self, "verified", self.verified + 1)
+        return super().verify(token)
+
+
+class LaterClock:
+    """``time`` as the authenticator sees it, ``ahead_s`` seconds from now."""
+
+    def __init__(self, ahead_s: float) -> None:
+        self.ahead_s = ahead_s
+
+    def time(self) -> float:
+        return time.time() + self.ahead_s
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.ahead_s
+
+
+def test_a_token_is_verified_once_and_refused_once_it_expired(signed_in, monkeypatch) -> None:
+    auth, _, bearer, _ = signed_in
+    signer = CountedSigner("k" * 40)
+    auth._signer = signer
+    for _ in range(3):
+        principal, _ = asyncio.run(auth.authenticate(bearer, ""))
+        assert principal.username == "ann"
+    assert signer.verified == 1
+    with pytest.raises(AuthenticationFailed, match="not valid"):
+        asyncio.run(auth.authenticate(bearer.replace("Bearer ", "Bearer x"), ""))
+    assert signer.verified == 2
+    monkeypatch.setattr(authenticator, "time", LaterClock(ACCESS_TOKEN_TTL_S + 1))
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed, match="expired"):
+            asyncio.run(auth.authenticate(bearer, ""))
+    assert signer.verified == 3  # forgotten once expired: verified again, and refused
