@@ -2,6 +2,7 @@
 
     python benchmarks/console_cpu.py --database-url URL                    # a seeded demo fleet
     python benchmarks/console_cpu.py --database-url URL --shared-answers 0 # answers not shared
+    python benchmarks/console_cpu.py --database-url URL --ask-node         # the console before
 
 The consoles (accounts, tree paths, selections and refreshes exactly as in
 ``console_load.py``) refresh every ``--interval`` seconds for ``--seconds`` against
@@ -19,7 +20,13 @@ import argparse
 import multiprocessing
 import os
 
-from console_load import consoles_worker, describe_consoles, machine_line, plan_consoles
+from console_load import (
+    ASK_NODE_HELP,
+    consoles_worker,
+    describe_consoles,
+    machine_line,
+    plan_consoles,
+)
 from ingest_process import IngestProcess
 from sqlalchemy.engine import make_url
 
@@ -34,12 +41,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--processes", type=int, default=2, help="argos-ingest processes")
     parser.add_argument("--shared-answers", help="argos-ingest --shared-answers (its default)")
+    parser.add_argument("--ask-node", action="store_true", help=ASK_NODE_HELP)
     args = parser.parse_args()
 
     print(f"machine: {machine_line()}")
     print(f"parameters: {vars(args)}")
     print(f"database: {make_url(args.database_url).render_as_string()}")
-    plans, created = plan_consoles(args.database_url, args.consoles)
+    plans, created = plan_consoles(args.database_url, args.consoles, args.ask_node)
     print(f"{len(plans)} consoles ({created} accounts created)")
     extra = ("--shared-answers", args.shared_answers) if args.shared_answers else ()
     server = IngestProcess(args.database_url, args.processes, 5.0, extra)
