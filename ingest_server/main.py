@@ -18,8 +18,6 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 
-from tornado.netutil import bind_sockets
-
 from argos_core.bootstrap import bootstrap
 from argos_core.cli.durations import parse_duration
 from argos_core.db import make_engine
@@ -31,6 +29,7 @@ from ingest_server.app import IngestRuntime
 from ingest_server.connections import http_server
 from ingest_server.context import IngestConfig, Limiters
 from ingest_server.jobs.alert_senders import SmtpSettings
+from ingest_server.listeners import worker_sockets
 from ingest_server.metrics import forget_process, share_between_processes
 from ingest_server.otlp.encoding import slow_protobuf_note
 from ingest_server.tls import server_context
@@ -138,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_context(args.tls_cert, args.tls_key)  # fail now, in one line, if unusable
         SmtpSettings.from_env()  # a malformed ARGOS_SMTP_URL is refused now, in one line
         url, signer = _prepare(args.database_url)
-        sockets = bind_sockets(args.port, args.host, backlog=1024)
+        processes = args.processes or os.cpu_count() or 1
+        sockets = worker_sockets(args.port, args.host, processes)
     except (ArgosError, OSError) as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
         return 1
@@ -156,8 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         alert_renotify_after_s=args.renotify_after,
         shared_answer_ttl_s=args.shared_answers,
     )
-    processes = args.processes or os.cpu_count() or 1
-    port = sockets[0].getsockname()[1]
+    port = sockets[0][0].getsockname()[1]
     backend = "sqlite" if is_sqlite(url) else "mysql"
     print(
         f"argos-ingest: listening on {'https' if args.tls_cert else 'http'}://{args.host}:{port} "
@@ -166,8 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     limiters = Limiters.of(config)  # before forking: every worker shares them
     if processes == 1:
-        return _serve(url, signer, sockets, config, limiters)
-    return _supervise(processes, url, signer, sockets, config, limiters)
+        return _serve(url, signer, sockets[0], config, limiters)
+    return _supervise(url, signer, sockets, config, limiters)
 
 
 def _prepare(flag: str | None) -> tuple[str, TokenSigner]:
@@ -301,29 +300,27 @@ def _freeze_startup_objects() -> None:
 
 
 def _supervise(
-    processes: int,
     url: str,
     signer: TokenSigner,
-    sockets: list[socket.socket],
+    sockets: list[list[socket.socket]],
     config: IngestConfig,
     limiters: Limiters,
 ) -> int:
-    """Fork workers that share the listening sockets; forward SIGTERM; restart crashed ones."""
+    """Fork a worker per socket set; forward SIGTERM; restart crashed ones on their sockets."""
     with tempfile.TemporaryDirectory(prefix="argos-ingest-metrics-") as metrics_dir:
         share_between_processes(metrics_dir)
-        return _run_workers(processes, url, signer, sockets, config, limiters)
+        return _run_workers(url, signer, sockets, config, limiters)
 
 
 def _run_workers(
-    processes: int,
     url: str,
     signer: TokenSigner,
-    sockets: list[socket.socket],
+    sockets: list[list[socket.socket]],
     config: IngestConfig,
     limiters: Limiters,
 ) -> int:
     stopping = False
-    children: set[int] = set()
+    children: dict[int, int] = {}  # pid: index of its socket set
 
     def forward(signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -336,23 +333,25 @@ def _run_workers(
 
     supervisor = os.getpid()
 
-    def spawn() -> None:
+    def spawn(index: int) -> None:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
-            os._exit(_serve(url, signer, sockets, config, limiters, supervisor))
-        children.add(pid)
+            os._exit(_serve(url, signer, sockets[index], config, limiters, supervisor))
+        children[pid] = index
 
-    for _ in range(processes):
-        spawn()
+    for index in range(len(sockets)):
+        spawn(index)
     restarts, failed, unclean = 0, False, False
     while children:
         try:
             pid, status = os.wait()
         except ChildProcessError:
             break
-        children.discard(pid)
+        index = children.pop(pid, None)
+        if index is None:
+            continue
         forget_process(pid)
         code = os.waitstatus_to_exitcode(status)
         if code == 0:
@@ -364,7 +363,7 @@ def _run_workers(
         if restarts < MAX_RESTARTS:
             restarts += 1
             log.warning("worker %d exited with %d; starting another", pid, code)
-            spawn()
+            spawn(index)
     return 1 if unclean or (failed and not stopping) else 0
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
@@ -83,6 +85,58 @@ def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ing
     assert code == 0, server.report()
     assert count_rows(ingest_services, agent.agent_id) == 40
     assert scrapes == {40.0}
+
+
+def test_new_connections_go_to_every_worker_even_while_one_is_busy(ingest_db):
+    """Connections that arrive while one worker is busy (held still here) are not all taken
+    by the other: with one shared listening socket the idle worker accepted every one of
+    them, and keep-alive connections stay where they were accepted, so one worker served
+    a whole burst's load (a pool opening, agents starting together) while the other idled."""
+    server = ingest("--database-url", ingest_db, "--port", "0", "--processes", "2")
+    clients: list[socket.socket] = []
+    try:
+        url = listening_url(server.first_line())
+        port = urlsplit(url).port
+        server.wait_for(lambda: _healthy(url), 20, "/healthz answers ok")
+        busy, idle = psutil.Process(server.proc.pid).children()
+        busy.suspend()
+        try:
+            clients = [socket.create_connection(("127.0.0.1", port), 10) for _ in range(16)]
+            # Each connection is either the idle worker's by now or waits to be accepted.
+            assert wait_until(
+                lambda: _held(idle, port) + _waiting_to_be_accepted(port) == len(clients), 10
+            )
+        finally:
+            busy.resume()
+        assert wait_until(lambda: _held(idle, port) + _held(busy, port) == len(clients), 10)
+        counts = _held(busy, port), _held(idle, port)
+    finally:
+        for client in clients:
+            client.close()
+        server.kill()
+    assert min(counts) > 0, counts
+
+
+def _held(worker: psutil.Process, port: int) -> int:
+    """Connections to ``port`` that ``worker`` has accepted."""
+    return sum(
+        1
+        for c in worker.net_connections("tcp4")
+        if c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+    )
+
+
+def _waiting_to_be_accepted(port: int) -> int:
+    """Connections in the accept queues of the listening sockets on ``port`` (for a listening
+    socket, /proc/net/tcp's rx_queue is its accept queue's length)."""
+    waiting = 0
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if state == "0A" and int(local.split(":")[1], 16) == port:  # 0A: LISTEN
+                waiting += int(queues.split(":")[1], 16)
+    return waiting
 
 
 def test_an_agents_rate_limit_holds_in_total_across_processes(ingest_db, ingest_services):
