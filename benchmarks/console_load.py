@@ -12,8 +12,9 @@ into a scratch database unless ``--database-url`` names a seeded one, and starts
   reference   agents' telemetry alone: ``--ingest-agents`` of the fleet's agents, 1 sample per
               request, paced at ``--rate`` requests/s for ``--seconds`` (``benchmarks/ingest.py``'s
               paced small-request load; latency from each request's scheduled send time)
-  together    the same ingest load, and ``--consoles`` consoles (httpx clients, each signed in
-              over the console API as its own session) doing what the console's live refresh
+  together    the same ingest load, and ``--consoles`` consoles (each signed in over the
+              console API as its own session, reading over kept-alive connections with
+              pre-encoded requests, see ``Console``) doing what the console's live refresh
               does every ``--interval`` seconds, their first refreshes spread over one interval:
               the shown tree levels (top level, the expanded tenant, company and branch, as far
               as the account's scope starts above them) and the first page of the selected
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import multiprocessing
 import os
 import platform
@@ -49,12 +51,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import psutil
 from demo_fleet import demo_fleet
 from ingest_process import SECRET, IngestProcess
 from paced_load import LoadResult, describe, percentiles, start_load
+from raw_http import Response, read_response
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -197,29 +201,39 @@ class ConsoleResult:
 
 
 class Console:
-    """One console's HTTP side: its session, its ETag cache and its live refresh."""
+    """One console's HTTP side: its session, its ETag cache and its live refresh.
+
+    Signing in goes through httpx (set-up); the console's reads go over kept-alive
+    connections with pre-encoded requests and ``raw_http``'s reader, as the ingest load
+    does: httpx and decoding every answer cost the load generator about 6 ms of CPU per
+    request, more than the server spends answering it, on the same two cores. Every answer
+    is still read to its last byte; only the opening's answers are decoded."""
 
     def __init__(self, base_url: str, plan: ConsolePlan, result: ConsoleResult) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT)
+        self.base_url = base_url
+        address = urlsplit(base_url)
+        self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
         self.plan = plan
         self.result = result
         self.token = ""
-        self.etags: dict[str, tuple[str, dict]] = {}
-        self.loaded: dict[str, int] = {}  # rows a tree level holds, by request path
+        self.etags: dict[str, str] = {}
+        self.loaded: dict[str, tuple[int, int]] = {}  # rows a tree level holds and its total
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def sign_in(self) -> None:
         """Sign in (set-up, not measured); a refused connection is tried again, and counted."""
         password = DEMO_PASSWORD if self.plan.username == DEMO_SUPERADMIN else ACCOUNT_PASSWORD
         body = {"username": self.plan.username, "password": password}
-        for attempt in range(SIGN_IN_ATTEMPTS):
-            try:
-                response = await self.http.post("/api/v1/auth/login", json=body)
-                break
-            except httpx.ConnectError as exc:
-                self.result.errors.append(f"sign-in: {exc.__class__.__name__} {exc}")
-                if attempt == SIGN_IN_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(1.0)
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=TIMEOUT) as http:
+            for attempt in range(SIGN_IN_ATTEMPTS):
+                try:
+                    response = await http.post("/api/v1/auth/login", json=body)
+                    break
+                except httpx.ConnectError as exc:
+                    self.result.errors.append(f"sign-in: {exc.__class__.__name__} {exc}")
+                    if attempt == SIGN_IN_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(1.0)
         response.raise_for_status()
         self.token = response.json()["access_token"]
 
@@ -242,7 +256,8 @@ class Console:
     async def open(self) -> None:
         """What opening the console reads: first pages, the detail pane (not measured)."""
         for _kind, path, params in self.tree_levels():
-            body = await self.get(None, path, {"offset": 0, "limit": TREE_PAGE, **params})
+            query = {"offset": 0, "limit": TREE_PAGE, **params}
+            body = await self.get(None, path, query, decode=True) or {"items": [], "total": 0}
             self.loaded[path] = (len(body["items"]), body["total"])
         node = self.plan.path[self.plan.selected][1]
         await self.get(None, f"/api/v1/orgs/{node}", {}, cached=True)
@@ -274,35 +289,71 @@ class Console:
         await asyncio.gather(*asked, self.get("healthz", "/healthz", {}, auth=False))
 
     async def get(
-        self, kind: str | None, path: str, params: dict, *, cached: bool = False, auth=True
-    ) -> dict:
-        key = path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-        headers = {"Authorization": f"Bearer {self.token}"} if auth else {}
-        known = self.etags.get(key) if cached else None
+        self,
+        kind: str | None,
+        path: str,
+        params: dict,
+        *,
+        cached: bool = False,
+        auth: bool = True,
+        decode: bool = False,
+    ) -> dict | None:
+        """GET ``path``: its JSON when ``decode`` and answered 200, else None."""
+        target = f"{path}?{urlencode(params)}" if params else path
+        head = [f"GET {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        if auth:
+            head.append(f"Authorization: Bearer {self.token}")
+        known = self.etags.get(target) if cached else None
         if known:
-            headers["If-None-Match"] = known[0]
+            head.append(f"If-None-Match: {known}")
+        request = ("\r\n".join(head) + "\r\n\r\n").encode()
         started = time.perf_counter()
         try:
-            response = await self.http.get(path, params=params, headers=headers)
-        except httpx.HTTPError as exc:
+            response = await self.exchange(request)
+        except (OSError, asyncio.IncompleteReadError) as exc:
             self.result.errors.append(f"{path}: {exc.__class__.__name__} {exc}")
-            return {}
+            return None
         ms = (time.perf_counter() - started) * 1000
         if kind is not None:
             self.result.latencies_ms.setdefault(kind, []).append(ms)
-            self.result.statuses[response.status_code] = (
-                self.result.statuses.get(response.status_code, 0) + 1
-            )
-        if response.status_code == 304 and known:
+            self.result.statuses[response.status] = self.result.statuses.get(response.status, 0) + 1
+        if response.status == 304 and known:
             self.result.not_modified += kind is not None
-            return known[1]
-        if response.status_code != 200:
-            self.result.errors.append(f"{path}: HTTP {response.status_code} {response.text[:200]}")
-            return {}
-        body = response.json()
-        if cached and "ETag" in response.headers:
-            self.etags[key] = (response.headers["ETag"], body)
-        return body
+            return None
+        if response.status != 200:
+            self.result.errors.append(f"{path}: HTTP {response.status} {response.body[:200]!r}")
+            return None
+        if cached and "etag" in response.headers:
+            self.etags[target] = response.headers["etag"]
+        return json.loads(response.body) if decode else None
+
+    async def exchange(self, request: bytes) -> Response:
+        """One request on a kept-alive connection of this console's (a new one when all
+        are busy: the refresh asks up to four things at once)."""
+        if self.idle:
+            reader, writer = self.idle.pop()
+            writer.write(request)
+            try:
+                response = await read_response(reader)
+            except (OSError, asyncio.IncompleteReadError):
+                # Closed by the server while it idled (the consoles' opening outlasts its
+                # idle timeout): what a client library does, on a new connection.
+                writer.close()
+                return await self.exchange(request)
+        else:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            writer.write(request)
+            response = await read_response(reader)
+        if response.headers.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return response
+
+    def close(self) -> None:
+        for _reader, writer in self.idle:
+            writer.close()
+        self.idle.clear()
 
 
 async def run_consoles(
@@ -324,6 +375,7 @@ async def run_consoles(
     gc.freeze()
     ready.set()
     await asyncio.to_thread(go.wait)
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     end = started + seconds
 
@@ -341,16 +393,19 @@ async def run_consoles(
 
     await asyncio.gather(*(live(n, c) for n, c in enumerate(consoles)))
     result.seconds = time.perf_counter() - started
+    result.load_cpu_s = _cpu_seconds() - cpu_before
     for console in consoles:
-        await console.http.aclose()
+        console.close()
     return result
 
 
-def consoles_worker(base_url, plans, seconds, interval, pipe, ready, go) -> None:
-    result = asyncio.run(run_consoles(base_url, plans, seconds, interval, ready, go))
+def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result.load_cpu_s = usage.ru_utime + usage.ru_stime
-    pipe.send(result)
+    return usage.ru_utime + usage.ru_stime
+
+
+def consoles_worker(base_url, plans, seconds, interval, pipe, ready, go) -> None:
+    pipe.send(asyncio.run(run_consoles(base_url, plans, seconds, interval, ready, go)))
 
 
 # --- phases ---------------------------------------------------------------------------------
@@ -369,8 +424,19 @@ def ingest_plan(tokens: list[str], args: argparse.Namespace, ts_base: int) -> di
 
 def reference(server: IngestProcess, plan: dict) -> tuple[LoadResult, float]:
     """The ingest load alone; its result and the load average at its end."""
+    database = database_cpu_seconds()
     result = server.measure(plan)
+    result.database_cpu_s = database_cpu_seconds() - database
     return result, os.getloadavg()[0]
+
+
+def database_cpu_seconds() -> float:
+    """CPU used so far by the MariaDB/MySQL server on this machine (0 if there is none)."""
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("mariadbd", "mysqld"):
+            times = process.cpu_times()
+            return times.user + times.system
+    return 0.0
 
 
 def together(
@@ -390,12 +456,13 @@ def together(
         while not event.wait(1.0):
             if not consoles.is_alive() or not ingest.process.is_alive():
                 raise SystemExit(f"{what} did not get ready")
-    before = server.cpu_seconds()
+    before, database = server.cpu_seconds(), database_cpu_seconds()
     go.set()
     console_result = parent.recv()
     consoles.join()
     ingest_result = ingest.result()
     ingest_result.server_cpu_s = server.cpu_seconds() - before
+    ingest_result.database_cpu_s = database_cpu_seconds() - database
     return ingest_result, console_result, os.getloadavg()[0]
 
 
@@ -423,7 +490,7 @@ def describe_consoles(r: ConsoleResult) -> str:
         f" ({r.not_modified} not modified), errors {len(r.errors)},"
         f" refreshes started over 1 s late {r.late_refreshes};"
         f" sign-in and first load of all consoles {r.sign_in_s:.1f} s;"
-        f" console client CPU {r.load_cpu_s:.1f} s"
+        f" the consoles' client CPU over the phase {r.load_cpu_s:.1f} s"
     ]
     for kind, got in sorted(r.latencies_ms.items()):
         p50, p99 = percentiles(got)
@@ -462,6 +529,14 @@ def report(refs: list[tuple[LoadResult, float]], both: tuple, args) -> None:
         f"  server CPU: {ingest.server_cpu_s:.1f} s with the consoles, {alone_cpu:.1f} s without"
         f" (mean of the references): about {extra_ms / max(1, requests):.1f} ms per console"
         f" request, {extra_ms / max(1, consoles.refreshes):.1f} ms per refresh"
+    )
+    alone_db = sum(ref.database_cpu_s for ref, _load in refs) / len(refs)
+    print(
+        f"  database CPU (a local MariaDB's): {ingest.database_cpu_s:.1f} s with the consoles,"
+        f" {alone_db:.1f} s without; the consoles' client {consoles.load_cpu_s:.1f} s,"
+        f" the ingest load's {ingest.load_cpu_s:.1f} s (incl. building its requests);"
+        f" {os.cpu_count()} cores x {ingest.seconds:.1f} s ="
+        f" {(os.cpu_count() or 1) * ingest.seconds:.1f} s in all"
     )
 
 

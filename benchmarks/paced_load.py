@@ -52,6 +52,7 @@ class LoadResult:
     errors: int = 0
     load_cpu_s: float = 0.0
     server_cpu_s: float = 0.0
+    database_cpu_s: float = 0.0  # a local MariaDB's, where the script reads it
 
 
 def percentiles(latencies_ms: list[float]) -> tuple[float, float]:
