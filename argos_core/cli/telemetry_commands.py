@@ -47,8 +47,11 @@ def telemetry_housekeep(services: Services, args: argparse.Namespace) -> Output:
     data = {
         "hours_rolled": report.hours_rolled,
         "late_agent_hours": report.late_agent_hours,
+        "branches_rebuilt": report.branches_rebuilt,
+        "days_rolled": report.days_rolled,
         "partitions_created": report.partitions_created,
         "partitions_dropped": report.partitions_dropped,
+        "partitions_put_off": report.partitions_put_off,
         "raw_rows_deleted": report.raw_rows_deleted,
         "rollup_rows_deleted": report.rollup_rows_deleted,
         "rolled_until": report.rolled_until,
@@ -58,12 +61,19 @@ def telemetry_housekeep(services: Services, args: argparse.Namespace) -> Output:
     text = "\n".join(
         [
             f"Rolled up {report.hours_rolled} hours (up to {_when(report.rolled_until)}),"
-            f" re-rolled {report.late_agent_hours} agent-hours with late samples.",
+            f" re-rolled {report.late_agent_hours} agent-hours with late samples,"
+            f" rebuilt {report.branches_rebuilt} branches' node tier, rolled"
+            f" {report.days_rolled} days into the daily tier.",
             f"Partitions created: {len(report.partitions_created)},"
             f" dropped: {len(report.partitions_dropped)}; raw rows deleted:"
             f" {report.raw_rows_deleted:,}; rollup rows deleted: {report.rollup_rows_deleted:,}.",
             f"Raw data kept from {_when(report.raw_horizon)}; took {report.seconds:.2f} s.",
         ]
+        + (
+            ["Partitions were left for the next pass: the telemetry table was busy."]
+            if report.partitions_put_off
+            else []
+        )
     )
     return Output(text, data)
 

@@ -14,6 +14,7 @@ import pytest
 from argos_core.db import make_engine
 from argos_core.housekeeping import HOUSEKEEPING_JOB
 from argos_core.leases import Lease
+from argos_core.partitions import day_start
 from argos_core.rollups import closed_until
 from argos_core.telemetry_store import insert_tuples
 
@@ -76,6 +77,10 @@ def test_housekeep_rolls_up_and_stats_reports_the_tiers(url_with_history):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["hours_rolled"] >= 5 and report["rolled_until"] >= hour
+    # The five hours end at the last closed hour: a day is closed if they began the day before.
+    closed_days = 1 if day_start(hour - 5 * 3600) < day_start(hour) else 0
+    assert report["days_rolled"] == closed_days and report["partitions_put_off"] is False
+    assert report["branches_rebuilt"] == 0
     result = admin(url, "--json", "telemetry", "stats")
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
