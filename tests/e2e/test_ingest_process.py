@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
+from ingest_server.listeners import kernel_spreads_connections
 from tests.e2e.conftest import count_rows
 from tests.e2e.processes import environment, ingest, listening_url
 from tests.e2e.support import (
@@ -87,6 +88,10 @@ def test_several_processes_share_the_port_and_all_stop_on_sigterm(ingest_db, ing
     assert scrapes == {40.0}
 
 
+@pytest.mark.skipif(
+    not kernel_spreads_connections(),
+    reason="only Linux spreads an SO_REUSEPORT group's connections over its sockets",
+)
 def test_new_connections_go_to_every_worker_even_while_one_is_busy(ingest_db):
     """Connections that arrive while one worker is busy (held still here) are not all taken
     by the other: with one shared listening socket the idle worker accepted every one of
