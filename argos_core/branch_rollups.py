@@ -174,7 +174,7 @@ def stale_branches(conn: Connection, branch_ids: Sequence[int], lo: int, hi: int
     )
 
 
-def rebuild_stale(engine: Engine, keep_alive: Callable[[], None] | None = None) -> int:
+def rebuild_stale(engine: Engine, pace: Callable[[], None] | None = None) -> int:
     """Rebuild each stale branch over its noted hours, one transaction per branch; the
     note is deleted first, so a move noting it again meanwhile waits and stays noted.
     Returns the branches rebuilt."""
@@ -193,6 +193,6 @@ def rebuild_stale(engine: Engine, keep_alive: Callable[[], None] | None = None) 
             for lo in range(int(note.since), int(note.until), REBUILD_SPAN_S):
                 roll_branches(conn, lo, min(lo + REBUILD_SPAN_S, int(note.until)), [branch_id])
         done += 1
-        if keep_alive is not None:
-            keep_alive()
+        if pace is not None:
+            pace()
     return done

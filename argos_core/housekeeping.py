@@ -18,7 +18,6 @@ writer only touches in noting late hours, and those notes are taken an hour at a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -35,12 +34,16 @@ from argos_core.models import (
     TelemetryDaily,
     TelemetryHourly,
 )
+from argos_core.pass_pace import PassPace
 from argos_core.transactions import is_conflict
 
 HOUSEKEEPING_JOB = "telemetry.housekeep"
 DEFAULT_RAW_RETENTION = timedelta(days=14)
 DEFAULT_ROLLUP_RETENTION = timedelta(days=730)
 PARTITION_DAYS_AHEAD = 3
+# The server's pass rests as long as each transaction took: see ``PassPace``.
+DEFAULT_SLEEP_COEF = 1.0
+MAX_SLEEP_COEF = 100.0
 AGENTS_PER_DELETE = 50
 
 
@@ -71,6 +74,7 @@ class HousekeepingReport:
     rolled_until: int | None = None
     raw_horizon: int | None = None
     seconds: float = 0.0
+    rested_seconds: float = 0.0  # of ``seconds``, resting between transactions (the pace)
 
 
 def housekeep(
@@ -78,19 +82,20 @@ def housekeep(
     retention: Retention | None = None,
     *,
     now: int | None = None,
-    keep_alive: Callable[[], None] | None = None,
+    pace: PassPace | None = None,
 ) -> HousekeepingReport:
-    """One housekeeping pass. ``keep_alive`` is called between steps (a lease's ``renew``:
-    it raises to stop the pass when the lease is lost)."""
+    """One housekeeping pass. ``pace`` is called after each of its transactions: it rests
+    the pass and keeps its lease (it raises to stop the pass when the lease is lost)."""
     retention = retention or Retention()
     engine = pass_engine(engine)
+    pace = pace or PassPace()
     began = time.perf_counter()
     now = int(time.time() if now is None else now)
     report = HousekeepingReport()
-    report.hours_rolled = rollups.roll_closed_hours(engine, now, keep_alive)
-    report.late_agent_hours = rollups.reroll_late_hours(engine, keep_alive)
-    report.branches_rebuilt = branch_rollups.rebuild_stale(engine, keep_alive)
-    report.days_rolled = rollups.roll_closed_days(engine, keep_alive)
+    report.hours_rolled = rollups.roll_closed_hours(engine, now, pace)
+    report.late_agent_hours = rollups.reroll_late_hours(engine, pace)
+    report.branches_rebuilt = branch_rollups.rebuild_stale(engine, pace)
+    report.days_rolled = rollups.roll_closed_days(engine, pace)
     with engine.connect() as conn:
         rolled = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
     raw_cutoff = partitions.day_start(now - int(retention.raw.total_seconds()))
@@ -100,7 +105,7 @@ def housekeep(
         if rolled is not None:
             # Only whole rolled days may go: their rollups must exist first.
             raw_cutoff = min(raw_cutoff, partitions.day_start(rolled))
-            _drop_raw(engine, raw_cutoff, report, keep_alive)
+            _drop_raw(engine, raw_cutoff, report, pace)
     except OperationalError as exc:
         if not is_conflict(exc):
             raise
@@ -108,18 +113,19 @@ def housekeep(
     # Whole days, so the daily tier and the hours it sums up expire together.
     rollup_cutoff = partitions.day_start(now - int(retention.rollups.total_seconds()))
     report.rollup_rows_deleted = _delete_by_agents(
-        engine, TelemetryHourly.__table__, "hour", rollup_cutoff, keep_alive
+        engine, TelemetryHourly.__table__, "hour", rollup_cutoff, pace
     )
-    _delete_by_agents(engine, TelemetryDaily.__table__, "day", rollup_cutoff, keep_alive)
+    _delete_by_agents(engine, TelemetryDaily.__table__, "day", rollup_cutoff, pace)
     with engine.connect() as conn:
         branch_ids = list(conn.scalars(select(Branch.id).order_by(Branch.id)))
     _delete_by_keys(
-        engine, TelemetryBranchHourly.__table__, "branch_id", branch_ids, rollup_cutoff, keep_alive
+        engine, TelemetryBranchHourly.__table__, "branch_id", branch_ids, rollup_cutoff, pace
     )
     with engine.connect() as conn:
         report.rolled_until = rollups.get_mark(conn, rollups.ROLLED_UNTIL)
         report.raw_horizon = rollups.get_mark(conn, rollups.RAW_HORIZON)
     report.seconds = time.perf_counter() - began
+    report.rested_seconds = pace.rested_s
     return report
 
 
@@ -131,7 +137,7 @@ def pass_engine(engine: Engine) -> Engine:
     return engine
 
 
-def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, keep_alive) -> None:
+def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, pace) -> None:
     with engine.begin() as conn:
         horizon = rollups.get_mark(conn, rollups.RAW_HORIZON) or 0
         if cutoff <= horizon:
@@ -143,23 +149,21 @@ def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, keep_aliv
                 return
             cutoff = dropped_to
     if not report.partitions_dropped:
-        report.raw_rows_deleted = _delete_by_agents(
-            engine, Telemetry.__table__, "ts", cutoff, keep_alive
-        )
+        report.raw_rows_deleted = _delete_by_agents(engine, Telemetry.__table__, "ts", cutoff, pace)
     with engine.begin() as conn:
         rollups.set_mark(conn, rollups.RAW_HORIZON, cutoff)
 
 
-def _delete_by_agents(engine: Engine, table, column: str, cutoff: int, keep_alive) -> int:
+def _delete_by_agents(engine: Engine, table, column: str, cutoff: int, pace) -> int:
     """``DELETE ... WHERE agent_id IN (a few) AND column < cutoff``, agent by agent range,
     one short transaction per batch so writers never wait long."""
     with engine.connect() as conn:
         agent_ids = list(conn.scalars(select(Agent.id).order_by(Agent.id)))
-    return _delete_by_keys(engine, table, "agent_id", agent_ids, cutoff, keep_alive, column)
+    return _delete_by_keys(engine, table, "agent_id", agent_ids, cutoff, pace, column)
 
 
 def _delete_by_keys(
-    engine: Engine, table, key: str, ids: list[int], cutoff: int, keep_alive, column="hour"
+    engine: Engine, table, key: str, ids: list[int], cutoff: int, pace, column="hour"
 ) -> int:
     """``DELETE ... WHERE key IN (a few ids) AND column < cutoff`` in short transactions."""
     deleted = 0
@@ -169,6 +173,5 @@ def _delete_by_keys(
             deleted += conn.execute(
                 table.delete().where(table.c[key].in_(chunk), table.c[column] < cutoff)
             ).rowcount
-        if keep_alive is not None and start % (AGENTS_PER_DELETE * 20) == 0:
-            keep_alive()
+        pace()
     return deleted

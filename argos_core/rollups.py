@@ -167,7 +167,7 @@ def oldest_raw_ts(conn: Connection) -> int | None:
     )
 
 
-def roll_closed_hours(engine: Engine, now: int, keep_alive=None) -> int:
+def roll_closed_hours(engine: Engine, now: int, pace=None) -> int:
     """Roll every closed hour since the ``rolled_until`` mark (from the oldest raw sample
     the first time), one transaction per hour. Returns the hours rolled."""
     end = closed_until(now)
@@ -190,8 +190,8 @@ def roll_closed_hours(engine: Engine, now: int, keep_alive=None) -> int:
             set_mark(conn, ROLLED_UNTIL, lo + HOUR_S)
         hours += 1
         lo += HOUR_S
-        if keep_alive is not None and hours % 24 == 0:
-            keep_alive()
+        if pace is not None:
+            pace()
     return hours
 
 
@@ -205,7 +205,7 @@ def oldest_hour(conn: Connection) -> int | None:
     )
 
 
-def roll_closed_days(engine: Engine, keep_alive=None) -> int:
+def roll_closed_days(engine: Engine, pace=None) -> int:
     """Roll every day whose hours are all rolled up into the daily tier, from the
     ``daily_until`` mark (from the oldest hourly row the first time), one transaction per
     day. Returns the days rolled."""
@@ -228,8 +228,8 @@ def roll_closed_days(engine: Engine, keep_alive=None) -> int:
             set_mark(conn, DAILY_UNTIL, lo + day)
         lo += day
         days += 1
-        if keep_alive is not None:
-            keep_alive()
+        if pace is not None:
+            pace()
     return days
 
 
@@ -246,7 +246,7 @@ def note_late(conn: Connection, rows: Iterable[tuple], now: int) -> int:
     return len(late)
 
 
-def reroll_late_hours(engine: Engine, keep_alive=None) -> int:
+def reroll_late_hours(engine: Engine, pace=None) -> int:
     """Re-roll the agents' hours that received late samples, one transaction per hour's
     notes (``AGENTS_PER_ROLL`` agents at most). The notes are deleted first, in the
     writer's order (agent ascending): a writer noting one of them again waits for this
@@ -284,8 +284,8 @@ def reroll_late_hours(engine: Engine, keep_alive=None) -> int:
                     if horizon <= hour < rolled:
                         roll(conn, hour, hour + HOUR_S, chunk)
                         total += len(chunk)
-        if keep_alive is not None:
-            keep_alive()
+                if pace is not None:
+                    pace()
         if len(notes) < LATE_BATCH:
             return total
 

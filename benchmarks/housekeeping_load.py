@@ -21,10 +21,11 @@ pages the seeding left (their flushing slows every commit) and prints how many w
 
 The pass is the server's own: ``HousekeepingJob.run_once`` from
 ``ingest_server/jobs/housekeeping.py`` (the lease claimed, renewed between steps and let
-go; the same ``housekeep`` as ``argos-admin telemetry housekeep``), run in a process of its
-own. In the server it runs on a thread of one worker process, where its Python time would
-compete with that worker's event loop for the GIL: the script prints the pass's CPU time
-(user + system of its process) beside its duration, which bounds that share.
+go; the same ``housekeep`` as ``argos-admin telemetry housekeep``; paced as the server
+paces it, ``--sleep-coef``), run in a process of its own. In the server it runs on a
+thread of one worker process, where its Python time would compete with that worker's
+event loop for the GIL: the script prints the pass's CPU time (user + system of its
+process) beside its duration, which bounds that share.
 
 Prints the pass's report, duration and CPU beside both loads' latencies and server CPU,
 the flushes the server retried after a deadlock (1213) or a lock wait timeout (1205), and
@@ -52,7 +53,7 @@ from sqlalchemy.engine import make_url
 
 from argos_core import rollups
 from argos_core.db import make_engine
-from argos_core.housekeeping import Retention
+from argos_core.housekeeping import DEFAULT_SLEEP_COEF, Retention
 from argos_core.models import TelemetryHourly
 from ingest_server.jobs.housekeeping import HousekeepingJob
 
@@ -75,9 +76,11 @@ def forget_recent_rollups(url: str, hours: int) -> None:
         engine.dispose()
 
 
-def housekeeping_worker(url: str, raw_days: int, pipe, go) -> None:
+def housekeeping_worker(url: str, raw_days: int, sleep_coef: float, pipe, go) -> None:
     engine = make_engine(url)
-    job = HousekeepingJob(engine, retention=Retention(raw=timedelta(days=raw_days)))
+    job = HousekeepingJob(
+        engine, retention=Retention(raw=timedelta(days=raw_days)), sleep_coef=sleep_coef
+    )
     go.wait()
     started = time.perf_counter()
     cpu = resource.getrusage(resource.RUSAGE_SELF)
@@ -151,6 +154,13 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--flush-ms", type=float, default=5.0)
     parser.add_argument("--sample-age", type=int, default=0, help="seconds; 3600: late samples")
+    parser.add_argument(
+        "--sleep-coef",
+        type=float,
+        default=DEFAULT_SLEEP_COEF,
+        help="the pass rests this many times as long as each transaction took (the server's"
+        " default; 0: no rest, as before 2026-12-01)",
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine_line()}")
@@ -187,7 +197,9 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         ctx = multiprocessing.get_context("fork")
         go = ctx.Event()
         parent, child = ctx.Pipe(duplex=False)
-        keeper = ctx.Process(target=housekeeping_worker, args=(url, args.raw_days, child, go))
+        keeper = ctx.Process(
+            target=housekeeping_worker, args=(url, args.raw_days, args.sleep_coef, child, go)
+        )
         keeper.start()
         print(f"together ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
         now = int(time.time())
@@ -204,7 +216,11 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         print("  " + describe("ingest beside housekeeping", beside))
         retries, logged = retried_flushes(log.name, logged)
         print(f"  flushes retried: {retries}; MariaDB: {counted(counters, mariadb.counters())}")
-        print(f"  housekeeping pass: {took:.1f} s, {pass_cpu_s:.2f} s of CPU in its process")
+        print(
+            f"  housekeeping pass (sleep coefficient {args.sleep_coef:g}): {took:.1f} s, of"
+            f" which {report.rested_seconds:.1f} s resting; {pass_cpu_s:.2f} s of CPU in its"
+            " process"
+        )
         print(f"    ({ended}); {report}")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:

@@ -185,7 +185,12 @@ class IngestRuntime:
             ),
             executor=executor,
         )
-        self.housekeeping = HousekeepingJob(engine, interval_s=config.housekeeping_interval_s)
+        self.housekeeping = HousekeepingJob(
+            engine,
+            interval_s=config.housekeeping_interval_s,
+            retention=config.retention,
+            sleep_coef=config.housekeeping_sleep_coef,
+        )
         group_window = timedelta(seconds=config.alert_group_window_s)
         self.absence = absence_job(
             engine,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argos_core.bootstrap import Services
+from argos_core.housekeeping import DEFAULT_SLEEP_COEF, Retention
 from argos_core.tokens import TokenSigner
 from ingest_server.auth import AgentAuthenticator
 from ingest_server.enroll_throttle import EnrollmentThrottle
@@ -44,6 +45,10 @@ class IngestConfig:
     alert_renotify_after_s: float = 3600.0  # 0: never remind
     alert_group_window_s: float = 30.0  # offline alerts wait this long for their branch
     housekeeping_interval_s: float = 300.0
+    housekeeping_sleep_coef: float = DEFAULT_SLEEP_COEF  # rest per transaction, x its time
+    retention: Retention = field(
+        default_factory=Retention
+    )  # what housekeeping keeps of raw samples and rollups
     enroll_failure_rate: float = 0.1  # failed enrollments a second per source address
     enroll_failure_burst: float = 10.0  # and at once; then 429 until it refills
     idle_timeout_s: float = 30.0  # to send a request's headers, from connect or last answer

@@ -17,11 +17,19 @@ import socket
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from argos_core.bootstrap import bootstrap
 from argos_core.cli.durations import parse_duration
 from argos_core.db import make_engine
 from argos_core.errors import ArgosError, ValidationError
+from argos_core.housekeeping import (
+    DEFAULT_RAW_RETENTION,
+    DEFAULT_ROLLUP_RETENTION,
+    DEFAULT_SLEEP_COEF,
+    MAX_SLEEP_COEF,
+    Retention,
+)
 from argos_core.migrate import upgrade
 from argos_core.settings import SECRET_KEY_ENV, is_sqlite, resolve_database_url, resolve_secret_key
 from argos_core.tokens import TokenSigner
@@ -115,6 +123,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds an ETag'd console read is shared by callers of the same role and scope"
         f" (0 = not shared; at most {MAX_SHARE_S:g})",
     )
+    p.add_argument(
+        "--raw-retention",
+        type=_retention,
+        default=DEFAULT_RAW_RETENTION,
+        metavar="DURATION",
+        help="housekeeping keeps raw samples this long (e.g. 30d; at least 1d); default 14d",
+    )
+    p.add_argument(
+        "--rollup-retention",
+        type=_retention,
+        default=DEFAULT_ROLLUP_RETENTION,
+        metavar="DURATION",
+        help="and the hourly and daily rollups this long (at least the raw retention);"
+        " default 730d",
+    )
+    p.add_argument(
+        "--housekeeping-sleep-coef",
+        type=_sleep_coef,
+        default=DEFAULT_SLEEP_COEF,
+        metavar="X",
+        help="after each of its transactions housekeeping rests X times as long as it took,"
+        f" leaving the database to the ingest (0 = no rest); default {DEFAULT_SLEEP_COEF:g}",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate chain: serve HTTPS")
     p.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert")
@@ -126,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.tls_cert is None) != (args.tls_key is None):
         parser.error("--tls-cert and --tls-key go together")
+    try:
+        config = config_from(args)
+    except ValidationError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs webhook URLs: secrets
@@ -142,7 +177,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ArgosError, OSError) as exc:
         print(f"argos-ingest: {_sentence(exc)}", file=sys.stderr)
         return 1
-    config = IngestConfig(
+    port = sockets[0][0].getsockname()[1]
+    backend = "sqlite" if is_sqlite(url) else "mysql"
+    print(
+        f"argos-ingest: listening on {'https' if args.tls_cert else 'http'}://{args.host}:{port} "
+        f"({processes} process{'es' if processes > 1 else ''}, {backend})",
+        flush=True,
+    )
+    limiters = Limiters.of(config)  # before forking: every worker shares them
+    if processes == 1:
+        return _serve(url, signer, sockets[0], config, limiters)
+    return _supervise(url, signer, sockets, config, limiters)
+
+
+def config_from(args: argparse.Namespace) -> IngestConfig:
+    """The server's settings from its command line (``ValidationError`` if they clash)."""
+    return IngestConfig(
         agent_rate=args.agent_rate,
         agent_burst=args.agent_burst,
         max_pending_rows=args.max_pending_samples,
@@ -155,18 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_timeout_s=args.stop_timeout,
         alert_renotify_after_s=args.renotify_after,
         shared_answer_ttl_s=args.shared_answers,
+        retention=Retention(args.raw_retention, args.rollup_retention),
+        housekeeping_sleep_coef=args.housekeeping_sleep_coef,
     )
-    port = sockets[0][0].getsockname()[1]
-    backend = "sqlite" if is_sqlite(url) else "mysql"
-    print(
-        f"argos-ingest: listening on {'https' if args.tls_cert else 'http'}://{args.host}:{port} "
-        f"({processes} process{'es' if processes > 1 else ''}, {backend})",
-        flush=True,
-    )
-    limiters = Limiters.of(config)  # before forking: every worker shares them
-    if processes == 1:
-        return _serve(url, signer, sockets[0], config, limiters)
-    return _supervise(url, signer, sockets, config, limiters)
 
 
 def _prepare(flag: str | None) -> tuple[str, TokenSigner]:
@@ -387,6 +428,16 @@ def _duration(value: str) -> float:
     return 0.0 if length is None else length.total_seconds()
 
 
+def _retention(value: str) -> timedelta:
+    try:
+        length = parse_duration(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if length is None:
+        raise argparse.ArgumentTypeError("a retention is a duration such as 14d, not 'never'")
+    return length
+
+
 def _non_negative(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"'{value}' is not a non-negative whole number")
@@ -399,24 +450,24 @@ def _positive(value: str) -> int:
     return int(value)
 
 
-def _positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
-    if not 0 < seconds <= 86400:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds (0-86400]")
-    return seconds
+def _number(lo: float, hi: float, what: str, *, above_lo: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number from ``lo`` (or above it) to ``hi``."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not ((lo < number) if above_lo else (lo <= number)) or not number <= hi:
+            raise argparse.ArgumentTypeError(f"'{value}' is not {what}")
+        return number
+
+    return parse
 
 
-def _share_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
-    if not 0 <= seconds <= MAX_SHARE_S:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a number of seconds 0-{MAX_SHARE_S:g}")
-    return seconds
+_positive_seconds = _number(0, 86400, "a number of seconds (0-86400]", above_lo=True)
+_share_seconds = _number(0, MAX_SHARE_S, f"a number of seconds 0-{MAX_SHARE_S:g}")
+_sleep_coef = _number(0, MAX_SLEEP_COEF, f"a number 0-{MAX_SLEEP_COEF:g}")
 
 
 def _sentence(exc: BaseException) -> str:

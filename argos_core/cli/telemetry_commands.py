@@ -9,8 +9,15 @@ from argos_core.bootstrap import Services
 from argos_core.cli.commands import Output
 from argos_core.cli.durations import parse_duration
 from argos_core.errors import Conflict, ValidationError
-from argos_core.housekeeping import HOUSEKEEPING_JOB, Retention, housekeep
+from argos_core.housekeeping import (
+    DEFAULT_SLEEP_COEF,
+    HOUSEKEEPING_JOB,
+    MAX_SLEEP_COEF,
+    Retention,
+    housekeep,
+)
 from argos_core.leases import Lease, new_owner
+from argos_core.pass_pace import PassPace
 from argos_core.telemetry_stats import telemetry_stats
 
 LEASE_TTL = timedelta(minutes=10)
@@ -32,6 +39,9 @@ def telemetry_housekeep(services: Services, args: argparse.Namespace) -> Output:
         _retention(args.raw_retention, "raw-retention"),
         _retention(args.rollup_retention, "rollup-retention"),
     )
+    coef = args.sleep_coef
+    if not 0 <= coef <= MAX_SLEEP_COEF:
+        raise ValidationError(f"--sleep-coef must be a number from 0 to {MAX_SLEEP_COEF:g}.")
     lease = Lease(services.engine, HOUSEKEEPING_JOB, new_owner("argos-admin"), LEASE_TTL)
     if not lease.claim():
         holder = lease.holder()
@@ -41,7 +51,7 @@ def telemetry_housekeep(services: Services, args: argparse.Namespace) -> Output:
             + "; try again when it is done."
         )
     try:
-        report = housekeep(services.engine, retention, keep_alive=lease.renew)
+        report = housekeep(services.engine, retention, pace=PassPace(lease.renew, sleep_coef=coef))
     finally:
         lease.release()
     data = {
@@ -57,6 +67,7 @@ def telemetry_housekeep(services: Services, args: argparse.Namespace) -> Output:
         "rolled_until": report.rolled_until,
         "raw_horizon": report.raw_horizon,
         "seconds": round(report.seconds, 3),
+        "rested_seconds": round(report.rested_seconds, 3),
     }
     text = "\n".join(
         [
@@ -67,7 +78,8 @@ def telemetry_housekeep(services: Services, args: argparse.Namespace) -> Output:
             f"Partitions created: {len(report.partitions_created)},"
             f" dropped: {len(report.partitions_dropped)}; raw rows deleted:"
             f" {report.raw_rows_deleted:,}; rollup rows deleted: {report.rollup_rows_deleted:,}.",
-            f"Raw data kept from {_when(report.raw_horizon)}; took {report.seconds:.2f} s.",
+            f"Raw data kept from {_when(report.raw_horizon)}; took {report.seconds:.2f} s"
+            f" ({report.rested_seconds:.2f} s of it resting between transactions).",
         ]
         + (
             ["Partitions were left for the next pass: the telemetry table was busy."]
@@ -107,6 +119,14 @@ def add_parsers(groups) -> None:
     )
     p.add_argument("--raw-retention", default="14d", metavar="DURATION")
     p.add_argument("--rollup-retention", default="730d", metavar="DURATION")
+    p.add_argument(
+        "--sleep-coef",
+        type=float,
+        default=DEFAULT_SLEEP_COEF,
+        metavar="X",
+        help="rest X times as long as each transaction took, leaving the database to a"
+        f" running server's ingest (0 = as fast as it goes); default {DEFAULT_SLEEP_COEF:g}",
+    )
     p.set_defaults(func=telemetry_housekeep)
     telemetry.add_parser(
         "stats", help="raw and rollup rows, time spans, partitions, bytes on disk"

@@ -1,6 +1,7 @@
 """Telemetry housekeeping in the server: every few minutes each process tries to claim the
 ``telemetry.housekeep`` lease; the one that wins runs a pass on its own thread (never the
-request threads or the writer's), renewing the lease as it goes, then lets it go.
+request threads or the writer's), paced (it rests ``sleep_coef`` times as long as each of
+its transactions took) and renewing the lease as it goes, then lets it go.
 """
 
 from __future__ import annotations
@@ -8,14 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from argos_core.housekeeping import HOUSEKEEPING_JOB, HousekeepingReport, Retention, housekeep
+from argos_core.housekeeping import (
+    DEFAULT_SLEEP_COEF,
+    HOUSEKEEPING_JOB,
+    HousekeepingReport,
+    Retention,
+    housekeep,
+)
 from argos_core.leases import Lease, LeaseLost, new_owner
+from argos_core.pass_pace import PassPace
 
 log = logging.getLogger(__name__)
 LEASE_TTL = timedelta(minutes=10)
@@ -29,13 +38,16 @@ class HousekeepingJob:
         interval_s: float = 300.0,
         retention: Retention | None = None,
         lease_ttl: timedelta = LEASE_TTL,
+        sleep_coef: float = DEFAULT_SLEEP_COEF,
     ) -> None:
         self._engine = engine
         self._interval_s = interval_s
         self._retention = retention or Retention()
+        self._sleep_coef = sleep_coef
         self.lease = Lease(engine, HOUSEKEEPING_JOB, new_owner("argos-ingest"), lease_ttl)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="argos-housekeeping")
         self._stop = asyncio.Event()
+        self._stopping = threading.Event()  # the same, for the pass's thread
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -44,6 +56,7 @@ class HousekeepingJob:
     async def stop(self) -> None:
         """Stop waiting for the next pass; a pass under way ends at its next step."""
         self._stop.set()
+        self._stopping.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -54,12 +67,13 @@ class HousekeepingJob:
         if not self.lease.claim():
             return None
         try:
-            return housekeep(self._engine, self._retention, keep_alive=self._keep_alive)
+            pace = PassPace(self._keep_alive, sleep_coef=self._sleep_coef, stop=self._stopping)
+            return housekeep(self._engine, self._retention, pace=pace)
         finally:
             self.lease.release()
 
     def _keep_alive(self) -> None:
-        if self._stop.is_set():
+        if self._stopping.is_set():
             raise LeaseLost("The server is stopping.")
         self.lease.renew()
 
@@ -80,7 +94,7 @@ class HousekeepingJob:
                 if report is not None:
                     log.info(
                         "Housekeeping: %d hours rolled, %d late agent-hours, %d partitions"
-                        " dropped%s, %.2f s",
+                        " dropped%s, %.2f s (%.2f s of it resting)",
                         report.hours_rolled,
                         report.late_agent_hours,
                         len(report.partitions_dropped),
@@ -88,4 +102,5 @@ class HousekeepingJob:
                         if report.partitions_put_off
                         else "",
                         report.seconds,
+                        report.rested_seconds,
                     )

@@ -206,6 +206,9 @@ def test_unreachable_database_and_bad_arguments_are_one_line_errors(tmp_path):
         ["--port", "70000"],
         ["--processes", "-1"],
         ["--bogus"],
+        ["--raw-retention", "never"],
+        ["--raw-retention", "30d", "--rollup-retention", "7d"],
+        ["--housekeeping-sleep-coef", "-1"],
     ]
     for args in cases:
         result = subprocess.run(

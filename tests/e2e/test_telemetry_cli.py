@@ -81,6 +81,8 @@ def test_housekeep_rolls_up_and_stats_reports_the_tiers(url_with_history):
     closed_days = 1 if day_start(hour - 5 * 3600) < day_start(hour) else 0
     assert report["days_rolled"] == closed_days and report["partitions_put_off"] is False
     assert report["branches_rebuilt"] == 0
+    # paced by default: it rested between its transactions, and says so
+    assert 0 < report["rested_seconds"] < report["seconds"]
     result = admin(url, "--json", "telemetry", "stats")
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
@@ -125,3 +127,8 @@ def test_bad_retention_is_a_clear_error(fresh_database_url):
         "7d",
     )
     assert result.returncode != 0 and "at least as long as raw" in result.stderr
+
+
+def test_bad_sleep_coefficient_is_a_clear_error(fresh_database_url):
+    result = admin(fresh_database_url, "telemetry", "housekeep", "--sleep-coef", "-1")
+    assert result.returncode != 0 and "--sleep-coef must be a number from 0" in result.stderr

@@ -251,3 +251,23 @@ def test_retention_is_configurable_and_checked(services, agents):
     )
     report = housekeep(services.engine, Retention(raw=timedelta(days=2)), now=NOW)
     assert report.raw_horizon == (NOW - 2 * DAY_S) // DAY_S * DAY_S
+
+
+def test_the_server_keeps_what_argos_ingest_was_told_to_keep(services, agents):
+    """``argos-ingest --raw-retention``: the server's own periodic pass uses it."""
+    from argos_core.tokens import TokenSigner
+    from ingest_server.app import IngestRuntime
+    from ingest_server.main import build_parser, config_from
+
+    start = NOW - 5 * DAY_S
+    with services.engine.begin() as conn:
+        prepare_since(conn, start)
+    write(
+        services, [(agents[1], ts, 1.0, 1.0, 1.0, 0, 0, 0.1, 0) for ts in range(start, NOW, 3600)]
+    )
+    args = build_parser().parse_args(["--raw-retention", "3d", "--housekeeping-sleep-coef", "0"])
+    runtime = IngestRuntime(services, TokenSigner("x" * 32), config_from(args))
+    report = runtime.housekeeping.run_once()
+    now = int(time.time())
+    assert report.raw_horizon == (now - 3 * DAY_S) // DAY_S * DAY_S  # not the default 14 days
+    assert report.rested_seconds == 0
