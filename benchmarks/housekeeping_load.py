@@ -44,10 +44,16 @@ import tempfile
 import time
 from datetime import timedelta
 
-from console_load import ingest_plan, ingest_tokens, machine_line
+from console_load import (
+    database_cpu_seconds,
+    ingest_plan,
+    ingest_tokens,
+    machine_line,
+    reference,
+)
 from demo_fleet import demo_fleet
 from ingest_process import IngestProcess
-from paced_load import describe, start_load
+from paced_load import LoadResult, describe, start_load
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
@@ -115,8 +121,25 @@ class MariaDB:
                 return f"{dirty:,} dirty pages after waiting {waited:.0f} s"
             time.sleep(1.0)
 
+    def settings(self) -> str:
+        """The settings the figures hinge on."""
+        with self.engine.connect() as conn:
+            pool, flush, io = conn.exec_driver_sql(
+                "SELECT @@innodb_buffer_pool_size, @@innodb_flush_log_at_trx_commit,"
+                " @@innodb_io_capacity"
+            ).one()
+        return (
+            f"innodb_buffer_pool_size {int(pool) >> 20} MiB, innodb_flush_log_at_trx_commit"
+            f" {flush}, innodb_io_capacity {io}"
+        )
+
     def counters(self) -> dict[str, int]:
         return self.status(*COUNTERS)
+
+
+def database_cpu(result: LoadResult) -> str:
+    per_request = 1e6 * result.database_cpu_s / max(1, result.requests)
+    return f"MariaDB CPU: {result.database_cpu_s:.1f}s ({per_request:,.0f} us/request)"
 
 
 def counted(before: dict[str, int], after: dict[str, int]) -> str:
@@ -172,6 +195,7 @@ def main() -> None:
     )  # fmt: skip
     print(f"database: {make_url(url).render_as_string()} ({note})")
     mariadb = MariaDB(url)
+    print(f"MariaDB: {mariadb.settings()}")
     try:
         with tempfile.NamedTemporaryFile("w", prefix="argos-hk-server-", suffix=".log") as log:
             run(args, url, mariadb, log)
@@ -189,8 +213,11 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         server = IngestProcess(url, args.processes, args.flush_ms, stderr=log)
         print(f"reference ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
         counters, logged = mariadb.counters(), 0
-        alone = server.measure(ingest_plan(tokens, args, int(time.time()) - args.sample_age))
+        alone, _load = reference(
+            server, ingest_plan(tokens, args, int(time.time()) - args.sample_age)
+        )
         print("  " + describe("ingest alone", alone))
+        print(f"  {database_cpu(alone)}")
         retries, logged = retried_flushes(log.name, logged)
         print(f"  flushes retried: {retries}; MariaDB: {counted(counters, mariadb.counters())}")
 
@@ -205,15 +232,17 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         now = int(time.time())
         load = start_load(server.port, ingest_plan(tokens, args, now - args.sample_age), go)
         load.ready.wait()
-        before = server.cpu_seconds()
+        before, database = server.cpu_seconds(), database_cpu_seconds()
         counters = mariadb.counters()
         go.set()
         beside = load.result()
         beside.server_cpu_s = server.cpu_seconds() - before
+        beside.database_cpu_s = database_cpu_seconds() - database
         ended = "ended during the load" if parent.poll() else "still running when the load ended"
         took, pass_cpu_s, report = parent.recv()
         keeper.join()
         print("  " + describe("ingest beside housekeeping", beside))
+        print(f"  {database_cpu(beside)} (the pass's statements included)")
         retries, logged = retried_flushes(log.name, logged)
         print(f"  flushes retried: {retries}; MariaDB: {counted(counters, mariadb.counters())}")
         print(
