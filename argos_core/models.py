@@ -281,7 +281,10 @@ class Agent(Base):
 
     __table_args__ = (
         UniqueConstraint("branch_id", "machine_id"),
+        # A node's agents table by hostname (the console's default) reads in index order.
         Index("ix_agents_branch_id_hostname", "branch_id", "hostname"),
+        Index("ix_agents_company_hostname", "company_id", "hostname"),
+        Index("ix_agents_tenant_hostname", "tenant_id", "hostname"),
         # Per-node counts by status read only these columns: index-only scans.
         Index("ix_agents_tenant_status", "tenant_id", "revoked_at", "last_seen"),
         Index("ix_agents_company_status", "company_id", "revoked_at", "last_seen"),
