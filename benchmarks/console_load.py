@@ -18,9 +18,9 @@ into a scratch database unless ``--database-url`` names a seeded one, and starts
               does every ``--interval`` seconds, their first refreshes spread over one interval:
               the shown tree levels (top level, the expanded tenant, company and branch, as far
               as the account's scope starts above them) and the first page of the selected
-              node's agents table (200 rows by hostname), all with If-None-Match
-              once an answer carried an ETag; the open alerts and the maintenance windows (the
-              alert refresh, one after the other); and ``/healthz``: the requests, parameters
+              node's agents table (200 rows by hostname); the open alerts and the maintenance
+              windows (the alert refresh, one after the other), all with If-None-Match once an
+              answer carried an ETag; and ``/healthz``: the requests, parameters
               and headers of one refresh of ``argos_desktop`` over its remote backend. The
               console takes the selected node's counts from its tree level's answer; with
               ``--ask-node`` each refresh asks for the node too (``GET /orgs/{org_id}``, with
@@ -265,10 +265,11 @@ class Console:
         await self.alerts(measured=False)
 
     async def alerts(self, *, measured: bool = True) -> None:
-        """The alert refresh (AlertWatch): open alerts, then maintenance windows; no ETags."""
+        """The alert refresh (AlertWatch): open alerts, then maintenance windows."""
         params = {"active": "true", "offset": 0, "limit": MAX_ALERTS}
-        await self.get("alerts" if measured else None, "/api/v1/alerts", params)
-        await self.get("maintenance" if measured else None, "/api/v1/maintenance-windows", {})
+        await self.get("alerts" if measured else None, "/api/v1/alerts", params, cached=True)
+        maintenance = "maintenance" if measured else None
+        await self.get(maintenance, "/api/v1/maintenance-windows", {}, cached=True)
 
     async def refresh(self) -> None:
         """One live-refresh tick (MainWindow.refresh_now): the tree's levels one after the

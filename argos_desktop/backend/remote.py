@@ -351,7 +351,7 @@ class RemoteBackend:
             "offset": offset,
             "limit": limit,
         }
-        return self._get(Page[AlertInfo], "/alerts", params)
+        return self._get(Page[AlertInfo], "/alerts", params, cache=True)
 
     def acknowledge(
         self, alert_id: int, comment: str = "", until: datetime | None = None
@@ -431,7 +431,7 @@ class RemoteBackend:
         self._send(None, "DELETE", f"/alert-channels/{int(channel_id)}")
 
     def list_maintenance(self) -> list[MaintenanceInfo]:
-        return self._get(list[MaintenanceInfo], "/maintenance-windows")
+        return self._get(list[MaintenanceInfo], "/maintenance-windows", cache=True)
 
     def create_maintenance(
         self,

@@ -61,6 +61,7 @@ class AlertsHandler(ConsoleHandler):
             "Alerts in the caller's scope, newest first",
             answer=Page[AlertInfo],
             query=AlertsQuery,
+            etag=True,
             errors=(400, 401, 404),
         )
     }
@@ -263,6 +264,7 @@ class MaintenanceHandler(ConsoleHandler):
         "get": Operation(
             "Maintenance windows in the caller's scope",
             answer=list[MaintenanceInfo],
+            etag=True,
             errors=(401,),
         ),
         "post": Operation(

@@ -181,6 +181,23 @@ def test_unchanged_answers_are_not_sent_again(server):
 
 
 @pytest.mark.parametrize(
+    ("path", "answer", "read"),
+    [
+        ("/alerts", Page([], 0, 0), lambda backend: backend.list_alerts()),
+        ("/maintenance-windows", [], lambda backend: backend.list_maintenance()),
+    ],
+)
+def test_the_alert_refresh_asks_with_the_etag_it_was_given(server, path, answer, read):
+    backend, _ = sign_in(server)
+    server.answers[path] = httpx.Response(200, json=wire.encode(answer), headers={"ETag": '"a1"'})
+    first = read(backend)
+    server.requests.clear()
+    server.answers[path] = httpx.Response(304, headers={"ETag": '"a1"'})
+    assert read(backend) == first
+    assert server.requests[0].headers["If-None-Match"] == '"a1"'
+
+
+@pytest.mark.parametrize(
     ("status", "code", "expected"),
     [
         (400, "bad_request", ValidationError),

@@ -1,5 +1,5 @@
 """Scope over HTTP: a client admin of tenant A gets the same 404 for every id of tenant B as for
-an id that does not exist; a viewer's writes get 403; tree and search answers carry ETags."""
+an id that does not exist; a viewer's writes get 403; tree, search and alert answers carry ETags."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def test_superadmin_sees_and_manages_everything(make_client, tenants, superadmin
     assert root.get("/api/v1/superadmins").status_code == 200
 
 
-def test_tree_and_search_answers_are_conditional(make_client, tenants):
+def test_tree_search_and_alert_answers_are_conditional(make_client, tenants):
     a, _ = tenants
     admin = make_client(a.admin)
     for path in (
@@ -130,6 +130,8 @@ def test_tree_and_search_answers_are_conditional(make_client, tenants):
         f"/api/v1/orgs/{a.tenant}/children",
         f"/api/v1/orgs/{a.branch}/agents",
         "/api/v1/search?q=host",
+        "/api/v1/alerts?active=true&limit=1000",
+        "/api/v1/maintenance-windows",
     ):
         first = admin.get(path)
         etag = first.headers["etag"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -164,3 +165,25 @@ def test_a_shared_answer_still_needs_a_live_session(
     assert leaving.post("/api/v1/auth/logout").status_code == 204
     assert leaving.get(path).status_code == 401
     assert leaving.get(path, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+
+
+def test_the_alert_refresh_is_shared_within_a_scope_and_never_across(
+    two_tenants: tuple[Tenant, Tenant], ingest_services: Services, sign_in
+) -> None:
+    """Maintenance windows (like the open alerts) are a scope's shared answer: a window made
+    beneath the server after one admin of tenant A read is not in the second admin's answer,
+    while tenant B's admin reads B's own windows."""
+    a, b = two_tenants
+    first, second = sign_in(a.admin), sign_in(another(ingest_services, "admin", a.tenant))
+    admin_b = sign_in(b.admin)
+    path = "/api/v1/maintenance-windows"
+    before = first.get(path)
+    assert before.status_code == 200
+
+    start = datetime.now(UTC) + timedelta(days=1)
+    for tenant in (a.tenant, b.tenant):
+        ingest_services.alerts.create_maintenance(ROOT, tenant, start, 3600, comment=tenant)
+    shared = second.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert (shared.status_code, shared.content) == (304, b"")
+    own = admin_b.get(path).json()
+    assert [w["comment"] for w in own] == [b.tenant]
