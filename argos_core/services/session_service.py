@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.access_tokens import AccessTokenSigner
@@ -121,15 +121,33 @@ class SessionService:
         return self._signed_in(principal, row.session_id, next_token, me)
 
     def principal(self, session_id: str, *, source: str = "") -> Principal:
-        """Who the session's account is now, or ``SessionEnded``."""
+        """Who the session's account is now, or ``SessionEnded``.
+
+        One statement reads the session, its account and the account's scope node (the
+        server asks this for every console at least once a refresh): the same rules as
+        ``_derive``, without loading ORM objects.
+        """
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
-            row = _find(uow.session, session_id)
-            if row is None:
-                raise SessionEnded(ENDED)
-            principal = self._derive(uow.session, row, source, now)
-            stale = row.last_used_at < now - TOUCH_EVERY
-        if stale:
+            # fresh(): also a session created a moment ago through another Galera node.
+            row = uow.session.execute(fresh(_PRINCIPAL.where(S.session_id == session_id))).first()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise SessionEnded(ENDED)
+        if row.admin_name is not None and row.admin_active:
+            principal = Principal(row.admin_name, "superadmin", source=source)
+        elif row.user_name is not None and row.user_active:
+            principal = Principal(
+                row.user_name,
+                row.role,
+                row.tenant_id,
+                row.company_id,
+                row.branch_id,
+                row.scope_org_id,
+                source,
+            )
+        else:
+            raise SessionEnded(ENDED)
+        if row.last_used_at < now - TOUCH_EVERY:
             self._touch(session_id, now)
         return principal
 
@@ -237,11 +255,34 @@ def _new_refresh_token(session: Session, row: ConsoleSession) -> str:
     return token
 
 
-def _find(session: Session, session_id: str) -> ConsoleSession | None:
-    """The session row, also when it was created a moment ago through another Galera node."""
-    return session.scalar(
-        fresh(select(ConsoleSession).where(ConsoleSession.session_id == session_id))
+S = ConsoleSession
+# A session with its account (a client admin's or a superadmin's) and the org id of the
+# account's scope node: the branch's, else the company's, else the tenant's.
+_PRINCIPAL = (
+    select(
+        S.revoked_at,
+        S.expires_at,
+        S.last_used_at,
+        PlatformAdmin.username.label("admin_name"),
+        PlatformAdmin.is_active.label("admin_active"),
+        User.username.label("user_name"),
+        User.is_active.label("user_active"),
+        User.role,
+        User.tenant_id,
+        User.company_id,
+        User.branch_id,
+        case(
+            (User.branch_id.is_not(None), Branch.org_id),
+            (User.company_id.is_not(None), Company.org_id),
+            else_=Tenant.org_id,
+        ).label("scope_org_id"),
     )
+    .outerjoin(PlatformAdmin, PlatformAdmin.id == S.platform_admin_id)
+    .outerjoin(User, User.id == S.user_id)
+    .outerjoin(Tenant, Tenant.id == User.tenant_id)
+    .outerjoin(Company, Company.id == User.company_id)
+    .outerjoin(Branch, Branch.id == User.branch_id)
+)
 
 
 def _owner(account: User | PlatformAdmin) -> dict[str, int]:

@@ -133,6 +133,24 @@ def test_role_and_scope_changes_show_at_the_next_lookup(sessions, signer, servic
     assert sessions.me(principal).scope_name == "Paris"
 
 
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_a_sessions_principal_is_its_accounts_at_every_scope_level(
+    sessions, signer, services, superadmin, org, level
+):
+    node = org[level]
+    services.users.create_user(
+        superadmin, username="zoe", password=PASSWORD, role="viewer", scope_org_id=node.org_id
+    )
+    sid = signer.verify(sessions.login("zoe", PASSWORD, source="x").access_token).session_id
+    principal = sessions.principal(sid, source="10.0.0.9")
+    assert principal == services.users.authenticate("zoe", PASSWORD, source="10.0.0.9")
+    assert (principal.role, principal.scope_org_id, principal.level) == (
+        "viewer",
+        node.org_id,
+        ("tenant", "company", "branch")[level],
+    )
+
+
 @pytest.mark.parametrize("change", ["deactivate", "reset_password", "delete"])
 def test_deactivation_reset_and_deletion_end_the_sessions(sessions, signer, services, org, change):
     signed = sessions.login("ann", PASSWORD)
