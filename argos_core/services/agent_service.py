@@ -83,15 +83,14 @@ class AgentService:
                 query = query.where(state == status.value)
             if text.strip():
                 query = query.where(name_matches(Agent.hostname, text.strip()))
-            order = state if sort_by == "status" else SORT_COLUMNS[sort_by]
-            order = order.desc() if descending else order.asc()
+            key = state if sort_by == "status" else SORT_COLUMNS[sort_by]
+            # Ties go by id in the same direction: a descending page is the ascending one
+            # reversed, and reads a node's (node, hostname) index backwards instead of sorting.
+            order = (key.desc(), Agent.id.desc()) if descending else (key.asc(), Agent.id.asc())
             rows = [
                 orjson.loads(row)
                 for row in uow.session.scalars(
-                    query.with_only_columns(PAGE_ROW)
-                    .order_by(order, Agent.id)
-                    .offset(offset)
-                    .limit(limit)
+                    query.with_only_columns(PAGE_ROW).order_by(*order).offset(offset).limit(limit)
                 )
             ]
             total = repo.page_total(query, offset, limit, len(rows))

@@ -123,14 +123,27 @@ def test_key_rules_and_viewers(services, superadmin, branch):
     assert services.enrollment.list_keys(superadmin, branch.org_id) == []
 
 
-def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
+def enroll_hosts(services, superadmin, branch, hostnames: list[str]) -> None:
     key = services.enrollment.issue_key(superadmin, branch.org_id)
-    for i in range(7):
-        services.enrollment.enroll(
-            branch.org_id,
-            key.key,
-            AgentInventory.parse({"hostname": f"host-{i}", "machine_id": f"m{i}"}),
-        )
+    for i, hostname in enumerate(hostnames):
+        inventory = AgentInventory.parse({"hostname": hostname, "machine_id": f"m{i}"})
+        services.enrollment.enroll(branch.org_id, key.key, inventory)
+
+
+def test_a_descending_agents_page_is_the_ascending_one_reversed_ties_included(
+    services, superadmin, branch
+):
+    enroll_hosts(services, superadmin, branch, [f"twin-{i % 2}" for i in range(5)])
+    node = branch.parent_org_id
+    up, down = (
+        services.agents.list_agents(superadmin, node, sort_by="hostname", descending=d).items
+        for d in (False, True)
+    )
+    assert [a.uuid for a in down] == [a.uuid for a in reversed(up)]
+
+
+def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
+    enroll_hosts(services, superadmin, branch, [f"host-{i}" for i in range(7)])
     page = services.agents.list_agents(
         superadmin, branch.org_id, limit=3, sort_by="hostname", descending=True
     )
