@@ -34,7 +34,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, ResourceMetrics
 
 from ingest_server.samples import MAX_COUNTER, MAX_FUTURE_S, MAX_LOAD, METRICS
@@ -60,6 +60,8 @@ MAPPED: dict[str, tuple[str | None, str | None]] = {
     "system.cpu.load_average.1m": (None, None),
     "system.uptime": (None, None),
 }
+# How many attributes (by their bytes) a mapper remembers per metric before starting afresh.
+LABELS_REMEMBERED = 4096
 COUNTERS = frozenset({"system.cpu.time", "system.network.io"})  # the rest are levels
 # The levels of a single series, put straight into their sample field (the last point of each
 # second wins) instead of being grouped by second first.
@@ -149,6 +151,8 @@ class SeriesMemory:
 class MetricMapper:
     def __init__(self, memory: SeriesMemory | None = None) -> None:
         self._memory = memory or SeriesMemory()
+        # Per mapped metric, an attribute's serialized bytes -> (its slot or None, label).
+        self._labels: dict[str, dict[bytes, tuple[int | None, Any]]] = {n: {} for n in MAPPED}
 
     def map(self, host: Hashable, resource_metrics: ResourceMetrics, now: float) -> MappedResource:
         """Samples of one resource; ``host`` keys the series memory (branch and machine)."""
@@ -189,6 +193,7 @@ class MetricMapper:
         points: dict[str, Seconds] = {name: {} for name in MAPPED}
         delta: dict[str, bool] = dict.fromkeys(MAPPED, False)
         invalid = out.invalid
+        serialized = KeyValue.SerializeToString
         # Repeated fields are iterated as slices (lists): iterating them directly ends on an
         # IndexError raised in C, a sixth of the cost of reading a data point's labels.
         for scope in resource_metrics.scope_metrics[:]:
@@ -213,12 +218,16 @@ class MetricMapper:
                 # Below the largest float rather than infinity: infinity is no value either.
                 highest = 1 + TOLERANCE if name in FRACTIONS else sys.float_info.max
                 slots = SLOTS[name]
+                labels = self._labels[name]
                 found = points[name]
                 restarts = name in RESTARTS
                 level = out.columns[SINGLE_SERIES[name]] if name in SINGLE_SERIES else None
                 # The hot loop: as few field reads per point as can be, nothing built but
                 # the tuple (the flags and the value's kind are read only for a zero), put
                 # straight into its second's list (a single series' level: into its column).
+                # An attribute is one C call, its bytes, looked up among those seen before:
+                # reading its key, value and the value's text costs more (three wrapper
+                # objects). A NaN label is not remembered: each stays its own, as it was.
                 for dp in data_points[:]:
                     value = dp.as_double or dp.as_int
                     if not 0 <= value <= highest:  # also false for NaN
@@ -245,16 +254,20 @@ class MetricMapper:
                         continue
                     a = b = None
                     for kv in dp.attributes[:]:
-                        slot = slots.get(kv.key)
-                        if slot is None:
-                            continue
+                        attribute = serialized(kv)
+                        known = labels.get(attribute)
+                        if known is None:
+                            known = _label(kv, slots)
+                            if known[1] == known[1]:
+                                if len(labels) >= LABELS_REMEMBERED:
+                                    labels.clear()
+                                labels[attribute] = known
+                        slot, label = known
                         if slot == 0:
                             if a is None:
-                                label = kv.value
-                                a = label.string_value or _scalar(label)
-                        elif b is None:
-                            label = kv.value
-                            b = label.string_value or _scalar(label)
+                                a = label
+                        elif slot == 1 and b is None:
+                            b = label
                     point = (value, a, b, dp.start_time_unix_nano if restarts else 0, time_ns)
                     group = found.get(at)
                     if group is None:
@@ -317,6 +330,15 @@ class MetricMapper:
                 received[at] = MAX_COUNTER if rx > MAX_COUNTER else rx
             if tx is not None:
                 sent[at] = MAX_COUNTER if tx > MAX_COUNTER else tx
+
+
+def _label(kv: KeyValue, slots: dict[str, int]) -> tuple[int | None, Any]:
+    """Which label an attribute gives (None: none) and its value."""
+    slot = slots.get(kv.key)
+    if slot is None:
+        return None, None
+    value = kv.value
+    return slot, value.string_value or _scalar(value)
 
 
 def _scalar(value: AnyValue) -> Any:
