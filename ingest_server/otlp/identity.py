@@ -85,6 +85,14 @@ class OtlpIdentities:
             known, agent_id = await self._agents.get(entry, enroll)
         return agent_id
 
+    def known_agent_id(self, grant: KeyGrant, inventory: AgentInventory) -> int | None:
+        """The cached agent of a resource with this inventory, if any, without awaiting (a
+        request's hosts are usually all known: no task per host)."""
+        cached = self._agents.peek((grant.branch_id, inventory.machine_id))
+        if cached is None or cached[0] != inventory:
+            return None
+        return cached[1]
+
     def forget_agent(self, branch_id: int, machine_id: str) -> None:
         """Drop a cached agent (deleted or revoked meanwhile)."""
         self._agents.forget((branch_id, machine_id))
@@ -102,6 +110,13 @@ class _Cache(Generic[V]):
         self._max = max_entries
         self._entries: OrderedDict[Hashable, tuple[float, V | AuthenticationFailed]] = OrderedDict()
         self._loading: dict[Hashable, asyncio.Future[V]] = {}
+
+    def peek(self, key: Hashable) -> V | None:
+        """A current result (not a refusal), else None."""
+        cached = self._entries.get(key)
+        if cached is None or cached[0] <= time.monotonic():
+            return None
+        return None if isinstance(cached[1], AuthenticationFailed) else cached[1]
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
         cached = self._entries.get(key)

@@ -97,10 +97,16 @@ class OtlpIntake:
         return encoding, _response(list(hosts.values()))
 
     async def _identify(self, key: str, grant: KeyGrant, hosts: list[_Host], source: str) -> None:
-        found = await asyncio.gather(
-            *(self.identities.agent_id(key, grant, h.inventory, source) for h in hosts),
+        found: list[int | BaseException | None] = [
+            self.identities.known_agent_id(grant, h.inventory) for h in hosts
+        ]
+        unknown = [i for i, agent_id in enumerate(found) if agent_id is None]
+        looked_up = await asyncio.gather(
+            *(self.identities.agent_id(key, grant, hosts[i].inventory, source) for i in unknown),
             return_exceptions=True,
         )
+        for i, agent_id in zip(unknown, looked_up, strict=True):
+            found[i] = agent_id
         for host, agent_id in zip(hosts, found, strict=True):
             if isinstance(agent_id, AuthenticationFailed):
                 host.refused = REVOKED
