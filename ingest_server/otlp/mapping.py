@@ -178,11 +178,14 @@ class MetricMapper:
             delta["system.network.io"],
             (columns["net_rx_bytes"], columns["net_tx_bytes"]),
         )
-        load, uptime = columns["load_1m"], columns["uptime_s"]
-        for at, value in load.items():
-            load[at] = MAX_LOAD if value > MAX_LOAD else float(value)
-        for at, value in uptime.items():
-            uptime[at] = MAX_COUNTER if value > MAX_COUNTER else int(value)
+        columns["load_1m"] = {
+            at: MAX_LOAD if value > MAX_LOAD else float(value)
+            for at, value in columns["load_1m"].items()
+        }
+        columns["uptime_s"] = {
+            at: MAX_COUNTER if value > MAX_COUNTER else int(value)
+            for at, value in columns["uptime_s"].items()
+        }
         return out
 
     def _collect(
@@ -308,7 +311,8 @@ class MetricMapper:
         """Bytes received and sent (``out``) over the devices other than loopback."""
         memory = self._memory
         received, sent = out
-        for at, group in sorted(points.items()):
+        # In time order when adding deltas up; otherwise each second stands alone.
+        for at, group in sorted(points.items()) if delta else points.items():
             rx = tx = None
             for value, device, direction, start_ns, time_ns in group:
                 if direction not in ("receive", "transmit") or _loopback(device):
@@ -362,6 +366,13 @@ def _percent(fraction: float) -> float:
 
 def _cpu_utilization(points: Seconds, out: Column) -> None:
     for at, group in points.items():
+        if len(group) == 1:  # what follows, in short
+            value, state, _, _, _ = group[0]
+            if state is None:
+                out[at] = _percent(float(value))
+            elif value:
+                out[at] = _percent(1 - value if state in IDLE_STATES else float(value))
+            continue
         cpus = set()
         idle = busy = stateless = 0.0
         with_state = without_state = 0
@@ -416,6 +427,11 @@ def _used(group: list[Point], state_at: int = 1) -> float | None:
 def _disk(utilization: Seconds, usage: Seconds, out: Column) -> None:
     for at in utilization.keys() | usage.keys():
         util, use = utilization.get(at, []), usage.get(at, [])
+        if len(util) == 1 and not use:  # one filesystem: what follows, in short
+            value, mount, state, _, _ = util[0]
+            if mount == mount and (state is None or state == "used"):  # a NaN label is no mount
+                out[at] = _percent(value)
+            continue
         mount = _chosen_mount(util, use)
         mine = [point for point in util if point[1] == mount]
         fraction = _used(mine, state_at=2) if mine else None
