@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from argos_core.bootstrap import Services
 from argos_core.housekeeping import DEFAULT_SLEEP_COEF, Retention
 from argos_core.tokens import TokenSigner
-from ingest_server.auth import AgentAuthenticator
+from ingest_server.auth import CREDENTIALS_TTL_S, AgentAuthenticator
 from ingest_server.enroll_throttle import EnrollmentThrottle
 from ingest_server.health import DatabaseHealth
 from ingest_server.metrics import IngestMetrics
@@ -28,7 +28,7 @@ class IngestConfig:
     max_batch_rows: int = 5000
     max_delay_s: float = 0.005
     max_pending_rows: int = 100_000
-    credentials_ttl_s: float = 300.0
+    credentials_ttl_s: float = CREDENTIALS_TTL_S  # a report interval change waits this long
     otlp_key_ttl_s: float = 30.0
     busy_retry_after_s: int = 1
     db_retry_after_s: int = 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import jwt
@@ -13,8 +14,17 @@ from sqlalchemy import text
 
 from argos_core.tokens import ISSUER, TokenSigner
 from ingest_server.context import IngestConfig
-from tests.e2e.conftest import count_rows
-from tests.e2e.support import ROOT, ServerThread, enroll, make_branch, post_json, request, sample
+from tests.e2e.conftest import TEST_CONFIG, count_rows
+from tests.e2e.support import (
+    ROOT,
+    ServerThread,
+    enroll,
+    make_branch,
+    post_json,
+    request,
+    sample,
+    wait_until,
+)
 
 TELEMETRY = "/api/v1/telemetry"
 T0 = 1_790_000_000
@@ -335,3 +345,25 @@ def test_a_deleted_agent_is_refused_even_while_its_id_is_cached(
     reply = send(ingest_server, agent.token, [sample(T0 + 1)])
     assert reply.status == 401
     assert count_rows(ingest_services, agent.agent_id) == 0
+
+
+def test_a_changed_report_interval_reaches_the_agent_once_its_cached_credentials_expire(
+    ingest_db, ingest_services
+):
+    server = ServerThread(ingest_db, replace(TEST_CONFIG, credentials_ttl_s=0.2)).start()
+    try:
+        agent = enroll(server, make_branch(ingest_services), ingest_services)
+        assert send(server, agent.token, [sample(T0)]).json["report_interval_s"] == 30
+        with ingest_services.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE agents SET report_interval_s = 60 WHERE id = :id"),
+                {"id": agent.agent_id},
+            )
+        sent = iter(range(T0 + 1, T0 + 10_000))
+
+        def told_60() -> bool:
+            return send(server, agent.token, [sample(next(sent))]).json["report_interval_s"] == 60
+
+        assert wait_until(told_60, 10)
+    finally:
+        server.stop()
