@@ -1,16 +1,16 @@
 """Who is sending telemetry: the token's signature and expiry, then the agent's row.
 
 The agent lookup (uuid to row id, report interval and token epoch) is cached for ``ttl_s``
-seconds, an hour by default; cache misses arriving together are answered by one
-``SELECT ... IN`` in a worker thread. A miss costs about as much server CPU as the rest of a
-one-sample request, and an agent reporting once a minute to one of several worker processes
-comes back to the same process every few minutes, so a short lifetime would make most
-requests misses. The lifetime bounds nothing that matters for security: the row id never
-changes; a token of a newer epoch than the cached one refreshes the entry; revocation and
-re-enrollment are checked by the writer in the very transaction that stores the samples, so
-a revoked agent's next batch, or one sent with a token from before its host enrolled again,
-is refused at once. Only a change of an agent's report interval waits for the entry to
-expire before the agent is told.
+seconds, an hour by default; cache misses are answered by one ``SELECT ... IN`` at a time in
+a worker thread, each taking every miss that arrived meanwhile. A miss costs about as much
+server CPU as the rest of a one-sample request, and an agent reporting once a minute to one
+of several worker processes comes back to the same process every few minutes, so a short
+lifetime would make most requests misses. The lifetime bounds nothing that matters for
+security: the row id never changes; a token of a newer epoch than the cached one refreshes
+the entry; revocation and re-enrollment are checked by the writer in the very transaction
+that stores the samples, so a revoked agent's next batch, or one sent with a token from
+before its host enrolled again, is refused at once. Only a change of an agent's report
+interval waits for the entry to expire before the agent is told.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class AgentAuthenticator:
         self._tokens: dict[str, AgentClaims] = {}
         self._cache: OrderedDict[str, tuple[float, AgentCredential | None]] = OrderedDict()
         self._waiting: dict[str, list[asyncio.Future]] = {}
-        self._lookups: set[asyncio.Task] = set()
+        self._looking_up: asyncio.Task | None = None
 
     async def authenticate(self, authorization: str | None) -> AgentIdentity:
         """Who sends: a token of an earlier epoch than the agent's (its host enrolled again
@@ -105,14 +105,23 @@ class AgentAuthenticator:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting.setdefault(agent_uuid, []).append(future)
-        if len(self._waiting) == 1 and len(self._waiting[agent_uuid]) == 1:
-            task = loop.create_task(self._lookup())
-            self._lookups.add(task)
-            task.add_done_callback(self._lookups.discard)
+        if self._looking_up is None:
+            self._looking_up = loop.create_task(self._look_up_waiting())
         return await future
 
-    async def _lookup(self) -> None:
-        waiting, self._waiting = self._waiting, {}
+    async def _look_up_waiting(self) -> None:
+        """One query at a time per process: the misses that arrive while it runs wait for
+        the next, which takes them all. A burst of misses (every agent after a restart) then
+        costs a few large queries instead of one small query and one worker thread each,
+        and leaves the other worker threads to the health probe and enrollments."""
+        try:
+            while self._waiting:
+                waiting, self._waiting = self._waiting, {}
+                await self._lookup(waiting)
+        finally:
+            self._looking_up = None
+
+    async def _lookup(self, waiting: dict[str, list[asyncio.Future]]) -> None:
         loop = asyncio.get_running_loop()
         try:
             found = await loop.run_in_executor(self._executor, self._query, list(waiting))
