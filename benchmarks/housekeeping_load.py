@@ -27,7 +27,8 @@ thread of one worker process, where its Python time would compete with that work
 event loop for the GIL: the script prints the pass's CPU time (user + system of its
 process) beside its duration, which bounds that share.
 
-Prints the pass's report, duration and CPU beside both loads' latencies and server CPU,
+Prints the pass's report, duration and CPU beside both loads' latencies and server CPU
+(beside the pass: also split into the requests sent while it ran and after it),
 the flushes the server retried after a deadlock (1213) or a lock wait timeout (1205), and
 MariaDB's own counters over each phase (server-wide: ``Innodb_deadlocks``, row lock waits
 and the time spent in them). Asserts nothing.
@@ -53,7 +54,7 @@ from console_load import (
 )
 from demo_fleet import demo_fleet
 from ingest_process import IngestProcess
-from paced_load import LoadResult, describe, start_load
+from paced_load import LoadResult, between, describe, percentiles, start_load
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
@@ -242,6 +243,10 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         took, pass_cpu_s, report = parent.recv()
         keeper.join()
         print("  " + describe("ingest beside housekeeping", beside))
+        during, after = between(beside, 0, took), between(beside, took, beside.seconds)
+        for name, part in (("while the pass ran", during), ("after it", after)):
+            p50, p99 = percentiles(part)
+            print(f"    sent {name}: {len(part):,} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
         print(f"  {database_cpu(beside)} (the pass's statements included)")
         retries, logged = retried_flushes(log.name, logged)
         print(f"  flushes retried: {retries}; MariaDB: {counted(counters, mariadb.counters())}")

@@ -47,12 +47,22 @@ class LoadResult:
     seconds: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    sent_s: list[float] = field(default_factory=list)  # each latency's request, from the start
     accepted: int = 0
     duplicates: int = 0
     errors: int = 0
     load_cpu_s: float = 0.0
     server_cpu_s: float = 0.0
     database_cpu_s: float = 0.0  # a local MariaDB's, where the script reads it
+
+
+def between(result: LoadResult, since_s: float, until_s: float) -> list[float]:
+    """The latencies of the requests sent (scheduled, when paced) in that span of the run."""
+    return [
+        ms
+        for ms, at in zip(result.latencies_ms, result.sent_s, strict=True)
+        if since_s <= at < until_s
+    ]
 
 
 def percentiles(latencies_ms: list[float]) -> tuple[float, float]:
@@ -105,7 +115,9 @@ async def _drive(
                     data = json.loads(response.body)
                     result.accepted += data["accepted"]
                     result.duplicates += data["duplicates"]
-                    result.latencies_ms.append(1000 * (done - (scheduled if rate else sent)))
+                    began = scheduled if rate else sent
+                    result.latencies_ms.append(1000 * (done - began))
+                    result.sent_s.append(began - started)
                     result.samples += sizes[index]
                     break
                 if not retry:
