@@ -8,8 +8,10 @@ one ``SO_REUSEPORT`` group the kernel spreads new connections over the workers b
 of their addresses. The supervisor keeps every worker's sockets open, so connections that
 arrive for a worker being restarted wait in its backlog instead of being refused.
 
-The port is first bound without ``SO_REUSEPORT``, so a port already in use is still an
-error instead of a silent share with whatever holds it.
+A given port is first bound without ``SO_REUSEPORT``, so a port already in use is still an
+error instead of a silent share with whatever holds it. Port 0 (any free port) is bound by
+the first worker's socket itself: a probe closed before the group binds would leave the
+port free for a moment, for another process picking a port to take.
 """
 
 from __future__ import annotations
@@ -25,13 +27,19 @@ BACKLOG = 1024
 def worker_sockets(port: int, host: str | None, workers: int) -> list[list[socket.socket]]:
     """The listening sockets of each worker (the same list for every worker where the kernel
     cannot spread connections over several)."""
-    first = bind_sockets(port, host, backlog=BACKLOG)
-    if workers == 1 or not kernel_spreads_connections():
-        return [first] * workers
+    spread = workers > 1 and kernel_spreads_connections()
+    if not spread:
+        return [bind_sockets(port, host, backlog=BACKLOG)] * workers
+    if port == 0:
+        first = bind_sockets(0, host, backlog=BACKLOG, reuse_port=True)
+    else:
+        for probe in bind_sockets(port, host, backlog=BACKLOG):
+            probe.close()
+        first = bind_sockets(port, host, backlog=BACKLOG, reuse_port=True)
     bound = first[0].getsockname()[1]
-    for sock in first:
-        sock.close()
-    return [bind_sockets(bound, host, backlog=BACKLOG, reuse_port=True) for _ in range(workers)]
+    return [first] + [
+        bind_sockets(bound, host, backlog=BACKLOG, reuse_port=True) for _ in range(workers - 1)
+    ]
 
 
 def kernel_spreads_connections() -> bool:

@@ -110,10 +110,14 @@ def test_new_connections_go_to_every_worker_even_while_one_is_busy(ingest_db):
             # Each connection is either the idle worker's by now or waits to be accepted.
             assert wait_until(
                 lambda: _held(idle, port) + _waiting_to_be_accepted(port) == len(clients), 10
-            )
+            ), (_held(idle, port), _waiting_to_be_accepted(port), len(clients))
         finally:
             busy.resume()
-        assert wait_until(lambda: _held(idle, port) + _held(busy, port) == len(clients), 10)
+        assert wait_until(lambda: _held(idle, port) + _held(busy, port) == len(clients), 10), (
+            _held(idle, port),
+            _held(busy, port),
+            len(clients),
+        )
         counts = _held(busy, port), _held(idle, port)
     finally:
         for client in clients:
