@@ -130,7 +130,9 @@ class SessionService:
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
             # fresh(): also a session created a moment ago through another Galera node.
-            row = uow.session.execute(fresh(_PRINCIPAL.where(S.session_id == session_id))).first()
+            row = uow.session.execute(
+                fresh(_PRINCIPAL.where(ConsoleSession.session_id == session_id))
+            ).first()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise SessionEnded(ENDED)
         if row.admin_name is not None and row.admin_active:
@@ -255,14 +257,13 @@ def _new_refresh_token(session: Session, row: ConsoleSession) -> str:
     return token
 
 
-S = ConsoleSession
 # A session with its account (a client admin's or a superadmin's) and the org id of the
 # account's scope node: the branch's, else the company's, else the tenant's.
 _PRINCIPAL = (
     select(
-        S.revoked_at,
-        S.expires_at,
-        S.last_used_at,
+        ConsoleSession.revoked_at,
+        ConsoleSession.expires_at,
+        ConsoleSession.last_used_at,
         PlatformAdmin.username.label("admin_name"),
         PlatformAdmin.is_active.label("admin_active"),
         User.username.label("user_name"),
@@ -277,8 +278,8 @@ _PRINCIPAL = (
             else_=Tenant.org_id,
         ).label("scope_org_id"),
     )
-    .outerjoin(PlatformAdmin, PlatformAdmin.id == S.platform_admin_id)
-    .outerjoin(User, User.id == S.user_id)
+    .outerjoin(PlatformAdmin, PlatformAdmin.id == ConsoleSession.platform_admin_id)
+    .outerjoin(User, User.id == ConsoleSession.user_id)
     .outerjoin(Tenant, Tenant.id == User.tenant_id)
     .outerjoin(Company, Company.id == User.company_id)
     .outerjoin(Branch, Branch.id == User.branch_id)
