@@ -138,17 +138,17 @@ def pass_engine(engine: Engine) -> Engine:
 
 
 def _drop_raw(engine: Engine, cutoff: int, report: HousekeepingReport, pace) -> None:
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         horizon = rollups.get_mark(conn, rollups.RAW_HORIZON) or 0
-        if cutoff <= horizon:
+        partitioned = bool(partitions.partitions(conn))
+    if cutoff <= horizon:
+        return
+    if partitioned:
+        report.partitions_dropped, dropped_to = partitions.drop_before(engine, cutoff, pace)
+        if dropped_to is None:
             return
-        if partitions.partitions(conn):
-            with partitions.short_metadata_waits(conn):
-                report.partitions_dropped, dropped_to = partitions.drop_before(conn, cutoff)
-            if dropped_to is None:
-                return
-            cutoff = dropped_to
-    if not report.partitions_dropped:
+        cutoff = dropped_to
+    else:
         report.raw_rows_deleted = _delete_by_agents(engine, Telemetry.__table__, "ts", cutoff, pace)
     with engine.begin() as conn:
         rollups.set_mark(conn, rollups.RAW_HORIZON, cutoff)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from sqlalchemy import create_engine, event, text
 from argos_core.bootstrap import bootstrap
 from argos_core.db import make_engine
 from argos_core.leases import Lease
+from argos_core.partitions import DAY_S, drop_before, partition_name, prepare_since
 from argos_core.services.agent_inventory import AgentInventory
 from argos_core.telemetry_store import agent_credentials
 from ingest_server.context import IngestConfig
@@ -177,6 +179,39 @@ def _lease_claims_made_on_two_nodes_at_once_have_one_winner(status: dict) -> Non
         second.dispose()
 
 
+def _expired_days_dropped_through_one_node_are_gone_on_every_node(status: dict) -> None:
+    """Housekeeping's partition drop (a swap, a DROP TABLE, a DROP PARTITION) replicates:
+    every node ends with the same partitions and no table left swapped out."""
+    engine = make_engine(status["database_url"])
+    today = int(time.time()) // DAY_S * DAY_S
+    try:
+        with engine.begin() as conn:
+            prepare_since(conn, today - 5 * DAY_S)
+            conn.execute(
+                text("INSERT INTO telemetry (agent_id, ts, cpu_percent) VALUES (424242, :ts, 1)"),
+                [{"ts": today - d * DAY_S + 5} for d in range(5, -1, -1)],
+            )
+        dropped, _ = drop_before(engine, today - 2 * DAY_S)
+        assert dropped[-3:] == [partition_name(today - d * DAY_S) for d in (5, 4, 3)]
+    finally:
+        engine.dispose()
+    left = _on_every_node(status, "SELECT COUNT(*) FROM telemetry WHERE agent_id = 424242")
+    assert left == [3, 3, 3]
+    shapes = _on_every_node(
+        status,
+        "SELECT GROUP_CONCAT(partition_name ORDER BY partition_ordinal_position)"
+        " FROM information_schema.partitions WHERE table_schema = DATABASE()"
+        " AND table_name = 'telemetry'",
+    )
+    assert len(set(shapes)) == 1 and partition_name(today - 2 * DAY_S) in shapes[0]
+    swapped = _on_every_node(
+        status,
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
+        " AND table_name LIKE 'telemetry\\_expired\\_%'",
+    )
+    assert swapped == [0, 0, 0]
+
+
 @pytest.mark.slow
 def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(galera):
     directory, status = galera
@@ -226,3 +261,4 @@ def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(gale
 
     _an_agent_enrolled_on_one_node_is_known_at_once_on_another(status)
     _lease_claims_made_on_two_nodes_at_once_have_one_winner(status)
+    _expired_days_dropped_through_one_node_are_gone_on_every_node(status)

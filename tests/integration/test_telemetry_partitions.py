@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from argos_core.db import make_engine
 from argos_core.migrate import head_revision, upgrade
@@ -19,6 +19,7 @@ from argos_core.partitions import (
     partitions,
     prepare_ahead,
     prepare_since,
+    swapped_out,
 )
 from tests.databases import scratch_database
 
@@ -170,25 +171,87 @@ def test_a_sample_beyond_the_prepared_days_is_kept_in_pfuture(mysql_engine):
         )
 
 
-def test_expired_partitions_are_dropped_whole_and_the_rest_kept(mysql_engine):
-    with mysql_engine.begin() as conn:
-        prepare_since(conn, TODAY - 20 * DAY_S)
-        rows = [{"ts": TODAY - d * DAY_S + 100} for d in range(20, -1, -1)]
+def _days_of_samples(engine, days: int) -> None:
+    with engine.begin() as conn:
+        prepare_since(conn, TODAY - days * DAY_S)
+        rows = [{"ts": TODAY - d * DAY_S + 100} for d in range(days, -1, -1)]
         conn.execute(
             text("INSERT INTO telemetry (agent_id, ts, cpu_percent) VALUES (7, :ts, 2)"), rows
         )
-        cutoff = TODAY - 14 * DAY_S + 3600  # mid-day: that day's partition is not expired yet
-        dropped, horizon = drop_before(conn, cutoff)
-        assert dropped == [partition_name(TODAY - d * DAY_S) for d in range(20, 14, -1)]
-        assert horizon == TODAY - 14 * DAY_S
+
+
+def test_expired_partitions_are_dropped_whole_and_the_rest_kept(mysql_engine):
+    _days_of_samples(mysql_engine, 20)
+    cutoff = TODAY - 14 * DAY_S + 3600  # mid-day: that day's partition is not expired yet
+    dropped, horizon = drop_before(mysql_engine, cutoff)
+    assert dropped == [partition_name(TODAY - d * DAY_S) for d in range(20, 14, -1)]
+    assert horizon == TODAY - 14 * DAY_S
+    with mysql_engine.connect() as conn:
         assert conn.scalar(text("SELECT MIN(ts) FROM telemetry")) == TODAY - 14 * DAY_S + 100
         assert conn.scalar(text("SELECT COUNT(*) FROM telemetry")) == 15
-        assert drop_before(conn, cutoff) == ([], None)
+        assert swapped_out(conn) == []
+    assert drop_before(mysql_engine, cutoff) == ([], None)
+
+
+def test_an_expired_days_rows_leave_by_a_swap_and_only_empty_partitions_are_dropped(
+    mysql_engine,
+):
+    """Dropping a full partition locks the table for as long as deleting its rows takes;
+    the rows leave in a table of their own instead, and the partitions dropped are empty."""
+    _days_of_samples(mysql_engine, 3)
+    expired = [partition_name(TODAY - d * DAY_S) for d in (3, 2)]
+    seen: dict[str, int] = {}
+
+    def rows_left(conn, cursor, statement, *args):
+        if "DROP PARTITION" in statement or "EXCHANGE PARTITION" in statement:
+            with mysql_engine.connect() as other:
+                names = ",".join(expired)
+                seen[statement.split()[3]] = other.scalar(
+                    text(f"SELECT COUNT(*) FROM telemetry PARTITION ({names})")
+                )
+
+    event.listen(mysql_engine, "before_cursor_execute", rows_left)
+    try:
+        dropped, _ = drop_before(mysql_engine, TODAY - DAY_S)
+    finally:
+        event.remove(mysql_engine, "before_cursor_execute", rows_left)
+    assert dropped == expired
+    assert seen == {"EXCHANGE": 1, "DROP": 0}  # the second day's swap, then the empty drop
+
+
+class PassStopped(Exception):
+    pass
+
+
+def test_a_pass_stopped_after_a_swap_is_finished_by_the_next(mysql_engine):
+    _days_of_samples(mysql_engine, 3)
+    first = partition_name(TODAY - 3 * DAY_S)
+
+    def stop_after_the_swap(conn, cursor, statement, *args):
+        if statement.startswith("ALTER TABLE telemetry EXCHANGE"):
+            raise PassStopped  # e.g. the lease was lost, or the process killed
+
+    event.listen(mysql_engine, "after_cursor_execute", stop_after_the_swap)
+    try:
+        with pytest.raises(PassStopped):
+            drop_before(mysql_engine, TODAY - DAY_S)
+    finally:
+        event.remove(mysql_engine, "after_cursor_execute", stop_after_the_swap)
+    with mysql_engine.connect() as conn:
+        assert swapped_out(conn) == ["telemetry_expired_" + first]
+        assert conn.scalar(text("SELECT COUNT(*) FROM telemetry_expired_" + first)) == 1
+    dropped, horizon = drop_before(mysql_engine, TODAY - DAY_S)
+    assert dropped == [first, partition_name(TODAY - 2 * DAY_S)]
+    assert horizon == TODAY - DAY_S
+    with mysql_engine.connect() as conn:
+        assert swapped_out(conn) == []
+        assert conn.scalar(text("SELECT MIN(ts) FROM telemetry")) == TODAY - DAY_S + 100
 
 
 def test_the_last_day_partition_is_never_dropped(mysql_engine):
-    with mysql_engine.begin() as conn:
+    with mysql_engine.connect() as conn:
         day_parts = [p for p in partitions(conn) if p.bound is not None]
-        dropped, _ = drop_before(conn, TODAY + 365 * DAY_S)
-        assert len(dropped) == len(day_parts) - 1
+    dropped, _ = drop_before(mysql_engine, TODAY + 365 * DAY_S)
+    assert len(dropped) == len(day_parts) - 1
+    with mysql_engine.connect() as conn:
         assert [p.name for p in partitions(conn)][-2:] == [day_parts[-1].name, FUTURE]
