@@ -15,15 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from argos_core.pass_pace import PassPace
 
 DAY_S = 86400
 FUTURE = "pfuture"
 TABLE = "telemetry"
-# An expired partition's rows are swapped out into a table of this name + the partition's.
-SWAPPED_OUT = "telemetry_expired_"
+# The empty table an expired partition is swapped with, and its rows then truncated in.
+SWAPPED_OUT = "telemetry_expired"
 # How long partition DDL waits for the table's metadata lock (seconds).
 DDL_LOCK_WAIT_S = 2
 
@@ -140,9 +140,10 @@ def drop_before(
     the writer's inserts, for as long as deleting the day's file takes (about 130 ms for
     400,000 rows here, two days in one ALTER twice that). So each expired partition is first
     traded for an empty table of the same shape (``EXCHANGE PARTITION``, a swap of files:
-    milliseconds), its rows then go with that table (``DROP TABLE``, locking only that table;
-    ``pace`` after each), and the emptied partitions in one ALTER. A table left swapped out
-    by a pass that stopped half-way is dropped by the next.
+    milliseconds), its rows then truncated there (locking only that table; ``pace`` after
+    each), and the emptied partitions dropped in one ALTER. The empty table is made once per
+    call (its cost grows with the number of partitions: 0.4 s for 370) and dropped at the
+    end; one left by a pass that stopped half-way is dropped by the next, its rows with it.
 
     The DDL runs in autocommit mode: with autocommit off, MariaDB 10.11's EXCHANGE waits on
     the table lock its own check of the empty table took, until ``innodb_lock_wait_timeout``.
@@ -156,33 +157,21 @@ def drop_before(
 def _swap_out_and_drop(
     conn: Connection, cutoff: int, pace: PassPace | None
 ) -> tuple[list[str], int | None]:
-    for table in swapped_out(conn):
-        conn.exec_driver_sql(f"DROP TABLE {table}")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {SWAPPED_OUT}")
     bounded = [p for p in partitions(conn) if p.bound is not None]
     expired = [p for p in bounded[:-1] if p.bound <= cutoff]
     if not expired:
         return [], None
+    conn.exec_driver_sql(f"CREATE TABLE {SWAPPED_OUT} LIKE {TABLE}")
+    conn.exec_driver_sql(f"ALTER TABLE {SWAPPED_OUT} REMOVE PARTITIONING")
     for p in expired:
-        empty = SWAPPED_OUT + p.name
-        conn.exec_driver_sql(f"CREATE TABLE {empty} LIKE {TABLE}")
-        conn.exec_driver_sql(f"ALTER TABLE {empty} REMOVE PARTITIONING")
-        conn.exec_driver_sql(f"ALTER TABLE {TABLE} EXCHANGE PARTITION {p.name} WITH TABLE {empty}")
-        conn.exec_driver_sql(f"DROP TABLE {empty}")
+        conn.exec_driver_sql(
+            f"ALTER TABLE {TABLE} EXCHANGE PARTITION {p.name} WITH TABLE {SWAPPED_OUT}"
+        )
+        conn.exec_driver_sql(f"TRUNCATE TABLE {SWAPPED_OUT}")
         if pace is not None:
             pace()
+    conn.exec_driver_sql(f"DROP TABLE {SWAPPED_OUT}")
     names = ",".join(p.name for p in expired)
     conn.exec_driver_sql(f"ALTER TABLE {TABLE} DROP PARTITION {names}")
     return [p.name for p in expired], expired[-1].bound
-
-
-def swapped_out(conn: Connection) -> list[str]:
-    """Tables holding an expired partition's rows that a stopped pass did not drop."""
-    return list(
-        conn.scalars(
-            text(
-                "SELECT table_name FROM information_schema.tables"
-                " WHERE table_schema = DATABASE() AND table_name LIKE :prefix"
-            ),
-            {"prefix": SWAPPED_OUT.replace("_", "\\_") + "%"},
-        )
-    )

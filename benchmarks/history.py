@@ -31,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from scratch import create_database, drop_database
-from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy import Engine, bindparam, event, func, select, text
 
 from argos_core import branch_rollups, partitions, rollups
 from argos_core.bootstrap import bootstrap
@@ -48,6 +48,7 @@ from argos_core.models import (
     TelemetryHourly,
     TelemetryMark,
 )
+from argos_core.pass_pace import PassPace
 from argos_core.scope import Principal
 from argos_core.telemetry_stats import disk_bytes
 
@@ -491,6 +492,27 @@ def _bytes_per_sample(engine: Engine, raw_start: int, now: int) -> None:
     print(f"  REFERENCE table as before:    {before / rows:6.1f} B/sample")
 
 
+@contextmanager
+def _statement_times(engine: Engine, prefix: str, times: list[float]) -> Iterator[None]:
+    """Append how long each statement starting with ``prefix`` took to ``times``."""
+    started: list[float] = []
+
+    def before(conn, cursor, statement, *args) -> None:
+        started.append(time.perf_counter())
+
+    def after(conn, cursor, statement, *args) -> None:
+        if statement.startswith(prefix):
+            times.append(time.perf_counter() - started[-1])
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
 def _housekeeping(engine: Engine, now: int, args) -> None:
     """Expire one raw day by dropping its partition, then the next day row by row."""
     print(
@@ -513,13 +535,15 @@ def _housekeeping(engine: Engine, now: int, args) -> None:
         )
         one = [p for p in partitions.partitions(conn) if p.bound == day]
     if engine.dialect.name != "sqlite" and one:
-        began = time.perf_counter()
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"ALTER TABLE telemetry DROP PARTITION {one[0].name}")
-        dropped = time.perf_counter() - began
+        locking: list[float] = []
+        with _statement_times(engine, "ALTER TABLE telemetry ", locking):
+            began = time.perf_counter()
+            partitions.drop_before(engine, day)
+            dropped = time.perf_counter() - began
         print(
             f"  drop one day's partition ({one[0].rows:,} rows by estimate):"
-            f" {dropped * 1000:.0f} ms"
+            f" {dropped * 1000:.0f} ms, of which telemetry locked (swap out, drop the"
+            f" emptied partition) {sum(locking) * 1000:.0f} ms"
         )
         day += DAY
         with engine.connect() as conn:
@@ -529,7 +553,7 @@ def _housekeeping(engine: Engine, now: int, args) -> None:
                 .where(Telemetry.ts >= day - DAY, Telemetry.ts < day)
             )
     began = time.perf_counter()
-    deleted = _delete_by_agents(engine, Telemetry.__table__, "ts", day, None)
+    deleted = _delete_by_agents(engine, Telemetry.__table__, "ts", day, PassPace())
     spent = time.perf_counter() - began
     print(
         f"  REFERENCE delete the next day row by row ({deleted:,} rows, expected"

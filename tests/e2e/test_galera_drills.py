@@ -28,7 +28,13 @@ from sqlalchemy import create_engine, event, text
 from argos_core.bootstrap import bootstrap
 from argos_core.db import make_engine
 from argos_core.leases import Lease
-from argos_core.partitions import DAY_S, drop_before, partition_name, prepare_since
+from argos_core.partitions import (
+    DAY_S,
+    SWAPPED_OUT,
+    drop_before,
+    partition_name,
+    prepare_since,
+)
 from argos_core.services.agent_inventory import AgentInventory
 from argos_core.telemetry_store import agent_credentials
 from ingest_server.context import IngestConfig
@@ -207,7 +213,7 @@ def _expired_days_dropped_through_one_node_are_gone_on_every_node(status: dict) 
     swapped = _on_every_node(
         status,
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"
-        " AND table_name LIKE 'telemetry\\_expired\\_%'",
+        f" AND table_name = '{SWAPPED_OUT}'",
     )
     assert swapped == [0, 0, 0]
 
