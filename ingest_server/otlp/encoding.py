@@ -22,6 +22,7 @@ from tornado.httputil import HTTPHeaders
 
 from ingest_server.bodies import BodyBuffer, parse_json
 from ingest_server.errors import ApiError
+from ingest_server.otlp.metrics_view import ExportMetricsView
 
 # gRPC status codes carried in ``Status.code`` (informative only for OTLP/HTTP clients).
 GRPC_CODES = {
@@ -78,9 +79,10 @@ class Encoding(Enum):
 
 def decode_request(
     headers: HTTPHeaders, body: BodyBuffer
-) -> tuple[Encoding, ExportMetricsServiceRequest]:
-    """The request message: ``415`` for another media type or encoding, ``413`` when too
-    large (also once decompressed), ``400`` when it does not parse."""
+) -> tuple[Encoding, ExportMetricsServiceRequest, Message]:
+    """The request message and its ``ExportMetricsView``: ``415`` for another media type or
+    encoding, ``413`` when too large (also once decompressed), ``400`` when it does not
+    parse."""
     encoding = Encoding.of(headers)
     if encoding is None:
         raise ApiError(415, "Send application/x-protobuf or application/json.")
@@ -96,7 +98,8 @@ def decode_request(
         raise ApiError(
             400, f"The body is not a valid {kind} ExportMetricsServiceRequest: {_reason(exc)}"
         ) from exc
-    return encoding, request
+    wire = data if encoding is Encoding.PROTOBUF else request.SerializeToString()
+    return encoding, request, ExportMetricsView.FromString(wire)
 
 
 def _decompress(headers: HTTPHeaders, body: BodyBuffer) -> bytes:

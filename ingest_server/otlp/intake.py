@@ -73,7 +73,7 @@ class OtlpIntake:
         except AuthenticationFailed:
             await throttle.failed(address, "otlp")
             raise
-        encoding, request = decode_request(headers, body)
+        encoding, request, view = decode_request(headers, body)
         if len(request.resource_metrics) > MAX_RESOURCES:
             raise ApiError(400, f"An export may hold at most {MAX_RESOURCES} resources.")
         now = time.time()
@@ -82,7 +82,7 @@ class OtlpIntake:
             self._inventories.of(rm.resource, index)
             for index, rm in enumerate(request.resource_metrics)
         ]
-        for inventory, resource_metrics in zip(inventories, request.resource_metrics, strict=True):
+        for inventory, resource_metrics in zip(inventories, view.resource_metrics, strict=True):
             mapped = self._mapper.map(
                 (grant.branch_id, inventory.machine_id), resource_metrics, now
             )

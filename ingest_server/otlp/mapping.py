@@ -34,8 +34,9 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
+from google.protobuf.message import Message
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality, ResourceMetrics
+from opentelemetry.proto.metrics.v1.metrics_pb2 import AggregationTemporality
 
 from ingest_server.samples import MAX_COUNTER, MAX_FUTURE_S, MAX_LOAD, METRICS
 
@@ -154,8 +155,9 @@ class MetricMapper:
         # Per mapped metric, an attribute's serialized bytes -> (its slot or None, label).
         self._labels: dict[str, dict[bytes, tuple[int | None, Any]]] = {n: {} for n in MAPPED}
 
-    def map(self, host: Hashable, resource_metrics: ResourceMetrics, now: float) -> MappedResource:
-        """Samples of one resource; ``host`` keys the series memory (branch and machine)."""
+    def map(self, host: Hashable, resource_metrics: Message, now: float) -> MappedResource:
+        """Samples of one resource (a ``ResourceMetricsView``); ``host`` keys the series
+        memory (branch and machine)."""
         out = MappedResource()
         points, delta = self._collect(resource_metrics, out, int(now) + MAX_FUTURE_S)
         columns = out.columns
@@ -189,14 +191,13 @@ class MetricMapper:
         return out
 
     def _collect(
-        self, resource_metrics: ResourceMetrics, out: MappedResource, latest: int
+        self, resource_metrics: Message, out: MappedResource, latest: int
     ) -> tuple[dict[str, Seconds], dict[str, bool]]:
         """The valid points of each mapped metric by second (and whether it is a delta sum);
         the rest is counted in ``out``."""
         points: dict[str, Seconds] = {name: {} for name in MAPPED}
         delta: dict[str, bool] = dict.fromkeys(MAPPED, False)
         invalid = out.invalid
-        serialized = KeyValue.SerializeToString
         # Each valid time_unix_nano's second: the metrics of a sample share their times.
         seconds: dict[int, int] = {}
         # Repeated fields are iterated as slices (lists): iterating them directly ends on an
@@ -230,9 +231,9 @@ class MetricMapper:
                 # The hot loop: as few field reads per point as can be, nothing built but
                 # the tuple (the flags and the value's kind are read only for a zero), put
                 # straight into its second's list (a single series' level: into its column).
-                # An attribute is one C call, its bytes, looked up among those seen before:
-                # reading its key, value and the value's text costs more (three wrapper
-                # objects). A NaN label is not remembered: each stays its own, as it was.
+                # An attribute is its bytes (see metrics_view.py), looked up among those seen
+                # before: reading its key, value and the value's text costs more (three
+                # wrapper objects). A NaN label is not remembered: each stays its own.
                 for dp in data_points[:]:
                     value = dp.as_double or dp.as_int
                     if not 0 <= value <= highest:  # also false for NaN
@@ -262,12 +263,10 @@ class MetricMapper:
                         continue
                     a = b = None
                     attributes = dp.attributes
-                    # One attribute (the usual case) is read by its index: no list, no iterator.
-                    for kv in (attributes[0],) if len(attributes) == 1 else attributes[:]:
-                        attribute = serialized(kv)
+                    for attribute in (attributes[0],) if len(attributes) == 1 else attributes[:]:
                         known = labels.get(attribute)
                         if known is None:
-                            known = _label(kv, slots)
+                            known = _label(KeyValue.FromString(attribute), slots)
                             if known[1] == known[1]:
                                 if len(labels) >= LABELS_REMEMBERED:
                                     labels.clear()

@@ -10,6 +10,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import ResourceMetrics
 
 from ingest_server.otlp import mapping
 from ingest_server.otlp.mapping import MetricMapper
+from tests.otlp_view import view
 
 T0 = 1_790_000_000
 S = 10**9
@@ -36,7 +37,7 @@ def cpu_utilization(*points: tuple[float, list[tuple[str, Any]]], at: int = T0) 
 
 
 def cpu_percent(mapper: MetricMapper, resource: ResourceMetrics, at: int = T0) -> float | None:
-    return mapper.map("host", resource, T0 + 60).columns["cpu_percent"].get(at)
+    return mapper.map("host", view(resource), T0 + 60).columns["cpu_percent"].get(at)
 
 
 def test_an_integer_and_a_text_label_are_different_cpus_however_often_seen():

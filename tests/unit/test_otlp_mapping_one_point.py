@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.proto.metrics.v1.metrics_pb2 import ResourceMetrics
 
 from ingest_server.otlp.mapping import MetricMapper
+from tests.otlp_view import view
 
 T0 = 1_790_000_000
 S = 10**9
@@ -31,7 +32,7 @@ def one_point(name: str, value: float | int, **labels: Any) -> ResourceMetrics:
 
 
 def field(resource: ResourceMetrics, name: str) -> float | None:
-    return MetricMapper().map("host", resource, T0 + 60).columns[name].get(T0)
+    return MetricMapper().map("host", view(resource), T0 + 60).columns[name].get(T0)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import ResourceMetrics
 
 from ingest_server.otlp.mapping import MetricMapper
 from ingest_server.samples import MAX_FUTURE_S
+from tests.otlp_view import view
 
 T0 = 1_790_000_000
 S = 10**9
@@ -30,7 +31,7 @@ def test_points_in_one_second_fill_one_sample_whatever_their_nanoseconds():
         ("system.cpu.load_average.1m", 1.5, T0 * S + 1),
         ("system.cpu.utilization", 0.75, (T0 + 1) * S),
     )
-    mapped = MetricMapper().map("host", resource, T0 + 60)
+    mapped = MetricMapper().map("host", view(resource), T0 + 60)
     assert mapped.rows(7) == [
         (7, T0, 25.0, 50.0, None, None, None, 1.5, None),
         (7, T0 + 1, 75.0, None, None, None, None, None, None),
@@ -46,7 +47,7 @@ def test_each_point_at_a_time_that_cannot_be_stored_is_counted():
         ("system.cpu.load_average.1m", 1.5, S - 1),
         ("system.cpu.load_average.1m", 2.5, T0 * S),
     )
-    mapped = MetricMapper().map("host", resource, T0 + 60)
+    mapped = MetricMapper().map("host", view(resource), T0 + 60)
     assert mapped.invalid == {
         f"system.cpu.utilization: {LATE}": 2,
         f"system.memory.utilization: {LATE}": 1,
