@@ -10,7 +10,8 @@ the root filesystem, network bytes in and out, load, uptime), protobuf (or ``--e
 json``), closed loop. The OTLP hosts are enrolled before the first round (first sight is an
 enrollment, not measured), then ``--warmup-rounds`` rounds of both kinds are sent and not
 counted (each server process caches the identities its own connections bring). Every
-round's ratio o/a is printed, and the median.
+round's ratio o/a is printed, and the median. The kind sent first alternates from round to
+round (the warm-up round included).
 
 A benchmark prints figures; it asserts nothing.
 """
@@ -241,20 +242,25 @@ def main() -> None:
                 "concurrency": args.concurrency,
             }
             name = f"round {round_ + 1}" if round_ >= 0 else "warm-up, not counted"
-            a = server.measure(agent_plan)
+            otlp_plan = {
+                **otlp,
+                "seconds": args.seconds_per_host,
+                "requests": args.requests,
+                "ts_base": base,
+            }
+            # Which kind goes first alternates: what one leaves the database doing (its
+            # pages to write back) falls on the other.
+            if round_ % 2:
+                o = run_otlp(server, otlp_plan)
+                a = server.measure(agent_plan)
+            else:
+                a = server.measure(agent_plan)
+                o = run_otlp(server, otlp_plan)
             print(describe(f"(a) JSON agent API, {batch} samples/request, {name}", a))
-            o = run_otlp(
-                server,
-                {
-                    **otlp,
-                    "seconds": args.seconds_per_host,
-                    "requests": args.requests,
-                    "ts_base": base,
-                },
-            )
             label = (
                 f"(o) OTLP {args.encoding}, {args.hosts_per_request} hosts x"
                 f" {args.seconds_per_host} s = {batch} samples/request, {name}"
+                f"{', sent first' if round_ % 2 else ''}"
             )
             print(describe(label, o))
             ratio = (o.samples / o.seconds) / (a.samples / a.seconds)
