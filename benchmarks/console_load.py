@@ -11,7 +11,8 @@ into a scratch database unless ``--database-url`` names a seeded one, and starts
 
   reference   agents' telemetry alone: ``--ingest-agents`` of the fleet's agents, 1 sample per
               request, paced at ``--rate`` requests/s for ``--seconds`` (``benchmarks/ingest.py``'s
-              paced small-request load; latency from each request's scheduled send time)
+              paced small-request load; latency from each request's scheduled send time),
+              the samples stamped now (``--sample-age`` seconds ago)
   together    the same ingest load, and ``--consoles`` consoles (each signed in over the
               console API as its own session, reading over kept-alive connections with
               pre-encoded requests, see ``Console``) doing what the console's live refresh
@@ -78,6 +79,11 @@ ACCOUNT_PASSWORD = "bench-console-load-2026"
 TREE_PAGE = 100
 TREE_REFRESH_CHUNK = 500
 TABLE_PAGE = 200
+SAMPLE_AGE_HELP = (
+    "seconds; 0: samples stamped now, as agents send them (before 2026-12-01 the phases"
+    " sent samples 3, 2 and 1 hours old: every flush noted late hours for housekeeping to"
+    " re-roll; 3600 comes close to that)"
+)
 MAX_ALERTS = 1000
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 SIGN_IN_ATTEMPTS = 5
@@ -423,6 +429,13 @@ def ingest_plan(tokens: list[str], args: argparse.Namespace, ts_base: int) -> di
     }
 
 
+def stamp(args: argparse.Namespace) -> int:
+    """The first timestamp of a phase's samples: now, less ``--sample-age``. An agent sends
+    about 10 samples a phase, a second apart, and a phase starts 30 s or more after the one
+    before, so no two phases send the same (agent, ts)."""
+    return int(time.time()) - args.sample_age
+
+
 def reference(server: IngestProcess, plan: dict) -> tuple[LoadResult, float]:
     """The ingest load alone; its result and the load average at its end."""
     database = database_cpu_seconds()
@@ -562,6 +575,7 @@ def main() -> None:
     parser.add_argument("--flush-ms", type=float, default=5.0)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--ask-node", action="store_true", help=ASK_NODE_HELP)
+    parser.add_argument("--sample-age", type=int, default=0, help=SAMPLE_AGE_HELP)
     args = parser.parse_args()
 
     print(f"machine: {machine_line()}")
@@ -575,17 +589,16 @@ def main() -> None:
         print(f"{len(plans)} consoles ({created} accounts created); {len(tokens):,} agents ingest")
         server = IngestProcess(url, args.processes, args.flush_ms)
         print(f"server: argos-ingest on {server.url}, --processes {args.processes}")
-        now = int(time.time())
         refs = []
         print(f"reference 1 (load {os.getloadavg()[0]:.1f} before):")
-        refs.append(reference(server, ingest_plan(tokens, args, now - 3 * 3600)))
+        refs.append(reference(server, ingest_plan(tokens, args, stamp(args))))
         print("  " + describe("ingest alone", refs[-1][0]))
         print(f"together (load {os.getloadavg()[0]:.1f} before):")
-        both = together(server, ingest_plan(tokens, args, now - 2 * 3600), plans, args)
+        both = together(server, ingest_plan(tokens, args, stamp(args)), plans, args)
         print("  " + describe("ingest beside the consoles", both[0]))
         print("  " + describe_consoles(both[1]))
         print(f"reference 2 (load {os.getloadavg()[0]:.1f} before):")
-        refs.append(reference(server, ingest_plan(tokens, args, now - 3600)))
+        refs.append(reference(server, ingest_plan(tokens, args, stamp(args))))
         print("  " + describe("ingest alone", refs[-1][0]))
         report(refs, both, args)
     finally:
