@@ -429,11 +429,21 @@ def ingest_plan(tokens: list[str], args: argparse.Namespace, ts_base: int) -> di
     }
 
 
-def stamp(args: argparse.Namespace) -> int:
-    """The first timestamp of a phase's samples: now, less ``--sample-age``. An agent sends
-    about 10 samples a phase, a second apart, and a phase starts 30 s or more after the one
-    before, so no two phases send the same (agent, ts)."""
-    return int(time.time()) - args.sample_age
+class PhaseStamps:
+    """The ingest plans of successive phases. Each starts its samples at now less
+    ``--sample-age``, but after every sample of the phases before it (a phase sends each agent
+    ``requests / agents`` samples, a second apart), so no two phases send the same
+    ``(agent, ts)`` whatever the rate, the agents and the phases' length."""
+
+    def __init__(self, tokens: list[str], args: argparse.Namespace) -> None:
+        self._tokens, self._args = tokens, args
+        self._free = 0  # the first timestamp no earlier phase used
+
+    def plan(self) -> dict:
+        base = max(int(time.time()) - self._args.sample_age, self._free)
+        plan = ingest_plan(self._tokens, self._args, base)
+        self._free = base + -(-plan["requests"] // len(self._tokens))
+        return plan
 
 
 def reference(server: IngestProcess, plan: dict) -> tuple[LoadResult, float]:
@@ -589,16 +599,16 @@ def main() -> None:
         print(f"{len(plans)} consoles ({created} accounts created); {len(tokens):,} agents ingest")
         server = IngestProcess(url, args.processes, args.flush_ms)
         print(f"server: argos-ingest on {server.url}, --processes {args.processes}")
-        refs = []
+        refs, stamps = [], PhaseStamps(tokens, args)
         print(f"reference 1 (load {os.getloadavg()[0]:.1f} before):")
-        refs.append(reference(server, ingest_plan(tokens, args, stamp(args))))
+        refs.append(reference(server, stamps.plan()))
         print("  " + describe("ingest alone", refs[-1][0]))
         print(f"together (load {os.getloadavg()[0]:.1f} before):")
-        both = together(server, ingest_plan(tokens, args, stamp(args)), plans, args)
+        both = together(server, stamps.plan(), plans, args)
         print("  " + describe("ingest beside the consoles", both[0]))
         print("  " + describe_consoles(both[1]))
         print(f"reference 2 (load {os.getloadavg()[0]:.1f} before):")
-        refs.append(reference(server, ingest_plan(tokens, args, stamp(args))))
+        refs.append(reference(server, stamps.plan()))
         print("  " + describe("ingest alone", refs[-1][0]))
         report(refs, both, args)
     finally:

@@ -46,8 +46,8 @@ import time
 from datetime import timedelta
 
 from console_load import (
+    PhaseStamps,
     database_cpu_seconds,
-    ingest_plan,
     ingest_tokens,
     machine_line,
     reference,
@@ -214,9 +214,8 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         server = IngestProcess(url, args.processes, args.flush_ms, stderr=log)
         print(f"reference ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
         counters, logged = mariadb.counters(), 0
-        alone, _load = reference(
-            server, ingest_plan(tokens, args, int(time.time()) - args.sample_age)
-        )
+        stamps = PhaseStamps(tokens, args)
+        alone, _load = reference(server, stamps.plan())
         print("  " + describe("ingest alone", alone))
         print(f"  {database_cpu(alone)}")
         retries, logged = retried_flushes(log.name, logged)
@@ -230,8 +229,7 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         )
         keeper.start()
         print(f"together ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
-        now = int(time.time())
-        load = start_load(server.port, ingest_plan(tokens, args, now - args.sample_age), go)
+        load = start_load(server.port, stamps.plan(), go)
         load.ready.wait()
         before, database = server.cpu_seconds(), database_cpu_seconds()
         counters = mariadb.counters()
