@@ -17,6 +17,7 @@ from argos_core.services.agent_service import AgentService
 from argos_core.services.alert_service import AlertService
 from argos_core.services.audit_service import AuditService
 from argos_core.services.enrollment_service import EnrollmentService
+from argos_core.services.node_counts import NodeCounts
 from argos_core.services.org_service import OrgService
 from argos_core.services.own_sessions import OwnSessionsService
 from argos_core.services.telemetry_service import TelemetryService
@@ -35,6 +36,7 @@ class Services:
     telemetry: TelemetryService
     audit: AuditService
     alerts: AlertService
+    node_counts: NodeCounts
     engine: Engine
     session_factory: sessionmaker[Session]
     database_url: str
@@ -47,11 +49,14 @@ def build_services(
     session_factory: sessionmaker[Session],
     database_url: str = "",
     policy: StatusPolicy | None = None,
+    count_ttl_s: float = 0.0,
 ) -> Services:
+    """``count_ttl_s``: how long a node's status counts are shared by all callers (0: never)."""
     policy = policy or StatusPolicy()
     engine = session_factory.kw["bind"]
+    node_counts = NodeCounts(count_ttl_s)
     return Services(
-        orgs=OrgService(session_factory, policy),
+        orgs=OrgService(session_factory, policy, node_counts),
         agents=AgentService(session_factory, policy),
         enrollment=EnrollmentService(session_factory, policy),
         users=UserService(session_factory),
@@ -59,6 +64,7 @@ def build_services(
         telemetry=TelemetryService(session_factory),
         audit=AuditService(session_factory),
         alerts=AlertService(session_factory),
+        node_counts=node_counts,
         engine=engine,
         session_factory=session_factory,
         database_url=database_url or engine.url.render_as_string(hide_password=False),
@@ -66,11 +72,14 @@ def build_services(
 
 
 def bootstrap(
-    database_url: str | None = None, policy: StatusPolicy | None = None, pool_size: int = 5
+    database_url: str | None = None,
+    policy: StatusPolicy | None = None,
+    pool_size: int = 5,
+    count_ttl_s: float = 0.0,
 ) -> Services:
     url = resolve_database_url(database_url)
     engine = make_engine(url, pool_size=pool_size)
-    return build_services(make_session_factory(engine), url, policy)
+    return build_services(make_session_factory(engine), url, policy, count_ttl_s)
 
 
 def open_services(database_url: str) -> Services:
