@@ -119,8 +119,12 @@ class TelemetryChart(QWidget):
         self._crosshair.hide()
         item.addItem(self._crosshair, ignoreBounds=True)
 
-        self.threshold_lines: list[pg.InfiniteLine] = []
-        self.alert_regions: list[pg.LinearRegionItem] = []
+        # Marks are pooled, never removed: a dropped Qt graphics item is finalized by the
+        # cyclic GC whenever it runs, even mid-paint, which crashed a CI run (pyqtgraph #1628).
+        self._line_pool: list[pg.InfiniteLine] = []
+        self._region_pool: list[pg.LinearRegionItem] = []
+        self._lines_used = 0
+        self._regions_used = 0
 
         self._mouse_proxy = pg.SignalProxy(
             self.plot_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
@@ -183,42 +187,70 @@ class TelemetryChart(QWidget):
 
     # --- alert marks -----------------------------------------------------------------------
 
+    @property
+    def threshold_lines(self) -> list[pg.InfiniteLine]:
+        """The threshold lines drawn now (the used, visible part of the pool)."""
+        return self._line_pool[: self._lines_used]
+
+    @property
+    def alert_regions(self) -> list[pg.LinearRegionItem]:
+        """The shaded spans drawn now (the used, visible part of the pool)."""
+        return self._region_pool[: self._regions_used]
+
     def set_marks(
         self,
         thresholds: Sequence[ThresholdMark],
         spans: Sequence[SpanMark],
     ) -> None:
         """Dashed threshold lines and shaded spans, replacing those drawn before; spans leave
-        the x-range alone, lines widen the y-range of a chart without a fixed one."""
+        the x-range alone, lines widen the y-range of a chart without a fixed one.
+
+        The items are reused and spare ones hidden, never removed from the plot (see
+        ``__init__``); hidden items do not count in the view box's auto-range."""
         item = self.plot_item
-        for old in (*self.threshold_lines, *self.alert_regions):
-            item.removeItem(old)
-        self.threshold_lines = []
-        for mark in thresholds:
-            color, label = mark.color, mark.label
+        while len(self._line_pool) < len(thresholds):
             line = pg.InfiniteLine(
-                pos=mark.value,
                 angle=0,
                 movable=False,
-                pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                label=label,
-                labelOpts={"position": 0.02, "color": color, "anchors": [(0, 1), (0, 1)]},
+                label="",
+                labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)]},
             )
-            line.setToolTip(label)
             line.setZValue(5)
+            line.hide()
             item.addItem(line)
-            self.threshold_lines.append(line)
-        self.alert_regions = []
-        for span in spans:
+            self._line_pool.append(line)
+        for line, mark in zip(self._line_pool, thresholds, strict=False):
+            # Shown first: a hidden line's label ignores new values and formats.
+            line.show()
+            line.setValue(mark.value)
+            line.setPen(pg.mkPen(mark.color, width=1.5, style=Qt.PenStyle.DashLine))
+            line.label.setColor(mark.color)
+            line.label.setFormat(mark.label)
+            line.setToolTip(mark.label)
+        for line in self._line_pool[len(thresholds) :]:
+            line.hide()
+        self._lines_used = len(thresholds)
+
+        while len(self._region_pool) < len(spans):
+            region = pg.LinearRegionItem(movable=False, pen=pg.mkPen(None))
+            region.setZValue(-10)
+            region.hide()
+            item.addItem(region, ignoreBounds=True)
+            self._region_pool.append(region)
+        for region, span in zip(self._region_pool, spans, strict=False):
             shade = QColor(span.color)
             shade.setAlpha(45)
-            region = pg.LinearRegionItem(
-                values=(span.start, span.end), movable=False, brush=shade, pen=pg.mkPen(None)
-            )
+            region.setRegion((span.start, span.end))
+            region.setBrush(shade)
             region.setToolTip(span.label)
-            region.setZValue(-10)
-            item.addItem(region, ignoreBounds=True)
-            self.alert_regions.append(region)
+            region.show()
+            region.update()  # setBrush does not repaint
+        for region in self._region_pool[len(spans) :]:
+            region.hide()
+        self._regions_used = len(spans)
+        # Showing and hiding items does not tell the view box to range again (adding and
+        # removing did).
+        item.getViewBox().queueUpdateAutoRange()
 
     # --- crosshair -------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import Qt
 
 from argos_core.services.dto import METRICS, TelemetrySeries
+from argos_desktop.charts.marks import SpanMark, ThresholdMark
 from argos_desktop.charts.series import ChartData
 from argos_desktop.charts.telemetry_chart import CurveSpec, TelemetryChart
 
@@ -83,3 +85,118 @@ def test_network_chart_shows_rates_with_si_units(qtbot):
     assert chart.values_at(T0 + 120) == {"net_rx_rate": 100.0, "net_tx_rate": 10.0}
     assert "100 B/s" in chart.readout_text()
     assert chart.plot_item.getAxis("left").tickStrings([2000.0], 1, 1000) == ["2 kB/s"]
+
+
+def drawn_lines(chart: TelemetryChart) -> list[tuple[float, str, Qt.PenStyle, str, str, str]]:
+    return [
+        (
+            line.value(),
+            line.pen.color().name(),
+            line.pen.style(),
+            line.label.toPlainText(),
+            line.label.color.name(),
+            line.toolTip(),
+        )
+        for line in chart.threshold_lines
+    ]
+
+
+def drawn_spans(chart: TelemetryChart) -> list[tuple[float, float, str, int, str]]:
+    return [
+        (
+            *region.getRegion(),
+            region.brush.color().name(),
+            region.brush.color().alpha(),
+            region.toolTip(),
+        )
+        for region in chart.alert_regions
+    ]
+
+
+def painted_y_range(chart: TelemetryChart) -> list[float]:
+    """The y-range once the chart has been painted (pyqtgraph ranges again before a paint)."""
+    chart.plot_widget.grab()
+    return chart.plot_item.getViewBox().viewRange()[1]
+
+
+def test_marks_reuse_their_items_hide_the_spare_ones_and_draw_exactly_the_marks(cpu_chart):
+    """Removed graphics items were left to the cyclic GC, which once finalized them in the
+    middle of a paint and crashed CI: a chart keeps its mark items and hides spare ones."""
+    scene = cpu_chart.plot_widget.scene()
+    vb = cpu_chart.plot_item.getViewBox()
+    dash = Qt.PenStyle.DashLine
+    three = [
+        ThresholdMark(90.0, "#d62728", "critical: cpu above 90"),
+        ThresholdMark(80.0, "#ff7f0e", "warning: cpu above 80"),
+        ThresholdMark(70.0, "#1f77b4", "info: cpu above 70"),
+    ]
+    two_spans = [
+        SpanMark(T0, T0 + 600, "#d62728", "critical: cpu above 90"),
+        SpanMark(T0 + 900, T0 + 1200, "#ff7f0e", "warning: offline"),
+    ]
+    three_drawn = [
+        (90.0, "#d62728", dash, "critical: cpu above 90", "#d62728", "critical: cpu above 90"),
+        (80.0, "#ff7f0e", dash, "warning: cpu above 80", "#ff7f0e", "warning: cpu above 80"),
+        (70.0, "#1f77b4", dash, "info: cpu above 70", "#1f77b4", "info: cpu above 70"),
+    ]
+    two_spans_drawn = [
+        (T0, T0 + 600, "#d62728", 45, "critical: cpu above 90"),
+        (T0 + 900, T0 + 1200, "#ff7f0e", 45, "warning: offline"),
+    ]
+    cpu_chart.set_marks(three, two_spans)
+    assert drawn_lines(cpu_chart) == three_drawn
+    assert drawn_spans(cpu_chart) == two_spans_drawn
+    lines, regions = list(cpu_chart.threshold_lines), list(cpu_chart.alert_regions)
+    items, added = len(scene.items()), len(vb.addedItems)
+
+    cpu_chart.set_marks([ThresholdMark(95.0, "#ff7f0e", "warning: cpu above 95")], [])
+    assert drawn_lines(cpu_chart) == [
+        (95.0, "#ff7f0e", dash, "warning: cpu above 95", "#ff7f0e", "warning: cpu above 95")
+    ]
+    assert cpu_chart.alert_regions == []
+    assert cpu_chart.threshold_lines[0] is lines[0]
+    assert [line.isVisible() for line in lines] == [True, False, False]
+    assert [region.isVisible() for region in regions] == [False, False]
+
+    cpu_chart.set_marks([], [])
+    assert cpu_chart.threshold_lines == [] and cpu_chart.alert_regions == []
+    assert not any(item.isVisible() for item in (*lines, *regions))
+
+    cpu_chart.set_marks(
+        [ThresholdMark(60.0, "#2ca02c", "info: cpu above 60"), *three[:1]],
+        [SpanMark(T0 + 60, T0 + 120, "#1f77b4", "info: overdue")],
+    )
+    assert drawn_lines(cpu_chart) == [
+        (60.0, "#2ca02c", dash, "info: cpu above 60", "#2ca02c", "info: cpu above 60"),
+        (90.0, "#d62728", dash, "critical: cpu above 90", "#d62728", "critical: cpu above 90"),
+    ]
+    assert drawn_spans(cpu_chart) == [(T0 + 60, T0 + 120, "#1f77b4", 45, "info: overdue")]
+    assert cpu_chart.threshold_lines == lines[:2] and cpu_chart.alert_regions == regions[:1]
+    assert [line.isVisible() for line in lines] == [True, True, False]
+    assert [region.isVisible() for region in regions] == [True, False]
+
+    cpu_chart.set_marks(three, two_spans)
+    assert cpu_chart.threshold_lines == lines and cpu_chart.alert_regions == regions
+    assert drawn_lines(cpu_chart) == three_drawn
+    assert drawn_spans(cpu_chart) == two_spans_drawn
+    # Nothing was taken off the plot or added to it after the first marks.
+    assert all(item.scene() is scene for item in (*lines, *regions))
+    assert len(scene.items()) == items and len(vb.addedItems) == added
+
+
+def test_hidden_spare_lines_do_not_widen_the_y_range(qtbot):
+    chart = TelemetryChart("Network", [CurveSpec("net_rx_rate", "In", "#16a085")], unit="B/s")
+    qtbot.addWidget(chart)
+    chart.resize(800, 200)
+    chart.set_data(data(5))  # 100 B/s
+    assert painted_y_range(chart)[1] < 1000
+
+    far = [ThresholdMark(1e6, "#d62728", "critical"), ThresholdMark(5e5, "#ff7f0e", "warning")]
+    chart.set_marks(far, [])
+    assert painted_y_range(chart)[1] >= 1e6
+    chart.set_marks([ThresholdMark(500.0, "#ff7f0e", "warning")], [])
+    assert 500 <= painted_y_range(chart)[1] < 1000
+    chart.set_marks([], [])
+    assert painted_y_range(chart)[1] < 500
+    chart.set_marks(far, [])
+    assert painted_y_range(chart)[1] >= 1e6
