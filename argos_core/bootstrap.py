@@ -17,7 +17,6 @@ from argos_core.services.agent_service import AgentService
 from argos_core.services.alert_service import AlertService
 from argos_core.services.audit_service import AuditService
 from argos_core.services.enrollment_service import EnrollmentService
-from argos_core.services.node_counts import NodeCounts
 from argos_core.services.org_service import OrgService
 from argos_core.services.own_sessions import OwnSessionsService
 from argos_core.services.telemetry_service import TelemetryService
@@ -36,7 +35,6 @@ class Services:
     telemetry: TelemetryService
     audit: AuditService
     alerts: AlertService
-    node_counts: NodeCounts
     engine: Engine
     session_factory: sessionmaker[Session]
     database_url: str
@@ -49,14 +47,11 @@ def build_services(
     session_factory: sessionmaker[Session],
     database_url: str = "",
     policy: StatusPolicy | None = None,
-    count_ttl_s: float = 0.0,
 ) -> Services:
-    """``count_ttl_s``: how long a node's status counts are shared by all callers (0: never)."""
     policy = policy or StatusPolicy()
     engine = session_factory.kw["bind"]
-    node_counts = NodeCounts(count_ttl_s)
     return Services(
-        orgs=OrgService(session_factory, policy, node_counts),
+        orgs=OrgService(session_factory, policy),
         agents=AgentService(session_factory, policy),
         enrollment=EnrollmentService(session_factory, policy),
         users=UserService(session_factory),
@@ -64,7 +59,6 @@ def build_services(
         telemetry=TelemetryService(session_factory),
         audit=AuditService(session_factory),
         alerts=AlertService(session_factory),
-        node_counts=node_counts,
         engine=engine,
         session_factory=session_factory,
         database_url=database_url or engine.url.render_as_string(hide_password=False),
@@ -72,14 +66,11 @@ def build_services(
 
 
 def bootstrap(
-    database_url: str | None = None,
-    policy: StatusPolicy | None = None,
-    pool_size: int = 5,
-    count_ttl_s: float = 0.0,
+    database_url: str | None = None, policy: StatusPolicy | None = None, pool_size: int = 5
 ) -> Services:
     url = resolve_database_url(database_url)
     engine = make_engine(url, pool_size=pool_size)
-    return build_services(make_session_factory(engine), url, policy, count_ttl_s)
+    return build_services(make_session_factory(engine), url, policy)
 
 
 def open_services(database_url: str) -> Services:

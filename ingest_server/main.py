@@ -120,8 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_share_seconds,
         default=IngestConfig.shared_answer_ttl_s,
         metavar="S",
-        help="seconds an ETag'd console read is shared by callers of the same role and scope,"
-        " and a node's agent counts by status by every caller who may see the node"
+        help="seconds an ETag'd console read is shared by callers of the same role and scope"
         f" (0 = not shared; at most {MAX_SHARE_S:g})",
     )
     p.add_argument(
@@ -300,7 +299,7 @@ async def serve(
     limiters: Limiters | None = None,
 ) -> None:
     """Serve on ``sockets`` until ``stop`` is set, then stop accepting, flush and close."""
-    services = bootstrap(url, pool_size=8, count_ttl_s=config.shared_answer_ttl_s)
+    services = bootstrap(url, pool_size=8)
     runtime = IngestRuntime(services, signer, config, limiters)
     tls = None
     if config.tls_cert is not None and config.tls_key is not None:

@@ -31,7 +31,6 @@ from argos_core.services.dto import (
     SearchHit,
     StatusCounts,
 )
-from argos_core.services.node_counts import NodeCounts
 from argos_core.services.org_contents import contents_phrase
 from argos_core.services.validation import clean_name
 from argos_core.settings import StatusPolicy
@@ -71,15 +70,9 @@ def allocate_org_id(
 
 
 class OrgService:
-    def __init__(
-        self,
-        session_factory: sessionmaker[Session],
-        policy: StatusPolicy,
-        counts: NodeCounts | None = None,
-    ) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], policy: StatusPolicy) -> None:
         self._sf = session_factory
         self._policy = policy
-        self._counts = counts or NodeCounts()
 
     # --- changes ---------------------------------------------------------------------------
 
@@ -258,11 +251,10 @@ class OrgService:
     # --- reads -----------------------------------------------------------------------------
 
     def get_node(self, principal: Principal, org_id: str) -> OrgNode:
-        generation = self._counts.generation()  # before the transaction's snapshot
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             row = repo.find_org(org_id)
-            return self._nodes(repo, [row], generation)[0]
+            return self._nodes(repo, [row])[0]
 
     def list_children(
         self,
@@ -277,7 +269,6 @@ class OrgService:
         ``AgentService.list_agents``.
         """
         offset, limit = max(0, offset), max(1, min(limit, MAX_PAGE))
-        generation = self._counts.generation()  # before the transaction's snapshot
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             parent = None
@@ -297,7 +288,7 @@ class OrgService:
             ).all()
             total = repo.page_total(query, offset, limit, len(rows))
             known_parent = parent.org_id if parent is not None else None
-            return Page(self._nodes(repo, list(rows), generation, known_parent), total, offset)
+            return Page(self._nodes(repo, list(rows), known_parent), total, offset)
 
     def list_choices(
         self,
@@ -466,16 +457,9 @@ class OrgService:
         return [[labels_of[m][i] for m, i in chain] for chain in chains]
 
     def _nodes(
-        self,
-        repo: ScopedRepository,
-        rows: Sequence[OrgRow],
-        generation: int,
-        parent_org_id: str | None = None,
+        self, repo: ScopedRepository, rows: Sequence[OrgRow], parent_org_id: str | None = None
     ) -> list[OrgNode]:
-        """Nodes with counts; ``parent_org_id`` saves a query when all rows share a parent.
-
-        ``generation``: the count memo's, taken before the transaction began.
-        """
+        """Nodes with counts; ``parent_org_id`` saves a query when all rows share a parent."""
         if not rows:
             return []
         model = type(rows[0])
@@ -483,12 +467,7 @@ class OrgService:
         level_col = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
             model
         ]
-        counts = self._counts.get(level_col.key, ids)
-        missing = [i for i in ids if i not in counts]
-        if missing:
-            read = self._status_counts(repo, level_col, missing)
-            self._counts.put(level_col.key, {i: read.get(i, {}) for i in missing}, generation)
-            counts.update(read)
+        counts = self._status_counts(repo, level_col, ids)
         if model is Branch:  # a branch's children are its agents, counted by status already
             children = {owner: sum(by_status.values()) for owner, by_status in counts.items()}
         else:
@@ -524,7 +503,7 @@ class OrgService:
     def _status_counts(
         self, repo: ScopedRepository, level_col, ids: list[int]
     ) -> dict[int, dict[str, int]]:
-        """Agents by status under each node (the same for every caller who may see the node).
+        """Agents by status under each node.
 
         Tenants and companies have an index on ``(node, revoked_at, last_seen)``: one range
         count per status reads only index entries. A branch's agents are few and read from

@@ -199,7 +199,6 @@ class ConsoleHandler(RequestHandler):
     def on_finish(self) -> None:
         if self.request.method not in ("GET", "HEAD"):
             self.api.answers.clear()
-            self.ctx.services.node_counts.clear()
         elif self.shared is not None:
             self.api.answers.abandon(self.shared[0])  # an error answer: the waiters read
         self.ctx.metrics.count_request("console", self.get_status(), self.request.request_time())
