@@ -6,8 +6,20 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import String, cast, delete, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Executable,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +33,7 @@ from argos_core.repositories import (
     name_matches,
     org_id_or_name_matches,
 )
-from argos_core.scope import Principal
+from argos_core.scope import Principal, contains
 from argos_core.services import audit
 from argos_core.services.dto import (
     OrgChoice,
@@ -35,10 +47,14 @@ from argos_core.services.org_contents import contents_phrase
 from argos_core.services.validation import clean_name
 from argos_core.settings import StatusPolicy
 from argos_core.status import (
+    ONLINE_CUTOFF,
+    OVERDUE_CUTOFF,
     AgentStatus,
     agent_status,
+    range_conditions,
+    status_case,
+    status_cutoffs,
     status_expression,
-    status_ranges,
 )
 from argos_core.telemetry_store import delete_history
 from argos_core.transactions import retrying
@@ -52,6 +68,25 @@ ADDRESS_FRAGMENT = re.compile(r"[0-9.]+|[0-9a-fA-F.]*:[0-9a-fA-F:.]*")
 
 def kind_of(row: OrgRow) -> OrgKind:
     return {Tenant: "tenant", Company: "company", Branch: "branch"}[type(row)]  # type: ignore[return-value]
+
+
+@cache
+def _count_statement(level: str) -> Executable:
+    """Agents by status under the nodes ``ids`` of a level (``tenant_id``, ``company_id`` or
+    ``branch_id``), the cutoffs as parameters (``status_cutoffs``)."""
+    level_col = getattr(Agent, level)
+    nodes = level_col.in_(bindparam("ids", expanding=True))
+    if level == "branch_id":
+        status = status_case(ONLINE_CUTOFF, OVERDUE_CUTOFF).label("status")
+        return select(level_col, status, func.count()).where(nodes).group_by(level_col, status)
+    return union_all(
+        *(
+            select(level_col, literal(state.value), func.count())
+            .where(nodes, condition)
+            .group_by(level_col)
+            for state, condition in range_conditions(ONLINE_CUTOFF, OVERDUE_CUTOFF).items()
+        )
+    )
 
 
 def allocate_org_id(
@@ -467,6 +502,11 @@ class OrgService:
         level_col = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
             model
         ]
+        principal = repo.principal
+        for row in rows:  # the counts read every agent under the nodes, whoever asks
+            where = Ancestry.of(row)
+            if not contains(principal, where.tenant_id, where.company_id, where.branch_id):
+                raise ScopeViolation("A node outside the scope cannot be counted.")
         counts = self._status_counts(repo, level_col, ids)
         if model is Branch:  # a branch's children are its agents, counted by status already
             children = {owner: sum(by_status.values()) for owner, by_status in counts.items()}
@@ -487,7 +527,6 @@ class OrgService:
             parents = dict.fromkeys((row.id for row in rows), parent_org_id)
         else:
             parents = self._parent_org_ids(repo, rows)
-        principal = repo.principal
         return [
             self._node(
                 row,
@@ -503,28 +542,16 @@ class OrgService:
     def _status_counts(
         self, repo: ScopedRepository, level_col, ids: list[int]
     ) -> dict[int, dict[str, int]]:
-        """Agents by status under each node.
+        """Agents by status under each node, all of whose agents the caller may see.
 
         Tenants and companies have an index on ``(node, revoked_at, last_seen)``: one range
         count per status reads only index entries. A branch's agents are few and read from
-        the table anyway, so grouping by the status CASE is cheaper there.
+        the table anyway, so grouping by the status CASE is cheaper there. The statements
+        are built once (building one cost three times what running it does).
         """
-        agents = repo.agents().where(level_col.in_(ids))
-        now = utcnow()
         counts: dict[int, dict[str, int]] = defaultdict(dict)
-        if level_col is Agent.branch_id:
-            status = status_expression(now, self._policy).label("status")
-            grouped = agents.with_only_columns(level_col, status, func.count())
-            for owner, state, n in repo.session.execute(grouped.group_by(level_col, status)):
-                counts[owner][state] = n
-            return counts
-        parts = [
-            agents.where(condition)
-            .with_only_columns(level_col, literal(state.value), func.count())
-            .group_by(level_col)
-            for state, condition in status_ranges(now, self._policy).items()
-        ]
-        for owner, state, n in repo.session.execute(union_all(*parts)):
+        params = {"ids": ids, **status_cutoffs(utcnow(), self._policy)}
+        for owner, state, n in repo.session.execute(_count_statement(level_col.key), params):
             counts[owner][state] = n
         return counts
 
