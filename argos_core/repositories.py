@@ -188,9 +188,8 @@ class ScopedRepository:
     def page_total(self, query: Select, offset: int, limit: int, read: int) -> int:
         """The rows ``query`` matches, given that its page at ``offset`` held ``read`` of at
         most ``limit``: a page that ends short says it without counting (same transaction)."""
-        if read < limit and (read or not offset):
-            return offset + read
-        return self.count(query)
+        total = short_page_total(offset, limit, read)
+        return self.count(query) if total is None else total
 
     # --- users, keys, audit ----------------------------------------------------------------
 
@@ -214,14 +213,25 @@ class ScopedRepository:
         return select(AuditLog).where(audit_scope(self.principal))
 
 
+def short_page_total(offset: int, limit: int, read: int) -> int | None:
+    """The total of a page at ``offset`` that held ``read`` rows of at most ``limit`` when the
+    page says it (it ended short), else ``None``: count."""
+    return offset + read if read < limit and (read or not offset) else None
+
+
+def substring_pattern(text: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching ``text`` anywhere, its wildcards escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def name_matches(column: Any, text: str) -> ColumnElement[bool]:
     """Substring match with LIKE wildcards in the text escaped.
 
     LIKE is case-insensitive on both backends (MySQL's ``_ci`` collation, SQLite for ASCII),
     so no ``lower()`` per row is needed.
     """
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{escaped}%", escape="\\")
+    return column.like(substring_pattern(text), escape="\\")
 
 
 def org_id_or_name_matches(model: type[OrgRow], text: str) -> ColumnElement[bool]:

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.branch_rollups import note_stale
-from argos_core.errors import Conflict, ValidationError
+from argos_core.errors import Conflict, ScopeViolation, ValidationError
 from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
-from argos_core.repositories import Ancestry, ScopedRepository, name_matches
-from argos_core.scope import Principal
+from argos_core.repositories import (
+    Ancestry,
+    ScopedRepository,
+    short_page_total,
+    substring_pattern,
+)
+from argos_core.scope import Principal, contains
 from argos_core.services import audit
 from argos_core.services.dto import AgentDetail, AgentSummary, Page
 from argos_core.settings import StatusPolicy
-from argos_core.status import AgentStatus, agent_status, status_expression
+from argos_core.status import (
+    ONLINE_CUTOFF,
+    OVERDUE_CUTOFF,
+    AgentStatus,
+    agent_status,
+    status_case,
+    status_cutoffs,
+)
 from argos_core.telemetry_store import delete_history
 from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
@@ -49,6 +62,36 @@ PAGE_ROW = func.json_array(
 )
 
 
+@cache
+def _page_statements(
+    sort_by: str, descending: bool, *, by_status: bool, by_text: bool
+) -> tuple[dict[str, Select], dict[str, Select]]:
+    """A page of agents under a node (``PAGE_ROW``s) and their count, by the node's level,
+    built once per kind of page. Parameters: ``node`` (its id), ``status``, ``pattern`` (LIKE,
+    escape ``\\``), ``offset``, ``limit`` and the status cutoffs (``status_cutoffs``)."""
+    state = status_case(ONLINE_CUTOFF, OVERDUE_CUTOFF)
+    key = state if sort_by == "status" else SORT_COLUMNS[sort_by]
+    # Ties go by id in the same direction: a descending page is the ascending one reversed,
+    # and reads a node's (node, hostname) index backwards instead of sorting.
+    order = (key.desc(), Agent.id.desc()) if descending else (key.asc(), Agent.id.asc())
+    rows, counts = {}, {}
+    for level in ("tenant", "company", "branch"):
+        conditions = [getattr(Agent, f"{level}_id") == bindparam("node")]
+        if by_status:
+            conditions.append(state == bindparam("status"))
+        if by_text:
+            conditions.append(Agent.hostname.like(bindparam("pattern"), escape="\\"))
+        rows[level] = (
+            select(PAGE_ROW)
+            .where(*conditions)
+            .order_by(*order)
+            .offset(bindparam("offset"))
+            .limit(bindparam("limit"))
+        )
+        counts[level] = select(func.count()).select_from(Agent).where(*conditions)
+    return rows, counts
+
+
 class AgentService:
     def __init__(self, session_factory: sessionmaker[Session], policy: StatusPolicy) -> None:
         self._sf = session_factory
@@ -70,32 +113,32 @@ class AgentService:
         if sort_by not in SORT_COLUMNS and sort_by != "status":
             raise ValidationError(f"Cannot sort agents by '{sort_by}'.")
         offset, limit = max(0, offset), max(1, min(limit, MAX_PAGE))
+        text = text.strip()
+        rows_query, count_query = _page_statements(
+            sort_by, descending, by_status=status is not None, by_text=bool(text)
+        )
         now = utcnow()
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             node = repo.find_org(org_id)
-            column = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
-                type(node)
-            ]
-            query = repo.agents().where(column == node.id)
-            state = status_expression(now, self._policy)
-            if status is not None:
-                query = query.where(state == status.value)
-            if text.strip():
-                query = query.where(name_matches(Agent.hostname, text.strip()))
-            key = state if sort_by == "status" else SORT_COLUMNS[sort_by]
-            # Ties go by id in the same direction: a descending page is the ascending one
-            # reversed, and reads a node's (node, hostname) index backwards instead of sorting.
-            order = (key.desc(), Agent.id.desc()) if descending else (key.asc(), Agent.id.asc())
-            rows = [
-                orjson.loads(row)
-                for row in uow.session.scalars(
-                    query.with_only_columns(PAGE_ROW).order_by(*order).offset(offset).limit(limit)
-                )
-            ]
-            total = repo.page_total(query, offset, limit, len(rows))
-            where = _branch_labels(uow.session, {row[-1] for row in rows})
-            items = [self._page_summary(row, where[row[-1]], now) for row in rows]
+            where = Ancestry.of(node)  # found in scope: every agent under it is the caller's
+            if not contains(principal, where.tenant_id, where.company_id, where.branch_id):
+                raise ScopeViolation("Agents outside the scope cannot be listed.")
+            level = {Tenant: "tenant", Company: "company", Branch: "branch"}[type(node)]
+            params = {
+                "node": node.id,
+                "status": status.value if status is not None else None,
+                "pattern": substring_pattern(text),
+                "offset": offset,
+                "limit": limit,
+                **status_cutoffs(now, self._policy),
+            }
+            rows = [orjson.loads(row) for row in uow.session.scalars(rows_query[level], params)]
+            total = short_page_total(offset, limit, len(rows))
+            if total is None:
+                total = uow.session.scalar(count_query[level], params)
+            labels = _branch_labels(uow.session, {row[-1] for row in rows})
+            items = [self._page_summary(row, labels[row[-1]], now) for row in rows]
             return Page(items, total, offset)
 
     def get_agent(self, principal: Principal, agent_uuid: str) -> AgentDetail:

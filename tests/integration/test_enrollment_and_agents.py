@@ -11,6 +11,7 @@ from argos_core.errors import AuthenticationFailed, ScopeViolation, ValidationEr
 from argos_core.models import Agent, utcnow
 from argos_core.scope import Principal
 from argos_core.services.agent_inventory import AgentInventory
+from argos_core.status import AgentStatus
 from tests.factories import agent_row
 
 HOST = {
@@ -159,6 +160,48 @@ def test_list_agents_sorts_filters_and_pages(services, superadmin, branch):
     assert (last.total, len(last.items), beyond.total, beyond.items) == (7, 1, 7, [])
     with pytest.raises(ValidationError):
         services.agents.list_agents(superadmin, branch.org_id, sort_by="password")
+
+
+def test_agents_pages_filter_and_sort_by_status_and_match_text_literally(
+    services, superadmin, branch
+):
+    """Pages filtered and sorted by the status computed in SQL, a text with LIKE wildcards
+    matched as typed, and a full page's total counted (at the branch and at its company)."""
+    names = ["on-1", "on-2", "off-1", "over-1", "never-1", "gone-1", "a_b", "axb", "50%"]
+    enroll_hosts(services, superadmin, branch, names)
+    now = utcnow()
+    seen = {"on-1": now, "on-2": now, "off-1": now - timedelta(minutes=10)}
+    seen |= {"over-1": now - timedelta(days=30), "gone-1": now, "a_b": now, "axb": now}
+    seen["50%"] = now
+    with services.session_factory() as session:
+        for hostname, last_seen in seen.items():
+            session.execute(
+                update(Agent).where(Agent.hostname == hostname).values(last_seen=last_seen)
+            )
+        session.execute(update(Agent).where(Agent.hostname == "gone-1").values(revoked_at=now))
+        session.commit()
+    for node in (branch.org_id, branch.parent_org_id):
+
+        def hosts(**kwargs) -> tuple[list[str], int]:
+            page = services.agents.list_agents(superadmin, node, **kwargs)  # noqa: B023
+            return [a.hostname for a in page.items], page.total
+
+        online = (["50%", "a_b", "axb", "on-1", "on-2"], 5)
+        assert hosts(status=AgentStatus.ONLINE) == online
+        assert hosts(status=AgentStatus.ONLINE, limit=2) == (online[0][:2], 5)
+        assert hosts(status=AgentStatus.ONLINE, offset=4, limit=2) == (["on-2"], 5)
+        assert hosts(status=AgentStatus.OFFLINE) == (["off-1"], 1)
+        assert hosts(status=AgentStatus.OVERDUE) == (["over-1"], 1)
+        assert hosts(status=AgentStatus.NEVER_SEEN) == (["never-1"], 1)
+        assert hosts(status=AgentStatus.REVOKED) == (["gone-1"], 1)
+        statuses = [
+            a.status for a in services.agents.list_agents(superadmin, node, sort_by="status").items
+        ]
+        assert statuses == sorted(statuses, key=lambda s: s.value)
+        assert hosts(text="a_b") == (["a_b"], 1)
+        assert hosts(text="50%") == (["50%"], 1)
+        assert hosts(text="-1", status=AgentStatus.ONLINE) == (["on-1"], 1)
+        assert hosts(text="-1", limit=2) == (["gone-1", "never-1"], 5)
 
 
 def test_a_page_row_says_what_the_agents_detail_says(services, superadmin, branch):
