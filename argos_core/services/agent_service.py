@@ -303,9 +303,12 @@ def _branch_labels(session: Session, branch_ids: set[int]) -> dict[int, tuple[st
     """(org id, name, company name) of each branch: read once per page, not once per row."""
     if not branch_ids:
         return {}
-    rows = session.execute(
-        select(Branch.id, Branch.org_id, Branch.name, Company.name)
-        .join(Company, Company.id == Branch.company_id)
-        .where(Branch.id.in_(sorted(branch_ids)))
-    )
+    rows = session.execute(_BRANCH_LABELS, {"ids": sorted(branch_ids)})
     return {branch_id: (org_id, name, company) for branch_id, org_id, name, company in rows}
+
+
+_BRANCH_LABELS = (
+    select(Branch.id, Branch.org_id, Branch.name, Company.name)
+    .join(Company, Company.id == Branch.company_id)
+    .where(Branch.id.in_(bindparam("ids", expanding=True)))
+)

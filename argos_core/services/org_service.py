@@ -89,6 +89,19 @@ def _count_statement(level: str) -> Executable:
     )
 
 
+# Children of nodes ``ids`` by parent (the nodes checked in scope: so are their children).
+_COMPANIES_OF = (
+    select(Company.tenant_id, func.count())
+    .where(Company.tenant_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Company.tenant_id)
+)
+_BRANCHES_OF = (
+    select(Branch.company_id, func.count())
+    .where(Branch.company_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Branch.company_id)
+)
+
+
 def allocate_org_id(
     session: Session, kind: str, generate: Callable[[], str] = org_ids.generate
 ) -> str:
@@ -511,18 +524,8 @@ class OrgService:
         if model is Branch:  # a branch's children are its agents, counted by status already
             children = {owner: sum(by_status.values()) for owner, by_status in counts.items()}
         else:
-            child_col, child_query = (
-                (Company.tenant_id, repo.companies())
-                if model is Tenant
-                else (Branch.company_id, repo.branches())
-            )
-            children = dict(
-                repo.session.execute(
-                    child_query.with_only_columns(child_col, func.count())
-                    .where(child_col.in_(ids))
-                    .group_by(child_col)
-                ).all()
-            )
+            statement = _COMPANIES_OF if model is Tenant else _BRANCHES_OF
+            children = dict(repo.session.execute(statement, {"ids": ids}).all())
         if parent_org_id is not None:
             parents = dict.fromkeys((row.id for row in rows), parent_org_id)
         else:
