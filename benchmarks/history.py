@@ -3,7 +3,8 @@ partition drop against row-by-row deletes, bytes per sample. Each figure is prin
 its parameters and, where there is one, the reference measured in the same run.
 
     python benchmarks/history.py [--database-url URL] [--agents 1000] [--rollup-days 35]
-                                 [--raw-agents 50] [--raw-days 15] [--runs 5]
+                                 [--raw-agents 50] [--raw-days 15] [--reference-days 365]
+                                 [--runs 5]
 
 The URL names a server (MariaDB by default: ``ARGOS_BENCH_MYSQL_URL``, else
 mysql+pymysql://root@127.0.0.1:3306/argos_history_bench); a scratch database is created
@@ -11,9 +12,10 @@ beside it and dropped afterwards. The fleet: one company of ``--agents`` agents 
 of 100. Every agent gets ``--rollup-days`` of hourly rollups (generated, not rolled: 35 days
 cover the 30-day aggregates and keep seeding to minutes on two shared cores; 400 takes about
 ten); the first ``--raw-agents`` get ``--raw-days`` of one-minute raw samples (rolled up by
-the real job, and timed), and one more agent gets a year of one-minute raw samples, rolled
-up, for the 1-year chart and its raw-scan reference. The node tier (hourly rows per branch)
-is built from the generated rows. Prints figures; asserts nothing.
+the real job, and timed), and one more agent gets a year (``--reference-days``) of one-minute
+raw samples, rolled up, for the 1-year chart and its raw-scan reference (a few days make a
+smoke run: rolling a year hour by hour takes minutes). The node tier (hourly rows per
+branch) is built from the generated rows. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -72,10 +74,18 @@ def main() -> int:
     parser.add_argument("--rollup-days", type=int, default=35)
     parser.add_argument("--raw-agents", type=int, default=50)
     parser.add_argument("--raw-days", type=int, default=15)
+    parser.add_argument(
+        "--reference-days",
+        type=int,
+        default=365,
+        help="days of one-minute raw samples of the year-of-raw agent (at least --raw-days)",
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     if args.agents % 100 or args.raw_agents > args.agents:
         parser.error("--agents must be a multiple of 100 and at least --raw-agents")
+    if args.reference_days < args.raw_days:
+        parser.error("--reference-days must be at least --raw-days")
     url = create_database(args.database_url, Path(tempfile.mkdtemp(prefix="argos-history-")))
     try:
         return run(url, args)
@@ -99,17 +109,17 @@ def run(url: str, args: argparse.Namespace) -> int:
     raw_ids = agent_ids[1 : args.raw_agents + 1]
 
     began = time.perf_counter()
-    year_start = (now - 365 * DAY) // 60 * 60
+    year_start = (now - args.reference_days * DAY) // 60 * 60
     raw_start = (now - args.raw_days * DAY) // 60 * 60
     with engine.begin() as conn:
         partitions.prepare_since(conn, year_start)
-        _numbers(conn, (now - year_start) // 60 + 1)
+        _numbers(conn, max((now - year_start) // 60, args.rollup_days * 24) + 1)
     raw_rows = _seed_raw(engine, [reference_id], year_start, now)
     raw_rows += _seed_raw(engine, raw_ids, raw_start, now)
     seeded_raw = time.perf_counter() - began
     print(
         f"seeded {raw_rows:,} raw samples in {seeded_raw:.1f} s ({len(raw_ids)} agents x"
-        f" {args.raw_days} days + 1 agent x 365 days, one a minute)"
+        f" {args.raw_days} days + 1 agent x {args.reference_days} days, one a minute)"
     )
 
     # The year-of-raw agent's older hours first, alone (the job would list every agent)
