@@ -16,8 +16,9 @@ agents report; 3600: late samples, which the writer notes for the pass to re-rol
   together      the same load while one housekeeping pass runs; the load goes on for
                 ``--seconds`` or until the pass ends
 
-Before each phase the script waits (up to a minute) for MariaDB to write back the dirty
-pages the seeding left (their flushing slows every commit) and prints how many were left.
+Before each phase the script waits (``--settle-s``, a minute at most) for MariaDB to write back
+the dirty pages the seeding left (their flushing slows every commit) and prints how many were
+left.
 
 The pass is the server's own: ``HousekeepingJob.run_once`` from
 ``ingest_server/jobs/housekeeping.py`` (the lease claimed, renewed between steps and let
@@ -185,6 +186,13 @@ def main() -> None:
         help="the pass rests this many times as long as each transaction took (the server's"
         " default; 0: no rest, as before 2026-12-01)",
     )
+    parser.add_argument(
+        "--settle-s",
+        type=float,
+        default=60.0,
+        help="before each phase, wait at most this long for MariaDB's dirty pages to fall"
+        " under 1,000 (0: do not wait, e.g. for a smoke run)",
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine_line()}")
@@ -212,7 +220,7 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
         forget_recent_rollups(url, args.reroll_hours)
         tokens = ingest_tokens(url, args.ingest_agents)
         server = IngestProcess(url, args.processes, args.flush_ms, stderr=log)
-        print(f"reference ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
+        print(f"reference ({mariadb.settle(args.settle_s)}; load {os.getloadavg()[0]:.1f} before):")
         counters, logged = mariadb.counters(), 0
         stamps = PhaseStamps(tokens, args)
         alone, _load = reference(server, stamps.plan())
@@ -228,7 +236,7 @@ def run(args: argparse.Namespace, url: str, mariadb: MariaDB, log) -> None:
             target=housekeeping_worker, args=(url, args.raw_days, args.sleep_coef, child, go)
         )
         keeper.start()
-        print(f"together ({mariadb.settle()}; load {os.getloadavg()[0]:.1f} before):")
+        print(f"together ({mariadb.settle(args.settle_s)}; load {os.getloadavg()[0]:.1f} before):")
         load = start_load(server.port, stamps.plan(), go)
         load.ready.wait()
         before, database = server.cpu_seconds(), database_cpu_seconds()
