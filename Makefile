@@ -25,4 +25,4 @@ test: install
 	./scripts/ensure-system-deps --test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest -n 2 --dist loadgroup

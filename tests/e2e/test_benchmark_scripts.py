@@ -43,7 +43,8 @@ TAIL_LINES = 40
 # The benchmarks read these for their defaults; every URL is passed explicitly here.
 UNSET = ("ARGOS_DATABASE_URL", "ARGOS_BENCH_DATABASE_URL", "ARGOS_BENCH_MYSQL_URL")
 
-pytestmark = pytest.mark.slow
+# One after the other on one worker, never beside the Galera drills (their stall limit).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("machine_load")]
 
 # The suite's db_backend fixture, on MariaDB/MySQL only: skipped or failed as every MySQL test.
 mysql_only = pytest.mark.parametrize("db_backend", ["mysql"], indirect=True)

@@ -219,6 +219,7 @@ def _expired_days_dropped_through_one_node_are_gone_on_every_node(status: dict) 
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("machine_load")  # not beside the benchmark smoke runs
 def test_argos_on_a_galera_cluster_loses_nothing_when_nodes_and_servers_die(galera):
     directory, status = galera
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
