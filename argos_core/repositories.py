@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from argos_core import org_ids
-from argos_core.errors import NotFound, UnknownOrgId
+from argos_core.errors import NotFound, ScopeViolation, UnknownOrgId
 from argos_core.models import (
     Agent,
     AuditLog,
@@ -25,7 +25,7 @@ from argos_core.models import (
     Tenant,
     User,
 )
-from argos_core.scope import Principal, subtree_filter
+from argos_core.scope import Principal, contains, subtree_filter
 
 OrgRow = Tenant | Company | Branch
 ORG_MODELS: dict[str, type[OrgRow]] = {"tenant": Tenant, "company": Company, "branch": Branch}
@@ -211,6 +211,14 @@ class ScopedRepository:
 
     def audit_entries(self) -> Select[tuple[AuditLog]]:
         return select(AuditLog).where(audit_scope(self.principal))
+
+
+def require_in_scope(principal: Principal, row: OrgRow) -> None:
+    """For reads under a node that leave the scope out of their SQL (every agent under a
+    node in scope is in scope too): refuse a node outside the principal's subtree."""
+    where = Ancestry.of(row)
+    if not contains(principal, where.tenant_id, where.company_id, where.branch_id):
+        raise ScopeViolation("That node is outside your scope.")
 
 
 def short_page_total(offset: int, limit: int, read: int) -> int | None:

@@ -12,15 +12,16 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.branch_rollups import note_stale
-from argos_core.errors import Conflict, ScopeViolation, ValidationError
+from argos_core.errors import Conflict, ValidationError
 from argos_core.models import Agent, Branch, Company, EnrollmentKey, Tenant, utcnow
 from argos_core.repositories import (
     Ancestry,
     ScopedRepository,
+    require_in_scope,
     short_page_total,
     substring_pattern,
 )
-from argos_core.scope import Principal, contains
+from argos_core.scope import Principal
 from argos_core.services import audit
 from argos_core.services.dto import AgentDetail, AgentSummary, Page
 from argos_core.settings import StatusPolicy
@@ -121,9 +122,7 @@ class AgentService:
         with UnitOfWork(self._sf) as uow:
             repo = ScopedRepository(uow.session, principal)
             node = repo.find_org(org_id)
-            where = Ancestry.of(node)  # found in scope: every agent under it is the caller's
-            if not contains(principal, where.tenant_id, where.company_id, where.branch_id):
-                raise ScopeViolation("Agents outside the scope cannot be listed.")
+            require_in_scope(principal, node)  # found in scope: so is every agent under it
             level = {Tenant: "tenant", Company: "company", Branch: "branch"}[type(node)]
             params = {
                 "node": node.id,

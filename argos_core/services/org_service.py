@@ -32,8 +32,9 @@ from argos_core.repositories import (
     ScopedRepository,
     name_matches,
     org_id_or_name_matches,
+    require_in_scope,
 )
-from argos_core.scope import Principal, contains
+from argos_core.scope import Principal
 from argos_core.services import audit
 from argos_core.services.dto import (
     OrgChoice,
@@ -51,10 +52,10 @@ from argos_core.status import (
     OVERDUE_CUTOFF,
     AgentStatus,
     agent_status,
-    range_conditions,
     status_case,
     status_cutoffs,
     status_expression,
+    status_ranges,
 )
 from argos_core.telemetry_store import delete_history
 from argos_core.transactions import retrying
@@ -84,7 +85,7 @@ def _count_statement(level: str) -> Executable:
             select(level_col, literal(state.value), func.count())
             .where(nodes, condition)
             .group_by(level_col)
-            for state, condition in range_conditions(ONLINE_CUTOFF, OVERDUE_CUTOFF).items()
+            for state, condition in status_ranges(ONLINE_CUTOFF, OVERDUE_CUTOFF).items()
         )
     )
 
@@ -515,11 +516,8 @@ class OrgService:
         level_col = {Tenant: Agent.tenant_id, Company: Agent.company_id, Branch: Agent.branch_id}[
             model
         ]
-        principal = repo.principal
         for row in rows:  # the counts read every agent under the nodes, whoever asks
-            where = Ancestry.of(row)
-            if not contains(principal, where.tenant_id, where.company_id, where.branch_id):
-                raise ScopeViolation("A node outside the scope cannot be counted.")
+            require_in_scope(repo.principal, row)
         counts = self._status_counts(repo, level_col, ids)
         if model is Branch:  # a branch's children are its agents, counted by status already
             children = {owner: sum(by_status.values()) for owner, by_status in counts.items()}
@@ -534,7 +532,7 @@ class OrgService:
             self._node(
                 row,
                 None
-                if self._is_scope_root(principal, Ancestry.of(row), kind_of(row))
+                if self._is_scope_root(repo.principal, Ancestry.of(row), kind_of(row))
                 else parents.get(row.id),
                 children.get(row.id, 0),
                 StatusCounts(**counts.get(row.id, {})),

@@ -6,7 +6,15 @@ from sqlalchemy import select
 
 from argos_core.models import Agent, utcnow
 from argos_core.settings import StatusPolicy
-from argos_core.status import AgentStatus, agent_status, status_expression, status_ranges
+from argos_core.status import (
+    ONLINE_CUTOFF,
+    OVERDUE_CUTOFF,
+    AgentStatus,
+    agent_status,
+    status_cutoffs,
+    status_expression,
+    status_ranges,
+)
 from tests.factories import add_agent
 
 POLICY = StatusPolicy(report_interval_s=30, overdue_after_s=1800, grace_s=15)
@@ -37,8 +45,11 @@ def test_sql_status_matches_the_python_rule_at_every_threshold(
             session.execute(select(Agent.hostname, status_expression(now, POLICY))).all()
         )
         by_range: dict[str, list[AgentStatus]] = {}
-        for state, condition in status_ranges(now, POLICY).items():
-            for hostname in session.scalars(select(Agent.hostname).where(condition)):
+        # As the tree's counts run them: cutoffs as parameters, their values at execution.
+        cutoffs = status_cutoffs(now, POLICY)
+        for state, condition in status_ranges(ONLINE_CUTOFF, OVERDUE_CUTOFF).items():
+            found = session.scalars(select(Agent.hostname).where(condition), cutoffs)
+            for hostname in found:
                 by_range.setdefault(hostname, []).append(state)
 
     assert set(expected.values()) == set(AgentStatus)
