@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from argos_core.demo.seed import DEMO_MACHINE_PREFIX
 from argos_core.models import Agent, Telemetry, utcnow
+from argos_core.transactions import retrying
 from argos_core.unit_of_work import UnitOfWork
 
 ONLINE_COHORT = timedelta(minutes=1)
@@ -27,8 +28,11 @@ class DemoHeartbeat:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sf = session_factory
 
+    @retrying
     def beat(self, now: datetime | None = None) -> int:
-        """One beat; returns how many agents reported."""
+        """One beat; returns how many agents reported. Run again whole when SQLite was locked
+        past its busy timeout (the server's first housekeeping pass over a freshly seeded demo
+        writes for longer), instead of the console reporting an error."""
         now = (now or utcnow()).replace(microsecond=0)
         seeded = Agent.machine_id.like(f"{DEMO_MACHINE_PREFIX}%") & Agent.revoked_at.is_(None)
         with UnitOfWork(self._sf) as uow:
